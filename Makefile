@@ -1,0 +1,50 @@
+# e-Registry — the two set-up commands are `make demo` and `make test` (see README.md).
+# Each installs what it needs first: a Python virtual environment (.venv) with the project,
+# and the Node packages of the local stack (hardhat_local/node_modules).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_DIR := hardhat_local
+
+.PHONY: demo test install python-deps node-deps system-deps lint typecheck compile bench clean
+
+demo: install
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+install: python-deps node-deps system-deps
+
+python-deps: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node-deps: $(NODE_DIR)/node_modules/.installed
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || (echo "Node.js 20 or newer is needed" >&2; exit 1)
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian packages the browser and QR tests use (Chromium, zbarimg); installed only where
+# missing, and only possible as root (CI runs as root).
+system-deps:
+	@$(BIN)/python scripts/system_deps.py
+
+lint: python-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+compile: install
+	$(BIN)/python scripts/compile_contracts.py
+
+bench: install
+	$(BIN)/python scripts/bench_gas.py
+
+clean:
+	rm -rf $(VENV) $(NODE_DIR)/node_modules .run .pytest_cache .mypy_cache .ruff_cache
