@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @dev Department roles of the property workflow, as bit flags in {IIssuerRegistry-Department-roles}.
+uint8 constant ROLE_NATRES = 1 << 0; // natural resources and planning: real-estate registration
+uint8 constant ROLE_TAX = 1 << 1; // tax bureau: deed tax paid
+uint8 constant ROLE_HOUSING = 1 << 2; // housing and urban-rural development: sale contract filed
+uint8 constant ROLE_COURT = 1 << 3; // court: seizures
+uint8 constant ROLE_BANK = 1 << 4; // bank: mortgages
+uint8 constant ALL_ROLES = ROLE_NATRES | ROLE_TAX | ROLE_HOUSING | ROLE_COURT | ROLE_BANK;
+
+/// @notice A department (issuing or approving authority) as stored on chain.
+struct Department {
+    bytes32 id; // stable identifier chosen by governance
+    string name; // registered name, e.g. 六安市市场监督管理局
+    string creditCode; // unified social credit code (统一社会信用代码), 18 characters
+    uint32 index; // 1-based registration order; 0 never names a department
+    uint8 roles; // ROLE_* flags
+    bool active; // an inactive department cannot anchor or change statuses
+    uint40 registeredAt;
+}
+
+/// @notice A department's signing key and the window in which it may sign.
+/// @dev validUntil == 0 means open-ended. A window can be shortened but never extended, so a
+/// document anchored inside the window stays attributable to a key that was valid then.
+struct SignerKey {
+    bytes32 department;
+    uint40 validFrom;
+    uint40 validUntil;
+}
+
+/// @notice What can happen to an anchored batch or document.
+enum Action {
+    None,
+    Revoke,
+    Suspend,
+    Reinstate,
+    Supersede
+}
+
+/// @notice Status of a batch root or of one document (keyed by its target hash).
+enum State {
+    Active,
+    Revoked,
+    Suspended,
+    Superseded
+}
+
+/// @notice The last status change of a batch or document. Never deleted; history is in events.
+struct StatusRecord {
+    State state;
+    uint16 reason; // reason code of the last change (see docs/CONTRACTS.md)
+    uint40 changedAt; // block time of the last change; 0 when never changed
+    bytes32 changedBy; // acting department, or 0 for governance
+}
+
+/// @notice Everything the chain knows about a document, answered in one call.
+struct DocumentStatus {
+    bool anchored;
+    bytes32 root;
+    bytes32 targetHash;
+    bytes32 department; // department whose key anchored the batch
+    address signer; // key that anchored the batch
+    bytes32 docType;
+    uint32 count; // documents in the batch
+    uint40 anchoredAt;
+    StatusRecord batch; // status of the whole batch
+    StatusRecord document; // status of this document (Active when targetHash is 0)
+    bytes32 successor; // target hash that superseded this document, or 0
+}
+
+/// @notice An anchor request signed off-chain by a department key and relayed by anyone.
+struct SignedAnchor {
+    bytes32 root;
+    bytes32 docType;
+    uint32 count;
+    uint64 deadline;
+    bytes signature;
+}
+
+/// @notice A status change of a batch (targetHash == 0) or of one document of it.
+/// @dev For one document, `proof` proves leaf = keccak256(0x00 ‖ targetHash) under `root`.
+/// For Supersede, `successorRoot`/`successor`/`successorProof` name the anchored replacement.
+struct StatusChange {
+    Action action;
+    bytes32 root;
+    bytes32 targetHash;
+    bytes32[] proof;
+    bytes32 successorRoot;
+    bytes32 successor;
+    bytes32[] successorProof;
+    uint16 reason;
+}
+
+/// @notice A status change signed off-chain by a department key, relayed by anyone.
+/// @dev `nonce` is unordered: any unused value works, so parallel signers never wait on each other.
+struct SignedStatusChange {
+    StatusChange change;
+    uint256 nonce;
+    uint64 deadline;
+    bytes signature;
+}
