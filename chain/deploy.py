@@ -1,0 +1,108 @@
+"""Idempotent deployment of the registry, with a deployment record per chain id."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from chain.artifacts import load_artifact
+from chain.client import ChainClient
+from chain.errors import ChainError
+from chain.registry import CONTRACT_NAME, deployment_record_path, read_deployment_record
+from chain.sender import TransactionSender
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    address: str
+    tx_hash: str | None
+    block_number: int | None
+    reused: bool
+    record_path: Path
+
+
+def deploy_registry(
+    client: ChainClient,
+    sender: TransactionSender,
+    *,
+    deployments_dir: Path,
+    admin: str | None = None,
+    governor: str | None = None,
+    force: bool = False,
+) -> Deployment:
+    """Deploy DocumentRegistry unless the chain's record names a live one built from the same sources.
+
+    ``admin`` (DEFAULT_ADMIN_ROLE) and ``governor`` (GOVERNOR_ROLE) default to the sender.
+    """
+    artifact = load_artifact(CONTRACT_NAME)
+    record_path = deployment_record_path(deployments_dir, client.chain_id)
+    record = read_deployment_record(deployments_dir, client.chain_id) or {
+        "chainId": client.chain_id,
+        "contracts": {},
+        "history": [],
+    }
+    current = record["contracts"].get(CONTRACT_NAME)
+    if (
+        not force
+        and current is not None
+        and current.get("sourcesHash") == artifact.sources_hash
+        and client.code_at(current["address"])
+    ):
+        return Deployment(
+            chain_id=client.chain_id,
+            address=to_checksum_address(current["address"]),
+            tx_hash=current.get("txHash"),
+            block_number=current.get("blockNumber"),
+            reused=True,
+            record_path=record_path,
+        )
+
+    admin = to_checksum_address(admin or sender.address)
+    governor = to_checksum_address(governor or sender.address)
+    factory = client.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx: dict[str, Any] = {"data": factory.constructor(admin, governor).data_in_transaction}
+    receipt = sender.send(tx, artifact)
+    address = receipt.raw.get("contractAddress")
+    if not address:
+        raise ChainError(f"deployment transaction {receipt.tx_hash} created no contract")
+    entry = {
+        "address": to_checksum_address(address),
+        "txHash": receipt.tx_hash,
+        "blockNumber": receipt.block_number,
+        "sourcesHash": artifact.sources_hash,
+        "deployer": sender.address,
+        "admin": admin,
+        "governor": governor,
+        "deployedAt": int(time.time()),
+        "gasUsed": receipt.gas_used,
+    }
+    if current is not None:
+        record.setdefault("history", []).append({CONTRACT_NAME: current})
+    record["contracts"][CONTRACT_NAME] = entry
+    _write_atomic(record_path, record)
+    return Deployment(
+        chain_id=client.chain_id,
+        address=str(entry["address"]),
+        tx_hash=receipt.tx_hash,
+        block_number=receipt.block_number,
+        reused=False,
+        record_path=record_path,
+    )
+
+
+def _write_atomic(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

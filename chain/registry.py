@@ -1,0 +1,191 @@
+"""Typed access to the deployed DocumentRegistry (which is also the issuer registry)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from web3.contract import Contract
+
+from chain.artifacts import Artifact, load_artifact
+from chain.client import ChainClient
+from chain.errors import RegistryNotFound
+from chain.sender import Receipt, TransactionSender
+from chain.types import (
+    Department,
+    DocumentStatus,
+    Role,
+    SignedAnchor,
+    SignedStatusChange,
+    SignerKey,
+    StatusChange,
+)
+
+CONTRACT_NAME = "DocumentRegistry"
+
+
+class RegistryClient:
+    """Reads need only a client; writes need a :class:`TransactionSender` for the acting key."""
+
+    def __init__(self, client: ChainClient, address: str) -> None:
+        self.client = client
+        self.address = to_checksum_address(address)
+        self.artifact: Artifact = load_artifact(CONTRACT_NAME)
+        self.contract: Contract = client.contract(CONTRACT_NAME, self.address)
+
+    @classmethod
+    def from_settings(cls, client: ChainClient) -> RegistryClient:
+        """The registry named by settings, or by the deployment record of the chain id."""
+        address = client.settings.registry_address or recorded_address(client.settings.deployments_dir, client.chain_id)
+        registry = cls(client, address)
+        registry.ensure_deployed()
+        return registry
+
+    def ensure_deployed(self) -> None:
+        if not self.client.code_at(self.address):
+            raise RegistryNotFound(f"no contract at {self.address} on chain {self.client.chain_id}")
+
+    # ---------------------------------------------------------------------------- reads
+    def _call(self, fn_name: str, *args: Any) -> Any:
+        fn = getattr(self.contract.functions, fn_name)(*args)
+        return self.client.run(lambda: fn.call(), self.artifact)
+
+    def document_status(self, root: bytes, target_hash: bytes = b"\x00" * 32) -> DocumentStatus:
+        return DocumentStatus.from_tuple(self._call("documentStatus", root, target_hash))
+
+    def department(self, department_id: bytes) -> Department:
+        return Department.from_tuple(self._call("getDepartment", department_id))
+
+    def department_ids(self) -> list[bytes]:
+        count = int(self._call("departmentCount"))
+        return [bytes(self._call("departmentIdAt", i)) for i in range(1, count + 1)]
+
+    def signer_key(self, signer: str) -> SignerKey:
+        return SignerKey.from_tuple(self._call("getSignerKey", to_checksum_address(signer)))
+
+    def live_signer_keys(self, department_id: bytes) -> list[str]:
+        return [str(a) for a in self._call("liveSignerKeys", department_id)]
+
+    def authorized_types(self, department_id: bytes) -> list[bytes]:
+        return [bytes(t) for t in self._call("authorizedDocumentTypes", department_id)]
+
+    def is_document_type(self, doc_type: bytes) -> bool:
+        return bool(self._call("isDocumentType", doc_type))
+
+    def can_anchor(self, signer: str, doc_type: bytes) -> tuple[bytes, bool]:
+        department, allowed = self._call("canAnchor", to_checksum_address(signer), doc_type)
+        return bytes(department), bool(allowed)
+
+    def has_department_role(self, department_id: bytes, roles: Role) -> bool:
+        return bool(self._call("hasDepartmentRole", department_id, int(roles)))
+
+    def is_nonce_used(self, signer: str, nonce: int) -> bool:
+        return bool(self._call("isNonceUsed", to_checksum_address(signer), nonce))
+
+    def has_role(self, role: bytes, account: str) -> bool:
+        return bool(self._call("hasRole", role, to_checksum_address(account)))
+
+    def governor_role(self) -> bytes:
+        return bytes(self._call("GOVERNOR_ROLE"))
+
+    def anchor_digest(self, signed: SignedAnchor) -> bytes:
+        return bytes(self._call("anchorDigest", signed.as_tuple()))
+
+    def status_change_digest(self, change: StatusChange, nonce: int, deadline: int) -> bytes:
+        return bytes(self._call("statusChangeDigest", change.as_tuple(), nonce, deadline))
+
+    # --------------------------------------------------------------------------- writes
+    def _send(self, sender: TransactionSender, fn_name: str, *args: Any) -> Receipt:
+        fn = getattr(self.contract.functions, fn_name)(*args)
+        return sender.transact(fn, self.artifact)
+
+    def register_department(
+        self,
+        sender: TransactionSender,
+        department_id: bytes,
+        name: str,
+        credit_code: str,
+        roles: Role = Role.NONE,
+    ) -> Receipt:
+        return self._send(sender, "registerDepartment", department_id, name, credit_code, int(roles))
+
+    def set_department_active(self, sender: TransactionSender, department_id: bytes, active: bool) -> Receipt:
+        return self._send(sender, "setDepartmentActive", department_id, active)
+
+    def set_department_roles(self, sender: TransactionSender, department_id: bytes, roles: Role) -> Receipt:
+        return self._send(sender, "setDepartmentRoles", department_id, int(roles))
+
+    def add_signer_key(
+        self,
+        sender: TransactionSender,
+        department_id: bytes,
+        signer: str,
+        valid_from: int,
+        valid_until: int = 0,
+    ) -> Receipt:
+        return self._send(
+            sender,
+            "addSignerKey",
+            department_id,
+            to_checksum_address(signer),
+            valid_from,
+            valid_until,
+        )
+
+    def retire_signer_key(self, sender: TransactionSender, signer: str, valid_until: int) -> Receipt:
+        return self._send(sender, "retireSignerKey", to_checksum_address(signer), valid_until)
+
+    def register_document_type(self, sender: TransactionSender, name: str) -> Receipt:
+        return self._send(sender, "registerDocumentType", name)
+
+    def authorize_document_type(self, sender: TransactionSender, department_id: bytes, doc_type: bytes) -> Receipt:
+        return self._send(sender, "authorizeDocumentType", department_id, doc_type)
+
+    def deauthorize_document_type(self, sender: TransactionSender, department_id: bytes, doc_type: bytes) -> Receipt:
+        return self._send(sender, "deauthorizeDocumentType", department_id, doc_type)
+
+    def anchor(self, sender: TransactionSender, root: bytes, doc_type: bytes, count: int) -> Receipt:
+        return self._send(sender, "anchor", root, doc_type, count)
+
+    def anchor_signed(self, sender: TransactionSender, signed: SignedAnchor) -> Receipt:
+        return self._send(sender, "anchorSigned", signed.as_tuple())
+
+    def anchor_many(self, sender: TransactionSender, signed: Sequence[SignedAnchor]) -> Receipt:
+        return self._send(sender, "anchorMany", [s.as_tuple() for s in signed])
+
+    def change_status(self, sender: TransactionSender, change: StatusChange) -> Receipt:
+        return self._send(sender, "changeStatus", change.as_tuple())
+
+    def change_status_signed(self, sender: TransactionSender, signed: SignedStatusChange) -> Receipt:
+        return self._send(sender, "changeStatusSigned", signed.as_tuple())
+
+    def change_status_many(self, sender: TransactionSender, signed: Sequence[SignedStatusChange]) -> Receipt:
+        return self._send(sender, "changeStatusMany", [s.as_tuple() for s in signed])
+
+
+def deployment_record_path(deployments_dir: Path, chain_id: int) -> Path:
+    return deployments_dir / f"{chain_id}.json"
+
+
+def read_deployment_record(deployments_dir: Path, chain_id: int) -> dict[str, Any] | None:
+    path = deployment_record_path(deployments_dir, chain_id)
+    try:
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise RegistryNotFound(f"deployment record {path} is unreadable: {exc}") from exc
+    return record
+
+
+def recorded_address(deployments_dir: Path, chain_id: int) -> str:
+    record = read_deployment_record(deployments_dir, chain_id)
+    if record is None or CONTRACT_NAME not in record.get("contracts", {}):
+        raise RegistryNotFound(
+            f"no registry address configured (EREG_REGISTRY_ADDRESS) and no deployment record "
+            f"{deployment_record_path(deployments_dir, chain_id)}"
+        )
+    return str(record["contracts"][CONTRACT_NAME]["address"])

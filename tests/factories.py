@@ -1,0 +1,209 @@
+"""Factories of the chain tests: a deployed registry with departments, keys and types."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from chain.client import ChainClient, connect
+from chain.deploy import Deployment, deploy_registry
+from chain.eip712 import sign_anchor, sign_status_change
+from chain.errors import ContractRevert
+from chain.registry import RegistryClient
+from chain.sender import TransactionSender
+from chain.settings import ChainSettings
+from chain.types import Role, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
+from devstack.hardhat import HardhatNode, fund, rpc
+from documents.merkle import MerkleTree
+
+T = TypeVar("T")
+
+BUSINESS_LICENSE = "business-license"
+PROPERTY_CERTIFICATE = "property-certificate"
+FOOD_LICENSE = "food-business-license"
+
+SAMR = department_id("LA-SAMR")  # market regulation: business licences
+NATRES = department_id("LA-NATRES")  # natural resources: property certificates
+TAX = department_id("LA-TAX")
+
+
+@dataclass
+class World:
+    """Everything a chain test needs: node, client, registry, governance, departments' keys."""
+
+    node: HardhatNode
+    settings: ChainSettings
+    client: ChainClient
+    deployment: Deployment
+    registry: RegistryClient
+    governor: LocalAccount
+    samr_key: LocalAccount
+    natres_key: LocalAccount
+    relayer: LocalAccount
+    senders: dict[str, TransactionSender] = field(default_factory=dict)
+
+    @property
+    def chain_id(self) -> int:
+        return self.client.chain_id
+
+    def sender(self, account: LocalAccount) -> TransactionSender:
+        """The (cached) transaction sender of ``account``, funded on the dev chain."""
+        cached = self.senders.get(account.address)
+        if cached is None:
+            if self.node.mode == "dev":
+                fund(self.node.rpc_url, account.address)
+            cached = self.senders[account.address] = TransactionSender(self.client, account)
+        return cached
+
+    def new_account(self) -> LocalAccount:
+        account: LocalAccount = Account.create()
+        return account
+
+    def reset_local_state(self) -> None:
+        """After evm_revert the node forgot the test's transactions (and balances given during
+        the test): forget cached nonces, and senders of accounts made during the test."""
+        fixed = {a.address for a in (self.governor, self.samr_key, self.natres_key, self.relayer)}
+        for address in list(self.senders):
+            if address in fixed:
+                self.senders[address].nonces.invalidate()
+            else:
+                del self.senders[address]
+
+    def now(self) -> int:
+        return int(self.client.w3.eth.get_block("latest")["timestamp"])
+
+    def increase_time(self, seconds: int) -> None:
+        rpc(self.node.rpc_url, "evm_increaseTime", [seconds])
+        rpc(self.node.rpc_url, "evm_mine")
+
+    def mine(self, blocks: int) -> None:
+        rpc(self.node.rpc_url, "hardhat_mine", [hex(blocks)])
+
+    # ---------------------------------------------------------------- document helpers
+    def anchor_batch(
+        self, size: int = 4, key: LocalAccount | None = None, doc_type: str = BUSINESS_LICENSE
+    ) -> tuple[MerkleTree, list[bytes]]:
+        targets = [os.urandom(32) for _ in range(size)]
+        tree = MerkleTree(targets)
+        self.registry.anchor(self.sender(key or self.samr_key), tree.root, type_id(doc_type), size)
+        return tree, targets
+
+    def sign_anchor(
+        self,
+        root: bytes,
+        *,
+        key: LocalAccount | None = None,
+        doc_type: str = BUSINESS_LICENSE,
+        count: int = 1,
+        deadline: int | None = None,
+        chain_id: int | None = None,
+        registry: str | None = None,
+    ) -> SignedAnchor:
+        return sign_anchor(
+            key or self.samr_key,
+            chain_id=chain_id or self.chain_id,
+            registry=registry or self.registry.address,
+            root=root,
+            doc_type=type_id(doc_type),
+            count=count,
+            deadline=deadline if deadline is not None else self.now() + 3600,
+        )
+
+    def sign_change(
+        self,
+        change: StatusChange,
+        *,
+        key: LocalAccount | None = None,
+        nonce: int | None = None,
+        deadline: int | None = None,
+        chain_id: int | None = None,
+        registry: str | None = None,
+    ) -> SignedStatusChange:
+        return sign_status_change(
+            key or self.samr_key,
+            chain_id=chain_id or self.chain_id,
+            registry=registry or self.registry.address,
+            change=change,
+            nonce=nonce if nonce is not None else int.from_bytes(os.urandom(8), "big"),
+            deadline=deadline if deadline is not None else self.now() + 3600,
+        )
+
+
+def build_world(node: HardhatNode, deployments_dir: Path) -> World:
+    settings = ChainSettings(
+        rpc_url=node.rpc_url, chain_id=node.chain_id, deployments_dir=deployments_dir
+    )
+    client = connect(settings)
+    governor: LocalAccount = Account.create()
+    samr_key: LocalAccount = Account.create()
+    natres_key: LocalAccount = Account.create()
+    relayer: LocalAccount = Account.create()
+    world = World(
+        node=node,
+        settings=settings,
+        client=client,
+        deployment=None,  # type: ignore[arg-type]
+        registry=None,  # type: ignore[arg-type]
+        governor=governor,
+        samr_key=samr_key,
+        natres_key=natres_key,
+        relayer=relayer,
+    )
+    gov = world.sender(governor)
+    for account in (samr_key, natres_key, relayer):
+        world.sender(account)
+    world.deployment = deploy_registry(client, gov, deployments_dir=deployments_dir)
+    registry = world.registry = RegistryClient(client, world.deployment.address)
+    start = world.now() - 3600
+    registry.register_department(gov, SAMR, "六安市市场监督管理局", "11341500MB0000001A")
+    registry.register_department(
+        gov, NATRES, "六安市自然资源和规划局", "11341500MB0000002B", Role.NATRES
+    )
+    registry.register_department(
+        gov, TAX, "国家税务总局六安市税务局", "11341500MB0000003C", Role.TAX
+    )
+    for name in (BUSINESS_LICENSE, PROPERTY_CERTIFICATE, FOOD_LICENSE):
+        registry.register_document_type(gov, name)
+    registry.authorize_document_type(gov, SAMR, type_id(BUSINESS_LICENSE))
+    registry.authorize_document_type(gov, SAMR, type_id(FOOD_LICENSE))
+    registry.authorize_document_type(gov, NATRES, type_id(PROPERTY_CERTIFICATE))
+    registry.add_signer_key(gov, SAMR, samr_key.address, start)
+    registry.add_signer_key(gov, NATRES, natres_key.address, start)
+    return world
+
+
+def expect_revert(fn: Callable[[], T], name: str, **args: Any) -> ContractRevert:
+    """Run ``fn``; assert it reverts with custom error ``name`` and (a subset of) ``args``."""
+    try:
+        fn()
+    except ContractRevert as revert:
+        assert revert.name == name, f"expected {name}, got {revert}"
+        for key, expected in args.items():
+            assert key in revert.arguments, f"{name} has no argument {key}: {revert.arguments}"
+            actual = revert.arguments[key]
+            if isinstance(expected, str) and expected.startswith("0x") and isinstance(actual, str):
+                assert actual.lower() == expected.lower(), f"{key}: {actual} != {expected}"
+            else:
+                assert actual == expected, f"{key}: {actual!r} != {expected!r}"
+        return revert
+    raise AssertionError(f"expected revert {name}, but the call succeeded")
+
+
+def proofs(tree: MerkleTree, indexes: Sequence[int]) -> list[list[bytes]]:
+    return [tree.proof(i) for i in indexes]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
