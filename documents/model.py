@@ -1,0 +1,314 @@
+"""The wrapped document (``ereg/1``): pydantic models, parsing and canonical bytes.
+
+Parsing (:func:`parse_document`, :func:`document_from_obj`) validates strictly and reports
+:class:`~documents.errors.MalformedDocument` with the JSON Pointer of the first problem.
+Producers on the fast path (:func:`documents.wrap.wrap_batch`) build models with
+``model_construct``; their output is valid by construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .canonical import canonicalize, escape_token
+from .errors import MalformedDocument
+from .fields import METADATA_POINTERS, iter_fields, parse_pointer
+from .hashing import is_checksum_address
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_DOCUMENT_BYTES",
+    "Issuer",
+    "Privacy",
+    "Proof",
+    "Validity",
+    "WrappedDocument",
+    "document_from_obj",
+    "document_to_bytes",
+    "document_to_dict",
+    "parse_document",
+    "with_anchor",
+]
+
+FORMAT_VERSION = "ereg/1"
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+MAX_PROOF_LENGTH = 64
+
+Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
+SaltHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+DocType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
+Cid = Annotated[str, StringConstraints(pattern=r"^b[a-z2-7]{10,200}$")]
+_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+_STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _check_time(value: str) -> str:
+    if not _TIME_RE.fullmatch(value):
+        raise ValueError("must be RFC 3339 UTC with seconds precision, e.g. 2026-01-01T00:00:00Z")
+    datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def parse_time(value: str) -> datetime:
+    """Parse an ``ereg/1`` timestamp (``YYYY-MM-DDTHH:MM:SSZ``) to an aware datetime."""
+    return datetime.strptime(_check_time(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def format_time(value: datetime) -> str:
+    """Format an aware datetime as an ``ereg/1`` timestamp (UTC, seconds, ``Z``)."""
+    if value.tzinfo is None:
+        raise ValueError("datetime must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Issuer(BaseModel):
+    """Who issued the document and where it is anchored."""
+
+    model_config = _STRICT
+    department: Hex32
+    chain_id: int = Field(alias="chainId", gt=0, le=2**53 - 1)
+    registry: str
+
+    @field_validator("registry")
+    @classmethod
+    def _registry_checksummed(cls, value: str) -> str:
+        if not is_checksum_address(value):
+            raise ValueError("must be a 20-byte address in EIP-55 checksum form")
+        return value
+
+    def as_json(self) -> dict[str, Any]:
+        return {"department": self.department, "chainId": self.chain_id, "registry": self.registry}
+
+
+class Validity(BaseModel):
+    """Validity window; ``validUntil`` null means no end date."""
+
+    model_config = _STRICT
+    valid_from: str = Field(alias="validFrom")
+    valid_until: str | None = Field(alias="validUntil")
+
+    @field_validator("valid_from", "valid_until")
+    @classmethod
+    def _time_format(cls, value: str | None) -> str | None:
+        return None if value is None else _check_time(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Validity:
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("validUntil is before validFrom")
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        return {"validFrom": self.valid_from, "validUntil": self.valid_until}
+
+
+class Privacy(BaseModel):
+    """Field hashes of hidden fields, sorted ascending, without duplicates."""
+
+    model_config = _STRICT
+    obfuscated: list[Hex32]
+
+    @field_validator("obfuscated")
+    @classmethod
+    def _sorted_unique(cls, value: list[str]) -> list[str]:
+        if any(a >= b for a, b in itertools.pairwise(value)):
+            raise ValueError("must be sorted ascending without duplicates")
+        return value
+
+
+class Proof(BaseModel):
+    """Anchoring proof. ``anchorTx`` and ``cid`` are informational and not hashed."""
+
+    model_config = _STRICT
+    target_hash: Hex32 = Field(alias="targetHash")
+    merkle_root: Hex32 = Field(alias="merkleRoot")
+    proof: list[Hex32] = Field(max_length=MAX_PROOF_LENGTH)
+    anchor_tx: Hex32 | None = Field(alias="anchorTx")
+    cid: Cid | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "targetHash": self.target_hash,
+            "merkleRoot": self.merkle_root,
+            "proof": list(self.proof),
+            "anchorTx": self.anchor_tx,
+            "cid": self.cid,
+        }
+
+
+class WrappedDocument(BaseModel):
+    """A wrapped ``ereg/1`` document, exactly the JSON the holder keeps."""
+
+    model_config = _STRICT
+    version: Literal["ereg/1"]
+    type: DocType
+    data: dict[str, Any]
+    salts: dict[str, SaltHex]
+    privacy: Privacy
+    issuer: Issuer
+    validity: Validity
+    proof: Proof
+
+    @field_validator("salts")
+    @classmethod
+    def _salt_pointers(cls, value: dict[str, str]) -> dict[str, str]:
+        for pointer in value:
+            try:
+                parse_pointer(pointer)
+            except ValueError as exc:
+                raise ValueError(f"salt key {pointer!r} is not a JSON Pointer: {exc}") from None
+            if pointer == "":
+                raise ValueError("the empty pointer is not a field")
+        missing = [p for p in METADATA_POINTERS if p not in value]
+        if missing:
+            raise ValueError(f"missing metadata salt(s) {', '.join(missing)}")
+        return value
+
+
+def document_to_dict(doc: WrappedDocument) -> dict[str, Any]:
+    """The JSON object of a document (shares ``data``/``salts`` with the model: do not mutate)."""
+    return {
+        "version": doc.version,
+        "type": doc.type,
+        "data": doc.data,
+        "salts": doc.salts,
+        "privacy": {"obfuscated": list(doc.privacy.obfuscated)},
+        "issuer": doc.issuer.as_json(),
+        "validity": doc.validity.as_json(),
+        "proof": doc.proof.as_json(),
+    }
+
+
+def document_to_bytes(doc: WrappedDocument) -> bytes:
+    """RFC 8785 canonical UTF-8 bytes of the document (what is encrypted and stored)."""
+    return canonicalize(document_to_dict(doc))
+
+
+def with_anchor(
+    doc: WrappedDocument, *, anchor_tx: str | None = None, cid: str | None = None
+) -> WrappedDocument:
+    """Copy of ``doc`` with ``proof.anchorTx`` and/or ``proof.cid`` set (validated).
+
+    Neither value is covered by any hash, so setting them never changes integrity.
+    """
+    proof = doc.proof.as_json()
+    if anchor_tx is not None:
+        proof["anchorTx"] = anchor_tx
+    if cid is not None:
+        proof["cid"] = cid
+    try:
+        new_proof = Proof.model_validate(proof)
+    except ValidationError as exc:
+        raise _malformed_from(exc, "/proof") from None
+    return doc.model_copy(update={"proof": new_proof})
+
+
+def _pointer_of(loc: tuple[int | str, ...]) -> str:
+    return "".join("/" + escape_token(str(part)) for part in loc)
+
+
+def _malformed_from(exc: ValidationError, prefix: str = "") -> MalformedDocument:
+    errors = sorted(exc.errors(), key=lambda e: _pointer_of(tuple(e["loc"])))
+    first = errors[0]
+    pointer = prefix + _pointer_of(tuple(first["loc"]))
+    message = str(first["msg"])
+    return MalformedDocument(
+        pointer, message, f"结构不合法：{message}", code="MALFORMED"
+    )
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise MalformedDocument(
+                "", f"duplicate object key {key!r}", f"对象中存在重复的键 {key!r}"
+            )
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedDocument("", f"{name} is not valid JSON", f"{name} 不是合法的 JSON")
+
+
+def _parse_int(text: str) -> int | float:
+    # JSON numbers are IEEE-754 doubles (RFC 8785): an integer literal outside the safe range
+    # is read as the double it denotes, exactly as a JavaScript verifier would.
+    value = int(text)
+    return value if -(2**53 - 1) <= value <= 2**53 - 1 else float(text)
+
+
+def load_json(raw: str | bytes) -> Any:
+    """Parse JSON text strictly: UTF-8, no duplicate keys, no NaN/Infinity, size-limited.
+
+    Integer literals outside ±(2**53-1) become floats (JSON numbers are doubles).
+    """
+    if isinstance(raw, bytes | bytearray):
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise MalformedDocument("", "document too large", "文书过大")
+        try:
+            text = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedDocument("", "not UTF-8 text", "不是 UTF-8 文本") from None
+    else:
+        text = raw
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise MalformedDocument("", "document too large", "文书过大")
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+        )
+    except json.JSONDecodeError as exc:
+        raise MalformedDocument(
+            "",
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
+        ) from None
+    except RecursionError:
+        raise MalformedDocument("", "JSON nested too deeply", "JSON 嵌套过深") from None
+    except ValueError as exc:  # e.g. an integer literal with more than 4300 digits
+        raise MalformedDocument("", f"invalid number: {exc}", f"数值不合法：{exc}") from None
+
+
+def document_from_obj(obj: Any) -> WrappedDocument:
+    """Validate a parsed JSON object as a wrapped document (strict).
+
+    Raises :class:`MalformedDocument` with the pointer of the first problem.
+    """
+    if not isinstance(obj, dict):
+        raise MalformedDocument("", "a document must be a JSON object", "文书必须是 JSON 对象")
+    try:
+        doc = WrappedDocument.model_validate(obj)
+    except ValidationError as exc:
+        raise _malformed_from(exc) from None
+    try:
+        fields = list(iter_fields(doc.data))
+    except MalformedDocument as exc:
+        raise MalformedDocument("/data" + exc.pointer, exc.reason, exc.reason_zh) from None
+    for pointer, value in fields:
+        canonicalize(value, "/data" + pointer)
+    return doc
+
+
+def parse_document(raw: str | bytes) -> WrappedDocument:
+    """Parse and strictly validate a wrapped document from JSON text or UTF-8 bytes."""
+    return document_from_obj(load_json(raw))
