@@ -1,0 +1,1 @@
+"""The ``ereg`` command-line tool of issuing departments and governance."""

@@ -1,0 +1,117 @@
+"""``ereg``: the departments' signing tool.
+
+Every failure a user can cause or meet (wrong password, corrupt keystore, unreadable file,
+schema violation, node or IPFS down, department not authorized) ends in one line on stderr
+and a non-zero exit status; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from chain.errors import ChainError, ContractRevert
+from issuer import chain_cmd, dept_cmd, keys_cmd
+from issuer.context import CliContext, default_home
+from issuer.errors import IssuerError
+
+#: Errors from the packages the CLI builds on; each becomes one line.
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = (IssuerError, ChainError)
+
+
+def _domain_errors() -> tuple[type[Exception], ...]:
+    errors = list(_DOMAIN_ERRORS)
+    try:
+        from documents.errors import DocumentError
+
+        errors.append(DocumentError)
+    except ImportError:  # pragma: no cover - documents is part of the project
+        pass
+    try:
+        from storage.errors import StorageError
+
+        errors.append(StorageError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+def fail(message: str, exit_code: int) -> typer.Exit:
+    """Print the one-line error and give the Exit to raise."""
+    typer.echo(f"ereg: {message}", err=True)
+    return typer.Exit(exit_code)
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, ContractRevert):
+        return f"refused by the registry: {exc}"
+    code = getattr(exc, "code", None)
+    text = str(exc) or type(exc).__name__
+    return f"{text} [{code}]" if code else text
+
+
+class EregGroup(TyperGroup):
+    """Turns the project's errors into one line and an exit status, for every subcommand."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _domain_errors() as exc:
+            raise fail(describe(exc), getattr(exc, "exit_code", 1)) from None
+        except OSError as exc:
+            raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1) from None
+
+
+app = typer.Typer(
+    cls=EregGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help="e-Registry signing tool for issuing departments and governance.",
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None, typer.Option(envvar="EREG_HOME", help="Keys and deployment records [default: ~/.ereg].")
+    ] = None,
+    rpc_url: Annotated[str | None, typer.Option(envvar="EREG_RPC_URL", help="JSON-RPC URL of the chain node.")] = None,
+    chain_id: Annotated[int | None, typer.Option(envvar="EREG_CHAIN_ID", help="Expected chain id.")] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(envvar="EREG_REGISTRY_ADDRESS", help="Registry address (else the deployment record)."),
+    ] = None,
+    deployments_dir: Annotated[Path | None, typer.Option(envvar="EREG_DEPLOYMENTS_DIR")] = None,
+) -> None:
+    ctx.obj = CliContext(
+        home=home or default_home(),
+        rpc_url=rpc_url,
+        chain_id=chain_id,
+        registry_address=registry,
+        deployments_dir=deployments_dir,
+    )
+
+
+app.add_typer(keys_cmd.app, name="keys", help="Create and list encrypted signing keys.")
+app.add_typer(dept_cmd.app, name="dept", help="Governance: departments, signing keys, document types.")
+chain_cmd.register(app)
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        typer.echo("ereg: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""What every ``ereg`` command shares: where keys and records live, and how to reach the chain."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import typer
+from eth_account.signers.local import LocalAccount
+from pydantic import ValidationError
+
+from chain.client import ChainClient, connect
+from chain.registry import RegistryClient
+from chain.sender import TransactionSender
+from chain.settings import ChainSettings
+from issuer.errors import UsageError
+from issuer.keystore import PASSWORD_ENV, Keystore
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("EREG_HOME", Path.home() / ".ereg"))
+
+
+@dataclass
+class CliContext:
+    home: Path
+    rpc_url: str | None
+    chain_id: int | None
+    registry_address: str | None
+    deployments_dir: Path | None
+    _senders: dict[str, TransactionSender] = field(default_factory=dict)
+
+    @property
+    def keystore(self) -> Keystore:
+        return Keystore(Path(os.environ.get("EREG_KEYS_DIR", self.home / "keys")))
+
+    @cached_property
+    def settings(self) -> ChainSettings:
+        values: dict[str, object] = {}
+        if self.rpc_url:
+            values["rpc_url"] = self.rpc_url
+        if self.chain_id:
+            values["chain_id"] = self.chain_id
+        if self.registry_address:
+            values["registry_address"] = self.registry_address
+        if self.deployments_dir or "EREG_DEPLOYMENTS_DIR" not in os.environ:
+            values["deployments_dir"] = self.deployments_dir or self.home / "deployments"
+        try:
+            return ChainSettings(**values)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            missing = [".".join(str(p) for p in e["loc"]) for e in exc.errors()]
+            raise UsageError(
+                "chain settings incomplete or invalid: "
+                + ", ".join(missing)
+                + " (give --rpc-url/--chain-id or set EREG_RPC_URL/EREG_CHAIN_ID)"
+            ) from exc
+
+    @cached_property
+    def client(self) -> ChainClient:
+        return connect(self.settings)
+
+    @cached_property
+    def registry(self) -> RegistryClient:
+        return RegistryClient.from_settings(self.client)
+
+    def account(self, key_name: str) -> LocalAccount:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            password = typer.prompt(f"Password for key {key_name!r}", hide_input=True)
+        return self.keystore.load(key_name, password)
+
+    def sender(self, key_name: str) -> TransactionSender:
+        if key_name not in self._senders:
+            self._senders[key_name] = TransactionSender(self.client, self.account(key_name))
+        return self._senders[key_name]
+
+
+def get(ctx: typer.Context) -> CliContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliContext):  # pragma: no cover - the root callback always sets it
+        raise TypeError("ereg context missing")
+    return obj
