@@ -213,7 +213,10 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         if (actor != bytes32(0) && actor != _departmentOfSigner(record.signer)) {
             revert DocumentRegistryUnauthorized(actor, root);
         }
-        State state = targetHash == bytes32(0) ? _batchStatus[root].state : _documentStatus[root][targetHash].state;
+        // A revoked batch is final for every document in it.
+        State batchState = _batchStatus[root].state;
+        if (batchState == State.Revoked) revert DocumentRegistryAlreadyRevoked(root, bytes32(0));
+        State state = targetHash == bytes32(0) ? batchState : _documentStatus[root][targetHash].state;
         if (state == State.Revoked) revert DocumentRegistryAlreadyRevoked(root, targetHash);
 
         State next;
@@ -262,7 +265,7 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
             successor == bytes32(0) || (successor == change.targetHash && successorRoot == change.root)
                 || _anchors[successorRoot].signer == address(0)
                 || !_provesDocument(successorRoot, successor, change.successorProof)
-                || _batchStatus[successorRoot].state == State.Revoked
+                || _batchStatus[successorRoot].state != State.Active
                 || _documentStatus[successorRoot][successor].state != State.Active
         ) {
             revert DocumentRegistryInvalidSuccessor(successorRoot, successor);

@@ -213,8 +213,18 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
-    function liveSignerKeys(bytes32 department) external view returns (address[] memory) {
-        return _liveKeys[department].values();
+    function liveSignerKeys(bytes32 department) external view returns (address[] memory keys) {
+        address[] memory all = _liveKeys[department].values();
+        keys = new address[](all.length);
+        uint256 count = 0;
+        uint40 at = _now();
+        for (uint256 i = 0; i < all.length; ++i) {
+            uint40 until = _keys[all[i]].validUntil;
+            if (until == 0 || until > at) keys[count++] = all[i];
+        }
+        assembly ("memory-safe") {
+            mstore(keys, count) // shrink to the live keys
+        }
     }
 
     /// @inheritdoc IIssuerRegistry

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devstack.process import DevstackError  # noqa: E402
-from devstack.stack import read_stack, start_stack, stop_stack  # noqa: E402
+from devstack.process import DevstackError
+from devstack.stack import read_stack, start_stack, stop_stack
 
 
 def main() -> int:
