@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.hardhat import HARDHAT_BIN, HardhatNode, rpc, start_hardhat, stop_hardhat
+from devstack.ipfs import JSIPFS, IpfsDaemon, start_ipfs, stop_ipfs
+from storage.ipfs import IpfsStore
 from tests.factories import World, build_world
 
 #: In CI every service-backed test must run: a missing tool is a failure, not a skip.
@@ -57,3 +59,24 @@ def world(deployed: World) -> Iterator[World]:
     finally:
         rpc(deployed.node.rpc_url, "evm_revert", [snapshot])
         deployed.reset_local_state()
+
+
+@pytest.fixture(scope="session")
+def ipfs_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsDaemon]:
+    """A real js-ipfs daemon on a free loopback port for the whole session."""
+    require(JSIPFS.exists(), f"js-ipfs is not installed ({JSIPFS} missing; run `npm ci` in hardhat_local)")
+    run_dir = tmp_path_factory.mktemp("ipfs-session")
+    daemon = start_ipfs(run_dir)
+    try:
+        yield daemon
+    finally:
+        stop_ipfs(run_dir)
+
+
+@pytest.fixture(scope="session")
+def ipfs_store(ipfs_daemon: IpfsDaemon) -> Iterator[IpfsStore]:
+    store = IpfsStore(ipfs_daemon.api, timeout=20.0, has_timeout=0.5)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.ipfs import JSIPFS, IpfsDaemon, start_ipfs, stop_ipfs
+from devstack.ipfs import JSIPFS, IpfsDaemon
 from storage.embedded import EmbeddedStore
-from storage.ipfs import IpfsStore
 from tests.conftest import require
 
 TWO_LEVEL_SIZE = 174 * 262_144 + 1
@@ -32,33 +31,6 @@ def make_blob() -> Callable[[int], bytes]:
 def two_level_blob() -> bytes:
     """The 45.6 MB blob, generated once per session."""
     return pattern(TWO_LEVEL_SIZE)
-
-
-def require_jsipfs() -> None:
-    """Skip locally, fail in CI, when js-ipfs is not installed."""
-    require(JSIPFS.exists(),
-            f"js-ipfs is not installed ({JSIPFS} missing; run `npm ci` in hardhat_local)")
-
-
-@pytest.fixture(scope="session")
-def ipfs_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IpfsDaemon]:
-    """A real js-ipfs daemon on a free loopback port for the whole session."""
-    require_jsipfs()
-    run_dir = tmp_path_factory.mktemp("ipfs-session")
-    daemon = start_ipfs(run_dir)
-    try:
-        yield daemon
-    finally:
-        stop_ipfs(run_dir)
-
-
-@pytest.fixture(scope="session")
-def ipfs_store(ipfs_daemon: IpfsDaemon) -> Iterator[IpfsStore]:
-    store = IpfsStore(ipfs_daemon.api, timeout=20.0, has_timeout=0.5)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @pytest.fixture
@@ -126,3 +98,8 @@ def ipfs_add(ipfs_daemon: IpfsDaemon) -> AddFn:
 def ipfs_rpc(ipfs_daemon: IpfsDaemon) -> RpcFn:
     """``ipfs_rpc(command, body=None, **params) -> (status, body)`` on the session daemon."""
     return functools.partial(daemon_rpc, ipfs_daemon)
+
+
+def require_jsipfs() -> None:
+    """Skip locally, fail in CI, when js-ipfs is not installed."""
+    require(JSIPFS.exists(), f"js-ipfs is not installed ({JSIPFS} missing; run `npm ci` in hardhat_local)")
