@@ -1,4 +1,4 @@
-"""``ereg deploy | anchor | status``: the registry itself and raw batch roots."""
+"""``ereg deploy | anchor``: the registry itself and raw batch roots."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from chain.deploy import deploy_registry
-from chain.types import REASONS, State, type_id
+from chain.types import type_id
 from issuer import parsing
 from issuer.context import get
 from issuer.errors import NotAuthorized
@@ -16,7 +16,6 @@ from issuer.errors import NotAuthorized
 def register(app: typer.Typer) -> None:
     app.command("deploy")(deploy)
     app.command("anchor")(anchor)
-    app.command("status")(status)
 
 
 def deploy(
@@ -60,28 +59,3 @@ def anchor(
         f"anchored {root} ({count} documents) in block {receipt.block_number}, tx {receipt.tx_hash}, "
         f"gas {receipt.gas_used}"
     )
-
-
-def status(
-    ctx: typer.Context,
-    root: Annotated[str, typer.Argument(help="Batch Merkle root.")],
-    target_hash: Annotated[str | None, typer.Option("--target", help="Target hash of one document.")] = None,
-) -> None:
-    """The on-chain status of a batch or one document, in one line."""
-    c = get(ctx)
-    target = parsing.bytes32(target_hash, "target hash") if target_hash else b"\x00" * 32
-    st = c.registry.document_status(parsing.bytes32(root, "root"), target)
-    if not st.anchored:
-        typer.echo("NOT_ANCHORED")
-        raise typer.Exit(3)
-    state = st.effective_state
-    record = st.document if st.document.state == state and target_hash else st.batch
-    line = f"{state.name} anchored {parsing.format_time(st.anchored_at)} by 0x{st.department.hex()} key {st.signer}"
-    if state != State.ACTIVE:
-        reason = REASONS.get(record.reason, (f"reason {record.reason}", ""))[0]
-        line += f"; {state.name.lower()} {parsing.format_time(record.changed_at)} ({reason})"
-    if st.successor != b"\x00" * 32:
-        line += f"; successor 0x{st.successor.hex()}"
-    typer.echo(line)
-    if state != State.ACTIVE:
-        raise typer.Exit(4)

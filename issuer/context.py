@@ -17,6 +17,7 @@ from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from issuer.errors import UsageError
 from issuer.keystore import PASSWORD_ENV, Keystore
+from storage import DocumentStore, open_store
 
 
 def default_home() -> Path:
@@ -56,6 +57,11 @@ class CliContext:
                 + ", ".join(missing)
                 + " (give --rpc-url/--chain-id or set EREG_RPC_URL/EREG_CHAIN_ID)"
             ) from exc
+
+    @cached_property
+    def store(self) -> DocumentStore:
+        """IPFS when EREG_IPFS_API is set, else the embedded store under the home directory."""
+        return open_store(os.environ.get("EREG_IPFS_API") or None, self.home / "blocks")
 
     @cached_property
     def client(self) -> ChainClient:

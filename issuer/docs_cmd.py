@@ -1,0 +1,240 @@
+"""``ereg issue | revoke | suspend | reinstate | supersede | disclose | status``: documents."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chain.types import REASONS, Action, State, StatusChange
+from documents import (
+    IntegrityCode,
+    check_integrity,
+    document_to_bytes,
+    hide_fields,
+)
+from documents.model import WrappedDocument
+from issuer import parsing
+from issuer.context import CliContext, get
+from issuer.errors import InputError, UsageError
+from issuer.issuing import Issuer, IssueSettings, collect_inputs
+
+KeyOption = Annotated[str, typer.Option("--key", "-k", help="Department signing key (or governance key).")]
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Reason code: a number or a name, see --help.")]
+
+_REASON_NAMES = {name.replace(" ", "-").replace("'", ""): code for code, (name, _zh) in REASONS.items()}
+ZERO = b"\x00" * 32
+_PAST = {Action.REVOKE: "revoked", Action.SUSPEND: "suspended", Action.REINSTATE: "reinstated"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("issue")(issue)
+    for action in (Action.REVOKE, Action.SUSPEND, Action.REINSTATE):
+        app.command(action.name.lower(), help=f"{action.name.capitalize()} a document file or a whole batch root.")(
+            _status_command(action)
+        )
+    app.command("supersede")(supersede)
+    app.command("disclose")(disclose)
+    app.command("status")(status)
+
+
+# ------------------------------------------------------------------------------ issue
+def issue(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Record files (*.json) or directories of them.")],
+    doc_type: Annotated[str, typer.Option("--type", "-t", help="Document type, e.g. business-license.")],
+    key: KeyOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (also holds the journal).")] = Path(
+        "issued"
+    ),
+    verifier_url: Annotated[
+        str | None, typer.Option(envvar="EREG_VERIFIER_URL", help="Base URL of the verifier the QR codes open.")
+    ] = None,
+    valid_from: Annotated[str, typer.Option(help="Start of validity: now or ISO 8601.")] = "now",
+    valid_until: Annotated[str | None, typer.Option(help="End of validity (default: none).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Documents per anchored batch.")] = 1000,
+) -> None:
+    """Validate, wrap, encrypt, store and anchor records; write <name>.ereg.json and its QR code.
+
+    An interrupted run resumes from the journal in the output directory: run the same command again.
+    """
+    c = get(ctx)
+    if not verifier_url:
+        raise UsageError("give --verifier-url or set EREG_VERIFIER_URL (the base URL the QR codes open)")
+    files = collect_inputs(paths)
+    settings = IssueSettings(
+        doc_type=doc_type,
+        out_dir=out,
+        verifier_url=verifier_url,
+        valid_from=parsing.format_time(parsing.timestamp(valid_from)),
+        valid_until=parsing.format_time(parsing.timestamp(valid_until)) if valid_until else None,
+        batch_size=batch_size,
+    )
+    issuer = Issuer(settings, registry=c.registry, sender=c.sender(key), store=c.store, progress=_progress(len(files)))
+    report = issuer.run(files)
+    _progress_done()
+    for batch in report.batches:
+        note = " (resumed)" if batch.resumed else ""
+        typer.echo(f"batch {batch.index}: {batch.count} documents, root {batch.root}, tx {batch.tx_hash}{note}")
+    skipped = f", {report.skipped_batches} batch(es) already done" if report.skipped_batches else ""
+    typer.echo(f"issued {report.documents} documents of {doc_type} into {out}{skipped}")
+
+
+_bar: dict[str, object] = {}
+
+
+def _progress(total: int):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal, nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress("issuing", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    task = progress.add_task("issue", total=total)
+    progress.start()
+    _bar["progress"] = progress
+
+    def update(stage: str, done: int, _total: int) -> None:
+        if stage == "issued":
+            progress.update(task, completed=done)
+
+    return update
+
+
+def _progress_done() -> None:
+    progress = _bar.pop("progress", None)
+    if progress is not None:
+        progress.stop()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------- status changes
+def _reason(value: str) -> int:
+    if value.isdigit() and int(value) < 2**16:
+        return int(value)
+    if value in _REASON_NAMES:
+        return _REASON_NAMES[value]
+    known = ", ".join(f"{code}={name}" for name, code in _REASON_NAMES.items())
+    raise UsageError(f"unknown reason {value!r} (known: {known})")
+
+
+def _load_document(path: Path) -> WrappedDocument:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    result = check_integrity(raw)
+    if result.code is IntegrityCode.MALFORMED or result.document is None:
+        raise InputError(f"{path}: not an ereg/1 document: {result.message}")
+    if not result.ok:
+        raise InputError(f"{path}: integrity check failed ({result.code.value}): {result.message}")
+    return result.document
+
+
+def _target(c: CliContext, target: str, whole_batch: bool) -> tuple[bytes, bytes, list[bytes]]:
+    """(root, target hash or zero, proof) of a document file or a 0x root."""
+    if target.startswith("0x"):
+        return parsing.bytes32(target, "root"), ZERO, []
+    doc = _load_document(Path(target))
+    root = bytes.fromhex(doc.proof.merkle_root[2:])
+    if whole_batch:
+        return root, ZERO, []
+    return root, bytes.fromhex(doc.proof.target_hash[2:]), [bytes.fromhex(p[2:]) for p in doc.proof.proof]
+
+
+def _status_command(action: Action):  # type: ignore[no-untyped-def]
+    def command(
+        ctx: typer.Context,
+        target: Annotated[str, typer.Argument(help="A .ereg.json document file, or a batch root (0x…).")],
+        key: KeyOption,
+        reason: ReasonOption = "0",
+        batch: Annotated[bool, typer.Option("--batch", help="Act on the document's whole batch.")] = False,
+    ) -> None:
+        c = get(ctx)
+        root, target_hash, proof = _target(c, target, batch)
+        change = StatusChange(action, root, target_hash, proof, reason=_reason(reason))
+        receipt = c.registry.change_status(c.sender(key), change)
+        what = f"batch 0x{root.hex()}" if target_hash == ZERO else f"document 0x{target_hash.hex()}"
+        typer.echo(f"{_PAST[action]} {what} (tx {receipt.tx_hash})")
+
+    command.__name__ = action.name.lower()
+    return command
+
+
+def supersede(
+    ctx: typer.Context,
+    old: Annotated[Path, typer.Argument(help="The document being replaced (.ereg.json).")],
+    new: Annotated[Path, typer.Argument(help="Its anchored replacement (.ereg.json).")],
+    key: KeyOption,
+    reason: ReasonOption = "5",
+) -> None:
+    """Mark a document as superseded by an anchored replacement."""
+    c = get(ctx)
+    old_doc, new_doc = _load_document(old), _load_document(new)
+    change = StatusChange(
+        Action.SUPERSEDE,
+        bytes.fromhex(old_doc.proof.merkle_root[2:]),
+        bytes.fromhex(old_doc.proof.target_hash[2:]),
+        [bytes.fromhex(p[2:]) for p in old_doc.proof.proof],
+        successor_root=bytes.fromhex(new_doc.proof.merkle_root[2:]),
+        successor=bytes.fromhex(new_doc.proof.target_hash[2:]),
+        successor_proof=[bytes.fromhex(p[2:]) for p in new_doc.proof.proof],
+        reason=_reason(reason),
+    )
+    receipt = c.registry.change_status(c.sender(key), change)
+    typer.echo(f"superseded {old_doc.proof.target_hash} by {new_doc.proof.target_hash} (tx {receipt.tx_hash})")
+
+
+# --------------------------------------------------------------------------- disclose
+def disclose(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .ereg.json document.")],
+    hide: Annotated[list[str], typer.Option("--hide", help="JSON Pointer of a field (or object) to hide.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the derived copy.")] = None,
+) -> None:
+    """Write a copy with fields hidden (selective disclosure); it still verifies."""
+    doc = _load_document(file)
+    derived = hide_fields(doc, hide)
+    target = out or file.with_name(file.name.removesuffix(".ereg.json") + ".disclosed.ereg.json")
+    if target.resolve() == file.resolve():
+        raise UsageError("the derived copy would overwrite the original; give another --out")
+    target.write_bytes(document_to_bytes(derived))
+    typer.echo(f"wrote {target} ({len(hide)} field(s) hidden)")
+
+
+# ----------------------------------------------------------------------------- status
+def status(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A .ereg.json document file, or a batch root (0x…).")],
+    target_hash: Annotated[str | None, typer.Option("--target", help="With a root: a document's target hash.")] = None,
+) -> None:
+    """The on-chain status of a document or batch, in one line (exit 0 only when active)."""
+    c = get(ctx)
+    if target.startswith("0x"):
+        root = parsing.bytes32(target, "root")
+        target_b = parsing.bytes32(target_hash, "target hash") if target_hash else ZERO
+    else:
+        doc = _load_document(Path(target))
+        root = bytes.fromhex(doc.proof.merkle_root[2:])
+        target_b = bytes.fromhex(doc.proof.target_hash[2:])
+        if int(doc.issuer.chain_id) != c.client.chain_id:
+            raise InputError(f"the document belongs to chain {doc.issuer.chain_id}, not {c.client.chain_id}")
+    st = c.registry.document_status(root, target_b)
+    if not st.anchored:
+        typer.echo("NOT_ANCHORED")
+        raise typer.Exit(3)
+    state = st.effective_state
+    record = st.document if target_b != ZERO and st.document.state == state else st.batch
+    line = f"{state.name} anchored {parsing.format_time(st.anchored_at)} by 0x{st.department.hex()} key {st.signer}"
+    if state != State.ACTIVE:
+        reason = REASONS.get(record.reason, (f"reason {record.reason}", ""))[0]
+        line += f"; {state.name.lower()} {parsing.format_time(record.changed_at)} ({reason})"
+    if st.successor != ZERO:
+        line += f"; successor 0x{st.successor.hex()}"
+    typer.echo(line)
+    if state != State.ACTIVE:
+        raise typer.Exit(4)
+
+
+__all__ = ["register"]

@@ -1,0 +1,383 @@
+"""Issuing a directory of records: validate, wrap, encrypt, store, anchor, write, with a journal.
+
+Each batch moves through journal states, each recorded (fsync) before the next step starts:
+
+- ``prepared``: the wrapped documents, their keys and CIDs are saved in the batch file and the
+  ciphertexts are stored; nothing is on chain yet;
+- ``submitted``: the anchoring transaction was handed to the node (its hash is recorded);
+- ``anchored``: the root is on chain (block and transaction recorded);
+- ``written``: every output file of the batch exists.
+
+A run that stops anywhere resumes from the journal: a prepared or submitted batch is checked
+on chain first, and is anchored again only if its root is not there, with the same root (the
+same salted documents), so no document is ever anchored twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import segno
+
+from chain.registry import RegistryClient
+from chain.sender import TransactionSender
+from chain.types import type_id
+from documents import (
+    build_qr_url,
+    document_from_obj,
+    document_to_bytes,
+    document_to_dict,
+    seal,
+    validate_record,
+    with_anchor,
+    wrap_batch,
+)
+from documents.model import load_json
+from issuer.errors import InputError, NotAuthorized
+from storage.base import DocumentStore
+
+JOURNAL_DIR = ".ereg"
+STATES = ("prepared", "submitted", "anchored", "written")
+
+
+@dataclass(frozen=True)
+class IssueSettings:
+    doc_type: str
+    out_dir: Path
+    verifier_url: str
+    valid_from: str
+    valid_until: str | None = None
+    batch_size: int = 1000
+    store_workers: int = 8
+    qr_workers: int = 2
+
+
+@dataclass
+class BatchReport:
+    index: int
+    count: int
+    root: str
+    tx_hash: str | None
+    block_number: int | None
+    resumed: bool = False
+
+
+@dataclass
+class IssueReport:
+    documents: int = 0
+    batches: list[BatchReport] = field(default_factory=list)
+    skipped_batches: int = 0
+
+
+class Journal:
+    """Append-only JSON-lines journal; every line is flushed and fsynced before returning."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / "journal.jsonl"
+        self.batches_dir = directory / "batches"
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        entries = []
+        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                # a torn last line from a crash mid-write: everything before it stands
+                if number == len(self.path.read_text(encoding="utf-8").splitlines()):
+                    break
+                raise InputError(f"journal {self.path} is corrupt at line {number}") from None
+        return entries
+
+    def state(self) -> dict[int, dict[str, Any]]:
+        """Latest entry per batch index."""
+        latest: dict[int, dict[str, Any]] = {}
+        for entry in self.entries():
+            latest[int(entry["batch"])] = {**latest.get(int(entry["batch"]), {}), **entry}
+        return latest
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def batch_file(self, index: int) -> Path:
+        return self.batches_dir / f"{index:06d}.json"
+
+    def save_batch(self, index: int, content: dict[str, Any]) -> Path:
+        self.batches_dir.mkdir(parents=True, exist_ok=True)
+        path = self.batch_file(index)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(content, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return path
+
+
+def collect_inputs(paths: Sequence[Path]) -> list[Path]:
+    """Record files named by ``paths`` (a directory stands for its ``*.json`` files), sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.glob("*.json") if not p.name.endswith(".ereg.json")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"no such file or directory: {path}")
+    if not files:
+        raise InputError("no record files (*.json) given")
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.stem in seen:
+            raise InputError(f"two records would write {path.stem}.ereg.json: {seen[path.stem]} and {path}")
+        seen[path.stem] = path
+    return files
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        record = load_json(raw)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the file's fault
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{path}: a record must be a JSON object")
+    return record
+
+
+def _fingerprint(files: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.resolve()).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def render_qr(url: str) -> tuple[bytes, bytes]:
+    """PNG and SVG of the QR code of ``url`` (error correction M, 4-module quiet zone)."""
+    code = segno.make(url, error="m", micro=False)
+    png, svg = io.BytesIO(), io.BytesIO()
+    code.save(png, kind="png", scale=6, border=4)
+    code.save(svg, kind="svg", scale=6, border=4, xmldecl=False)
+    return png.getvalue(), svg.getvalue()
+
+
+def _render_many(urls: list[str]) -> list[tuple[bytes, bytes]]:
+    return [render_qr(url) for url in urls]
+
+
+class Issuer:
+    """Issues record files as documents of one type with one department key."""
+
+    def __init__(
+        self,
+        settings: IssueSettings,
+        *,
+        registry: RegistryClient,
+        sender: TransactionSender,
+        store: DocumentStore,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.sender = sender
+        self.store = store
+        self.progress = progress or (lambda _stage, _done, _total: None)
+        self.journal = Journal(settings.out_dir / JOURNAL_DIR)
+
+    # ----------------------------------------------------------------------- preflight
+    def department(self) -> bytes:
+        department, allowed = self.registry.can_anchor(self.sender.address, type_id(self.settings.doc_type))
+        if not allowed:
+            raise NotAuthorized(
+                f"key {self.sender.address} may not issue {self.settings.doc_type} now: unknown key, key outside "
+                "its window, inactive department or type not authorized"
+            )
+        return department
+
+    # ----------------------------------------------------------------------------- run
+    def run(self, files: Sequence[Path]) -> IssueReport:
+        s = self.settings
+        department = self.department()
+        issuer = {
+            "department": "0x" + department.hex(),
+            "chainId": self.registry.client.chain_id,
+            "registry": self.registry.address,
+        }
+        validity = {"validFrom": s.valid_from, "validUntil": s.valid_until}
+        batches = [list(files[i : i + s.batch_size]) for i in range(0, len(files), s.batch_size)]
+        qr_workers = s.qr_workers if len(files) >= 200 else 1
+        state = self.journal.state()
+        self._check_journal(state, batches)
+        report = IssueReport()
+        done_docs = 0
+        with ThreadPoolExecutor(max_workers=s.store_workers) as io_pool, _qr_pool(qr_workers) as qr_pool:
+            for index, batch_files in enumerate(batches):
+                entry = state.get(index, {})
+                if entry.get("state") == "written":
+                    report.skipped_batches += 1
+                    done_docs += len(batch_files)
+                    self.progress("issued", done_docs, len(files))
+                    continue
+                resumed = bool(entry)
+                if not entry:
+                    entry = self._prepare(index, batch_files, issuer, validity, io_pool)
+                if entry["state"] in ("prepared", "submitted"):
+                    entry = self._anchor(index, entry)
+                if entry["state"] == "anchored":
+                    self._write(index, entry, qr_pool)
+                report.batches.append(
+                    BatchReport(
+                        index=index,
+                        count=len(batch_files),
+                        root=entry["root"],
+                        tx_hash=entry.get("tx"),
+                        block_number=entry.get("block"),
+                        resumed=resumed,
+                    )
+                )
+                done_docs += len(batch_files)
+                report.documents += len(batch_files)
+                self.progress("issued", done_docs, len(files))
+        return report
+
+    def _check_journal(self, state: dict[int, dict[str, Any]], batches: list[list[Path]]) -> None:
+        for index, entry in state.items():
+            if index >= len(batches) or entry.get("inputs") != _fingerprint(batches[index]):
+                raise InputError(
+                    f"the journal in {self.journal.directory} belongs to another set of records or batch size; "
+                    "use another --out directory"
+                )
+            if entry.get("type") != self.settings.doc_type:
+                raise InputError(f"the journal in {self.journal.directory} is for type {entry.get('type')}")
+
+    def _prepare(
+        self,
+        index: int,
+        files: list[Path],
+        issuer: dict[str, Any],
+        validity: dict[str, Any],
+        io_pool: Executor,
+    ) -> dict[str, Any]:
+        records = [read_record(p) for p in files]
+        errors: list[str] = []
+        for path, record in zip(files, records, strict=True):
+            errors.extend(f"{path}: {pointer or '/'}: {message}" for pointer, message in
+                          validate_record(self.settings.doc_type, record))
+        if errors:
+            shown = "; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
+            raise SchemaViolationError(f"batch {index} not issued, {len(errors)} schema error(s): {shown}")
+        batch = wrap_batch(records, self.settings.doc_type, issuer, validity, check_schema=False)
+        sealed = [seal(document_to_bytes(doc)) for doc in batch.documents]
+        cids = list(io_pool.map(lambda item: self.store.put(item[1]), sealed))
+        docs = [document_to_dict(with_anchor(doc, cid=cid)) for doc, cid in zip(batch.documents, cids, strict=True)]
+        self.journal.save_batch(
+            index,
+            {
+                "root": batch.root_hex,
+                "names": [p.stem for p in files],
+                "documents": docs,
+                "keys": [key.hex() for key, _blob in sealed],
+            },
+        )
+        entry = {
+            "batch": index,
+            "state": "prepared",
+            "root": batch.root_hex,
+            "count": len(files),
+            "type": self.settings.doc_type,
+            "inputs": _fingerprint(files),
+        }
+        self.journal.append(entry)
+        self.progress("prepared", index, 0)
+        return entry
+
+    def _anchor(self, index: int, entry: dict[str, Any]) -> dict[str, Any]:
+        root = bytes.fromhex(entry["root"][2:])
+        status = self.registry.document_status(root)
+        if not status.anchored:
+            fn = self.registry.contract.functions.anchor(root, type_id(self.settings.doc_type), int(entry["count"]))
+            tx = self.sender.build(fn, self.registry.artifact)
+            tx_hash = self.sender.submit_transaction(tx, self.registry.artifact)
+            entry = {**entry, "state": "submitted", "tx": tx_hash}
+            self.journal.append({"batch": index, "state": "submitted", "tx": tx_hash})
+            receipt = self.sender.wait(tx_hash, self.registry.artifact, tx=tx)
+            entry.update(state="anchored", block=receipt.block_number)
+        else:
+            # anchored by an earlier run that stopped before recording it
+            entry = {**entry, "state": "anchored", "block": None}
+        self.journal.append({"batch": index, "state": "anchored", "tx": entry.get("tx"), "block": entry["block"]})
+        return entry
+
+    def _write(self, index: int, entry: dict[str, Any], qr_pool: Executor) -> None:
+        content = json.loads(self.journal.batch_file(index).read_text(encoding="utf-8"))
+        out = self.settings.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        urls = []
+        for doc, key in zip(content["documents"], content["keys"], strict=True):
+            urls.append(build_qr_url(self.settings.verifier_url, doc["proof"]["cid"], bytes.fromhex(key)))
+        chunk = max(1, len(urls) // 8)
+        rendered = [qr for part in qr_pool.map(_render_many, [urls[i : i + chunk] for i in range(0, len(urls), chunk)])
+                    for qr in part]
+        for name, doc, url, (png, svg) in zip(content["names"], content["documents"], urls, rendered, strict=True):
+            final = with_anchor(document_from_obj(doc), anchor_tx=entry.get("tx"))
+            _write_file(out / f"{name}.ereg.json", document_to_bytes(final))
+            _write_file(out / f"{name}.qr.png", png)
+            _write_file(out / f"{name}.qr.svg", svg)
+            _write_file(out / f"{name}.qr.url", (url + "\n").encode())
+        self.journal.append({"batch": index, "state": "written"})
+
+
+class SchemaViolationError(InputError):
+    code = "SCHEMA_VIOLATION"
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _qr_pool(workers: int) -> Executor:
+    # QR drawing is CPU-bound pure Python: worker processes (spawned, not forked, since this
+    # process runs threads) for real runs, one thread for small ones.
+    if workers <= 1:
+        return ThreadPoolExecutor(max_workers=1)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+__all__ = [
+    "STATES",
+    "BatchReport",
+    "IssueReport",
+    "IssueSettings",
+    "Issuer",
+    "Journal",
+    "SchemaViolationError",
+    "collect_inputs",
+    "read_record",
+    "render_qr",
+]
