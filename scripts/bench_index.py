@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Catch-up speed of the verifier's chain index on a fresh local node (besu mode by default).
+
+Starts its own Hardhat node on a free loopback port, deploys the registry, registers a
+department with a key and a document type, then creates registry events quickly: batches of
+signed anchors relayed with ``anchorMany`` (100 roots a transaction) and about one status change
+(revoke, suspend, reinstate) for every nine anchors, relayed with ``changeStatusMany``. It then
+times a full catch-up of a fresh index from the deployment block and prints events, seconds and
+events per second.
+
+Usage: python scripts/bench_index.py [--events 20000] [--mode besu|dev] [--chunk-size 1000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from chain.client import ChainClient, connect
+from chain.deploy import deploy_registry
+from chain.eip712 import sign_anchor, sign_status_change
+from chain.registry import RegistryClient
+from chain.sender import TransactionSender
+from chain.settings import ChainSettings
+from chain.types import Action, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
+from devstack.hardhat import fund, start_hardhat, stop_hardhat
+from verifier.index import ChainIndex
+
+PER_TRANSACTION = 100
+DOC_TYPE = "business-license"
+
+
+@dataclass(frozen=True)
+class Setup:
+    client: ChainClient
+    registry: RegistryClient
+    start_block: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Signing:
+    """What a signing worker needs (picklable)."""
+
+    key: bytes
+    chain_id: int
+    registry: str
+    doc_type: bytes
+    deadline: int
+
+
+def _sign_anchors(job: tuple[_Signing, list[bytes]]) -> list[SignedAnchor]:
+    signing, roots = job
+    account = Account.from_key(signing.key)
+    return [
+        sign_anchor(
+            account,
+            chain_id=signing.chain_id,
+            registry=signing.registry,
+            root=root,
+            doc_type=signing.doc_type,
+            count=1_000,
+            deadline=signing.deadline,
+        )
+        for root in roots
+    ]
+
+
+def _sign_changes(job: tuple[_Signing, list[tuple[StatusChange, int]]]) -> list[SignedStatusChange]:
+    signing, changes = job
+    account = Account.from_key(signing.key)
+    return [
+        sign_status_change(
+            account,
+            chain_id=signing.chain_id,
+            registry=signing.registry,
+            change=change,
+            nonce=nonce,
+            deadline=signing.deadline,
+        )
+        for change, nonce in changes
+    ]
+
+
+def _changes_for(roots: list[bytes], step: int) -> list[StatusChange]:
+    """A mix of whole-batch changes whose order within one transaction is valid."""
+    changes: list[StatusChange] = []
+    for i, root in enumerate(roots):
+        kind = (step + i) % 3
+        if kind == 0:
+            changes.append(StatusChange(Action.REVOKE, root, reason=1))
+        elif kind == 1:
+            changes.append(StatusChange(Action.SUSPEND, root, reason=6))
+        else:
+            changes.append(StatusChange(Action.SUSPEND, root, reason=6))
+            changes.append(StatusChange(Action.REINSTATE, root, reason=7))
+    return changes
+
+
+def create_events(client: ChainClient, tmp: Path, events: int) -> Setup:
+    """Deploy, configure one department, and create about ``events`` registry events.
+
+    Nine in ten are anchors (``anchorMany``, 100 signed roots a transaction), the rest status
+    changes (``changeStatusMany``; each also emits an ignored NonceUsed event). Signatures are
+    made in worker processes while the node mines.
+    """
+    governor: LocalAccount = Account.create()
+    signer: LocalAccount = Account.create()
+    relayer: LocalAccount = Account.create()
+    for account in (governor, signer, relayer):
+        fund(str(client.settings.rpc_url).rstrip("/"), account.address)
+    gov = TransactionSender(client, governor)
+    deployment = deploy_registry(client, gov, deployments_dir=tmp / "deployments")
+    if deployment.block_number is None:
+        raise RuntimeError("the deployment record has no block number")
+    registry = RegistryClient(client, deployment.address)
+    dept = department_id("LA-SAMR")
+    doc_type = type_id(DOC_TYPE)
+    registry.register_department(gov, dept, "六安市市场监督管理局", "11341500MB1234567X")
+    registry.register_document_type(gov, DOC_TYPE)
+    registry.authorize_document_type(gov, dept, doc_type)
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    registry.add_signer_key(gov, dept, signer.address, now - 3600)
+    relay = TransactionSender(client, relayer)
+    signing = _Signing(bytes(signer.key), client.chain_id, registry.address, doc_type, now + 24 * 3600)
+    started = time.perf_counter()
+
+    anchor_count = int(events * 0.9)
+    roots = [os.urandom(32) for _ in range(anchor_count)]
+    anchor_jobs = [(signing, roots[i : i + PER_TRANSACTION]) for i in range(0, len(roots), PER_TRANSACTION)]
+    change_jobs: list[tuple[_Signing, list[tuple[StatusChange, int]]]] = []
+    planned = anchor_count
+    step = 0
+    while planned < events and step * (PER_TRANSACTION // 2) < len(roots):
+        batch = roots[step * (PER_TRANSACTION // 2) : (step + 1) * (PER_TRANSACTION // 2)]
+        changes = _changes_for(batch, step)[: events - planned]
+        change_jobs.append((signing, [(c, step * 1_000 + i) for i, c in enumerate(changes)]))
+        planned += len(changes)
+        step += 1
+
+    last_hash: str | None = None
+    gas_per_anchor = gas_per_change = 0
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for signed in pool.map(_sign_anchors, anchor_jobs):
+            fn = registry.contract.functions.anchorMany([s.as_tuple() for s in signed])
+            gas = None if not gas_per_anchor else gas_per_anchor * len(signed) + 100_000
+            last_hash = relay.submit(fn, registry.artifact, gas=gas)
+            if not gas_per_anchor:
+                used = relay.wait(last_hash, registry.artifact).gas_used
+                gas_per_anchor = used * 13 // (10 * len(signed))
+        for signed_changes in pool.map(_sign_changes, change_jobs):
+            fn = registry.contract.functions.changeStatusMany([s.as_tuple() for s in signed_changes])
+            gas = None if not gas_per_change else gas_per_change * len(signed_changes) + 100_000
+            last_hash = relay.submit(fn, registry.artifact, gas=gas)
+            if not gas_per_change:
+                used = relay.wait(last_hash, registry.artifact).gas_used
+                gas_per_change = used * 15 // (10 * len(signed_changes))
+    if last_hash is not None:
+        relay.wait(last_hash, registry.artifact)
+    return Setup(client, registry, deployment.block_number, time.perf_counter() - started)
+
+
+def measure(mode: str, events: int, chunk_size: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="ereg-index-") as name:
+        tmp = Path(name)
+        node = start_hardhat(tmp, mode=mode)  # type: ignore[arg-type]
+        try:
+            settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id, deployments_dir=tmp / "deployments")
+            client = connect(settings)
+            setup = create_events(client, tmp, events)
+            index = ChainIndex(
+                tmp / "index.sqlite",
+                client,
+                setup.registry.address,
+                start_block=setup.start_block,
+                chunk_size=chunk_size,
+            )
+            try:
+                result = index.sync()
+            finally:
+                index.close()
+            return {
+                "events": result.events,
+                "applied": result.applied,
+                "blocks": result.to_block - result.from_block + 1,
+                "seconds": result.seconds,
+                "events_per_second": result.events / result.seconds if result.seconds else 0.0,
+                "setup_seconds": setup.seconds,
+            }
+        finally:
+            stop_hardhat(node)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="catch-up speed of the verifier's chain index")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--mode", choices=["dev", "besu"], default="besu")
+    parser.add_argument("--chunk-size", type=int, default=1_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures = measure(args.mode, args.events, args.chunk_size)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(
+        f"mode {args.mode}: {int(figures['events']):,} registry events "
+        f"({int(figures['applied']):,} indexed, the rest NonceUsed/RoleGranted) in {int(figures['blocks']):,} blocks"
+    )
+    print(f"created in {figures['setup_seconds']:.1f} s")
+    print(f"catch-up: {figures['seconds']:.2f} s, {figures['events_per_second']:,.0f} events/s (target >= 5,000)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

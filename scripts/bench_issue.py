@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Issuance speed.
+
+1. In process: wrap + encrypt + CID of N twenty-field business licences (no I/O).
+2. End to end: `ereg issue` of N record files with the real js-ipfs daemon and real anchoring
+   on a local Besu-like node (one process of the CLI, started as users start it).
+
+Usage: python scripts/bench_issue.py [--documents 10000] [--skip-e2e] [--batch-size 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the project's packages before this folder's scripts
+
+from documents import document_to_bytes, seal, wrap_batch  # noqa: E402
+from documents.samples import SAMPLE_ISSUER, SAMPLE_VALIDITY, sample_business_licence  # noqa: E402
+from devstack.stack import start_stack, stop_stack  # noqa: E402
+from storage.cid import compute_cid  # noqa: E402
+EREG = Path(sys.executable).with_name("ereg")
+
+
+def in_process(n: int, batch_size: int) -> float:
+    records = [sample_business_licence(i) for i in range(n)]
+    started = time.perf_counter()
+    for i in range(0, n, batch_size):
+        batch = wrap_batch(records[i : i + batch_size], "business-license", SAMPLE_ISSUER, SAMPLE_VALIDITY,
+                           check_schema=False)
+        for doc in batch.documents:
+            _key, blob = seal(document_to_bytes(doc))
+            compute_cid(blob)
+    return n / (time.perf_counter() - started)
+
+
+def end_to_end(n: int, batch_size: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="ereg-bench-issue-") as tmp:
+        root = Path(tmp)
+        stack = start_stack(root / "run", mode="besu")
+        try:
+            records = root / "records"
+            records.mkdir()
+            for i in range(n):
+                (records / f"licence-{i:06d}.json").write_text(
+                    json.dumps(sample_business_licence(i), ensure_ascii=False), encoding="utf-8"
+                )
+            env = {
+                **os.environ,
+                "EREG_HOME": str(root / "home"),
+                "EREG_RPC_URL": stack.rpc_url,
+                "EREG_CHAIN_ID": str(stack.chain_id),
+                "EREG_IPFS_API": stack.ipfs_api or "",
+                "EREG_KEY_PASSWORD": "bench-password",
+                "EREG_VERIFIER_URL": "http://127.0.0.1:8000",
+            }
+
+            def ereg(*args: str) -> str:
+                done = subprocess.run([str(EREG), *args], env=env, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    raise SystemExit(f"ereg {' '.join(args)} failed: {done.stderr.strip()}")
+                return done.stdout
+
+            ereg("keys", "new", "gov")
+            ereg("keys", "new", "samr")
+            ereg("deploy", "-k", "gov")
+            ereg("dept", "register", "LA-SAMR", "--name", "六安市市场监督管理局", "--credit-code",
+                 "11341500MB0000001A", "-k", "gov")
+            ereg("dept", "add-key", "LA-SAMR", "samr", "-k", "gov")
+            ereg("dept", "authorize", "LA-SAMR", "business-license", "-k", "gov")
+            started = time.perf_counter()
+            ereg("issue", str(records), "-t", "business-license", "-k", "samr", "-o", str(root / "out"),
+                 "--batch-size", str(batch_size))
+            seconds = time.perf_counter() - started
+            written = len(list((root / "out").glob("*.ereg.json")))
+            if written != n:
+                raise SystemExit(f"expected {n} documents, found {written}")
+            return {"seconds": seconds, "documents_per_second": n / seconds}
+        finally:
+            stop_stack(root / "run")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="issuance speed")
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--skip-e2e", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    in_process(min(args.documents, 1000), args.batch_size)  # warm-up
+    rates = [in_process(args.documents, args.batch_size) for _ in range(3)]
+    print(f"wrap + encrypt + CID, {args.documents} twenty-field licences, one process: "
+          f"best {max(rates):,.0f} docs/s, median {sorted(rates)[1]:,.0f} docs/s")
+    if not args.skip_e2e:
+        result = end_to_end(args.documents, args.batch_size)
+        print(f"ereg issue end to end ({args.documents} records, batches of {args.batch_size}, js-ipfs, "
+              f"Besu-like node): {result['seconds']:.1f} s, {result['documents_per_second']:,.0f} docs/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Verifier service: verify API, citizen QR page and the local chain index."""

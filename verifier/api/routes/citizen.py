@@ -1,0 +1,36 @@
+"""GET /q/{cid}: the citizen's page a QR code opens.
+
+The page is static: it reads the CID from its path and the key from the URL fragment (which
+browsers never send), fetches the ciphertext, decrypts it with WebCrypto, and asks /v1/verify.
+Nothing of the request is reflected into the HTML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse
+
+router = APIRouter(tags=["citizen"])
+PAGE = Path(__file__).resolve().parents[2] / "static" / "citizen.html"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+@router.get("/q/{cid}", summary="Citizen verification page", response_class=FileResponse)
+def citizen_page(cid: str) -> FileResponse:
+    return FileResponse(PAGE, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/docs")

@@ -1,0 +1,214 @@
+// The citizen's verification page. The decryption key is in the URL fragment (#k=...), which
+// the browser never sends to any server: the page fetches the ciphertext by its CID, decrypts it
+// here with WebCrypto (AES-256-GCM, associated data "ereg/1"), and sends the decrypted document
+// (never the key) to /v1/verify.
+'use strict';
+
+const TEXT = {
+  zh: {
+    brand: '电子证照核验', checking: '正在核验…', fields: '证照信息', issuer: '签发机关', record: '登记与状态',
+    checks: '核验项目', footer: '核验结果依据区块链登记数据，不经由签发机关。', lang: 'English',
+    valid: '真实有效', invalid: '无效', error: '暂时无法核验',
+    noKey: '二维码不完整：缺少解密密钥。请重新扫描证照上的二维码。',
+    badCid: '二维码无效：内容标识有误。', notFound: '未找到该证照的存储副本。',
+    undecryptable: '无法解密：二维码与证照存储副本不符。', network: '网络连接失败，请稍后重试。',
+    type: '证照类型', validFrom: '生效日期', validUntil: '有效期至', none: '长期',
+    department: '机关名称', creditCode: '统一社会信用代码', anchoredAt: '登记上链时间', state: '当前状态',
+    changedAt: '状态变更时间', successor: '替代证照', transaction: '登记交易',
+    hidden: (n) => `持证人隐藏了 ${n} 项信息（脱敏）。`,
+    states: { ACTIVE: '有效', REVOKED: '已撤销', SUSPENDED: '已暂停', SUPERSEDED: '已被取代' },
+  },
+  en: {
+    brand: 'Document verification', checking: 'Checking…', fields: 'Document', issuer: 'Issuer',
+    record: 'Registration and status', checks: 'Checks',
+    footer: 'The result comes from the chain, not from the issuing department.', lang: '中文',
+    valid: 'Authentic and valid', invalid: 'Not valid', error: 'Cannot check now',
+    noKey: 'The QR code is incomplete: the key is missing. Scan the code on the document again.',
+    badCid: 'The QR code is not valid.', notFound: 'No stored copy of this document was found.',
+    undecryptable: 'Cannot decrypt: the QR code does not match the stored copy.',
+    network: 'Network error; try again later.',
+    type: 'Type', validFrom: 'Valid from', validUntil: 'Valid until', none: 'no end date',
+    department: 'Department', creditCode: 'Credit code', anchoredAt: 'Registered on chain', state: 'Status',
+    changedAt: 'Status changed', successor: 'Replaced by', transaction: 'Transaction',
+    hidden: (n) => `The holder hid ${n} field(s).`,
+    states: { ACTIVE: 'Active', REVOKED: 'Revoked', SUSPENDED: 'Suspended', SUPERSEDED: 'Superseded' },
+  },
+};
+
+let lang = 'zh'; // Chinese first; the button switches to English
+let last = null; // {kind, verdict, schema, messageKey}
+
+function $(id) { return document.getElementById(id); }
+function t(key) { return TEXT[lang][key]; }
+
+function b64urlDecode(text) {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4);
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function splitTitle(title) {
+  if (!title) return null;
+  const m = title.match(/^(\S+)\s+(.+)$/);
+  return m ? { zh: m[1], en: m[2] } : { zh: title, en: title };
+}
+
+function labelFor(schema, pointer) {
+  let node = schema;
+  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  for (const part of parts) {
+    if (!node || !node.properties || !node.properties[part]) return pointer;
+    node = node.properties[part];
+  }
+  const title = splitTitle(node.title);
+  return title ? title[lang] : pointer;
+}
+
+function show(value) {
+  if (value === null || value === undefined) return '—';
+  if (Array.isArray(value)) return value.map(show).join('；');
+  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${show(v)}`).join('，');
+  return String(value);
+}
+
+function row(dl, label, value) {
+  const dt = document.createElement('dt');
+  dt.textContent = label;
+  const dd = document.createElement('dd');
+  dd.textContent = show(value);
+  dl.append(dt, dd);
+}
+
+function banner(kind, headline, reason) {
+  const box = $('result');
+  box.className = `result ${kind}`;
+  box.dataset.verdict = kind.toUpperCase();
+  box.querySelector('.icon').textContent = { valid: '✓', invalid: '✕', error: '?', pending: '…' }[kind];
+  $('headline').textContent = headline;
+  $('reason').textContent = reason || '';
+}
+
+function render() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  $('lang').textContent = t('lang');
+  if (!last) return;
+  if (last.messageKey) {
+    banner(last.kind, t(last.kind), t(last.messageKey));
+    return;
+  }
+  const v = last.verdict;
+  const kind = v.verdict.toLowerCase();
+  const failed = v.fragments.find((f) => f.status === v.verdict && f.code !== 'OK');
+  const reason = failed ? (lang === 'zh' ? failed.message_zh : failed.message) : (lang === 'zh' ? v.message_zh : v.message);
+  banner(kind, t(kind), reason);
+  if (!v.document) { $('details').hidden = true; return; }
+  $('details').hidden = false;
+  const fields = $('fields');
+  fields.replaceChildren();
+  const typeTitle = splitTitle(last.schema && last.schema.title);
+  row(fields, t('type'), typeTitle ? typeTitle[lang] : v.document.type);
+  for (const [pointer, value] of Object.entries(v.document.disclosed)) {
+    row(fields, last.schema ? labelFor(last.schema, pointer) : pointer, value);
+  }
+  row(fields, t('validFrom'), v.document.validFrom);
+  row(fields, t('validUntil'), v.document.validUntil || t('none'));
+  const note = $('hidden-note');
+  note.hidden = !v.document.hiddenFields;
+  note.textContent = v.document.hiddenFields ? t('hidden')(v.document.hiddenFields) : '';
+  const issuer = $('issuer');
+  issuer.replaceChildren();
+  row(issuer, t('department'), v.issuer && v.issuer.name ? v.issuer.name : v.issuer && v.issuer.department);
+  if (v.issuer && v.issuer.creditCode) row(issuer, t('creditCode'), v.issuer.creditCode);
+  const record = $('record');
+  record.replaceChildren();
+  if (v.anchor && v.anchor.anchoredAt) row(record, t('anchoredAt'), v.anchor.anchoredAt);
+  if (v.status) {
+    row(record, t('state'), TEXT[lang].states[v.status.state] || v.status.state);
+    if (v.status.changedAt) row(record, t('changedAt'), v.status.changedAt);
+    if (v.status.successor) row(record, t('successor'), v.status.successor);
+  }
+  if (v.anchor && v.anchor.transaction) row(record, t('transaction'), v.anchor.transaction);
+  const checks = $('checks');
+  checks.replaceChildren();
+  for (const f of v.fragments) {
+    const li = document.createElement('li');
+    li.className = f.status === 'VALID' ? 'ok' : f.status === 'INVALID' ? 'bad' : 'unknown';
+    li.dataset.fragment = f.name;
+    li.dataset.code = f.code;
+    li.textContent = `${f.status === 'VALID' ? '✓' : f.status === 'INVALID' ? '✕' : '·'} ${lang === 'zh' ? f.message_zh : f.message}`;
+    checks.append(li);
+  }
+}
+
+function fail(kind, messageKey) {
+  last = { kind, messageKey };
+  render();
+}
+
+async function main() {
+  $('lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; render(); });
+  const cid = decodeURIComponent(location.pathname.split('/').pop() || '');
+  const params = new URLSearchParams(location.hash.slice(1));
+  const keyText = params.get('k');
+  // Drop the key from the address bar and history once read.
+  history.replaceState(null, '', location.pathname);
+  if (!keyText) return fail('error', 'noKey');
+  let key;
+  try {
+    key = b64urlDecode(keyText);
+    if (key.length !== 32) throw new Error('key length');
+  } catch (err) {
+    return fail('error', 'noKey');
+  }
+  let blob;
+  try {
+    const res = await fetch(`/v1/documents/${encodeURIComponent(cid)}`, { cache: 'force-cache' });
+    if (res.status === 400) return fail('invalid', 'badCid');
+    if (res.status === 404) return fail('error', 'notFound');
+    if (!res.ok) return fail('error', 'network');
+    blob = new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    return fail('error', 'network');
+  }
+  let text;
+  try {
+    const cryptoKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: blob.slice(0, 12), additionalData: new TextEncoder().encode('ereg/1'), tagLength: 128 },
+      cryptoKey,
+      blob.slice(12),
+    );
+    text = new TextDecoder('utf-8', { fatal: true }).decode(plain);
+  } catch (err) {
+    return fail('invalid', 'undecryptable');
+  }
+  let verdict;
+  try {
+    const res = await fetch('/v1/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // The decrypted text goes as it is, so the server checks exactly these bytes.
+      body: `{"cid":${JSON.stringify(cid)},"document":${JSON.stringify(text)}}`,
+    });
+    if (!res.ok) return fail('error', 'network');
+    verdict = await res.json();
+  } catch (err) {
+    return fail('error', 'network');
+  }
+  let schema = null;
+  if (verdict.document) {
+    try {
+      const res = await fetch(`/v1/types/${encodeURIComponent(verdict.document.type)}`);
+      if (res.ok) schema = await res.json();
+    } catch (err) {
+      schema = null;
+    }
+  }
+  last = { verdict, schema };
+  render();
+}
+
+document.addEventListener('DOMContentLoaded', () => { render(); main(); });
