@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""The whole system on the local stack, in one command.
+
+Starts a Besu-like chain (Hardhat, free gas) and a js-ipfs daemon, deploys the registry,
+registers four departments of 六安市 with signing keys, issues documents of several types
+(encrypted into IPFS, anchored in one transaction per batch), starts the verifier, prints its
+URL and one QR code, then verifies a genuine, a tampered, a revoked and a selectively
+disclosed document. Services stay up until Ctrl-C (or stop at once with --once).
+
+Usage: python scripts/demo.py [--once] [--port 8000] [--out demo-output]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the project's packages before this folder's scripts
+
+from chain.client import connect  # noqa: E402
+from chain.deploy import deploy_registry  # noqa: E402
+from chain.registry import RegistryClient  # noqa: E402
+from chain.sender import TransactionSender  # noqa: E402
+from chain.settings import ChainSettings  # noqa: E402
+from chain.types import Action, Role, StatusChange, department_id, type_id  # noqa: E402
+from devstack.process import free_port, port_open  # noqa: E402
+from devstack.stack import Stack, start_stack, stop_stack  # noqa: E402
+from documents import document_to_bytes, hide_fields, parse_document  # noqa: E402
+from documents.samples import sample_business_licence, sample_record  # noqa: E402
+from issuer.issuing import Issuer, IssueSettings  # noqa: E402
+from issuer.keystore import Keystore  # noqa: E402
+from storage import open_store  # noqa: E402
+
+DEPARTMENTS = [
+    # code, name, unified social credit code (fictitious), roles, document types
+    ("LA-SAMR", "六安市市场监督管理局", "11341500MB0000001A", Role.NONE, ["business-license", "food-business-license"]),
+    (
+        "LA-NATRES",
+        "六安市自然资源和规划局",
+        "11341500MB0000002B",
+        Role.NATRES,
+        ["property-certificate", "mortgage-certificate"],
+    ),
+    ("LA-TAX", "国家税务总局六安市税务局", "11341500MB0000003C", Role.TAX, []),
+    ("LA-HOUSING", "六安市住房和城乡建设局", "11341500MB0000004D", Role.HOUSING, []),
+]
+
+BOLD, GREEN, RED, GREY, RESET = "\033[1m", "\033[32m", "\033[31m", "\033[90m", "\033[0m"
+
+
+def say(text: str) -> None:
+    print(f"{BOLD}==> {text}{RESET}", flush=True)
+
+
+def verdict_line(label: str, verdict: dict[str, Any]) -> str:
+    colour = {"VALID": GREEN, "INVALID": RED}.get(verdict["verdict"], GREY)
+    failed = [f"{f['name']}={f['code']}" for f in verdict["fragments"] if f["status"] not in ("VALID", "SKIPPED")]
+    detail = f" ({', '.join(failed)})" if failed else ""
+    return f"  {label:<34} {colour}{verdict['verdict']}{RESET} {verdict['message_zh']}{detail}"
+
+
+def post_json(url: str, body: bytes, content_type: str = "application/json") -> dict[str, Any]:
+    request = urllib.request.Request(url, data=body, headers={"content-type": content_type}, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local verifier
+        result: dict[str, Any] = json.loads(response.read())
+        return result
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the verifier exited during start-up; see its log")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+                if json.loads(response.read()).get("status") == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the verifier did not become healthy in time")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="e-Registry demo on the local stack")
+    parser.add_argument("--once", action="store_true", help="stop everything after the checks")
+    parser.add_argument("--port", type=int, default=8000, help="verifier port (another is chosen if busy)")
+    parser.add_argument("--out", type=Path, default=REPO / "demo-output")
+    args = parser.parse_args()
+
+    run_dir = REPO / ".run" / "demo"
+    stop_stack(run_dir)  # a previous demo's services, by their pid files
+    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    home = run_dir / "home"
+
+    say("Starting the local stack: Besu-like chain (Hardhat, free gas) and js-ipfs")
+    stack: Stack = start_stack(run_dir, mode="besu")
+    verifier: subprocess.Popen[bytes] | None = None
+    try:
+        print(f"  chain {stack.chain_id} at {stack.rpc_url}; IPFS API {stack.ipfs_api}")
+        settings = ChainSettings(rpc_url=stack.rpc_url, chain_id=stack.chain_id, deployments_dir=home / "deployments")
+        client = connect(settings)
+
+        say("Creating encrypted signing keys (scrypt keystores, owner-only)")
+        password = secrets.token_urlsafe(16)  # this run's keys only; never written anywhere
+        keystore = Keystore(home / "keys")
+        accounts = {}
+        for name in ["governance", *[code.lower() for code, *_ in DEPARTMENTS]]:
+            info = keystore.create(name, password)
+            accounts[name] = keystore.load(name, password)
+            print(f"  {name:<12} {info.address}")
+        gov = TransactionSender(client, accounts["governance"])
+
+        say("Deploying the registry")
+        deployment = deploy_registry(client, gov, deployments_dir=settings.deployments_dir)
+        registry = RegistryClient(client, deployment.address)
+        print(f"  DocumentRegistry {deployment.address} (block {deployment.block_number})")
+
+        say("Registering departments, their keys and the document types they issue")
+        for doc_type in ("business-license", "food-business-license", "property-certificate", "mortgage-certificate"):
+            registry.register_document_type(gov, doc_type)
+        for code, name, credit, roles, types in DEPARTMENTS:
+            dept = department_id(code)
+            registry.register_department(gov, dept, name, credit, roles)
+            registry.add_signer_key(gov, dept, accounts[code.lower()].address, int(time.time()) - 60)
+            for doc_type in types:
+                registry.authorize_document_type(gov, dept, type_id(doc_type))
+            role_names = "+".join(r.name or "" for r in Role if r and r in roles) or "-"
+            print(f"  {name} {credit} roles {role_names}; issues {', '.join(types) or '-'}")
+
+        port = args.port if not port_open("127.0.0.1", args.port) else free_port()
+        base = f"http://127.0.0.1:{port}"
+        store = open_store(stack.ipfs_api, home / "blocks")
+
+        say("Issuing documents: validate, wrap, encrypt into IPFS, anchor one root per batch")
+        batches = {
+            ("la-samr", "business-license"): [sample_business_licence(i) for i in range(5)],
+            ("la-samr", "food-business-license"): [sample_record("food-business-license")],
+            ("la-natres", "property-certificate"): [sample_record("property-certificate")],
+        }
+        issued: dict[str, list[Path]] = {}
+        for (key, doc_type), records in batches.items():
+            inputs = run_dir / "records" / doc_type
+            inputs.mkdir(parents=True)
+            files = []
+            for i, record in enumerate(records):
+                path = inputs / f"{doc_type}-{i + 1:02d}.json"
+                path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+                files.append(path)
+            out_dir = args.out / doc_type
+            issue_settings = IssueSettings(
+                doc_type=doc_type,
+                out_dir=out_dir,
+                verifier_url=base,
+                valid_from=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60)),
+                batch_size=len(files),
+            )
+            report = Issuer(
+                issue_settings, registry=registry, sender=TransactionSender(client, accounts[key]), store=store
+            ).run(files)
+            batch = report.batches[0]
+            issued[doc_type] = [out_dir / f"{p.stem}.ereg.json" for p in files]
+            print(f"  {len(files)} × {doc_type}: root {batch.root[:18]}… anchored in tx {batch.tx_hash[:18]}…")
+
+        say("Starting the verifier (it reads only the chain and IPFS; it knows no issuer)")
+        env = {
+            **os.environ,
+            "EREG_RPC_URL": stack.rpc_url,
+            "EREG_CHAIN_ID": str(stack.chain_id),
+            "EREG_REGISTRY_ADDRESS": deployment.address,
+            "EREG_INDEX_START_BLOCK": str(deployment.block_number or 0),
+            "EREG_INDEX_PATH": str(run_dir / "verifier-index.sqlite"),
+            "EREG_IPFS_API": stack.ipfs_api or "",
+        }
+        log = (run_dir / "verifier.log").open("wb")
+        verifier = subprocess.Popen(
+            [sys.executable, "-m", "verifier", "--port", str(port), "--log-level", "warning"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_healthy(base, verifier)
+        print(f"  verifier: {base}   (API docs: {base}/docs)")
+
+        licences = issued["business-license"]
+        first_url = licences[0].with_name(licences[0].name.removesuffix(".ereg.json") + ".qr.url").read_text().strip()
+        say("Scan this with a phone on the same network, or open the URL (the key stays in the fragment)")
+        import segno
+
+        segno.make(first_url, error="m").terminal(compact=True)
+        print(f"  {first_url}")
+        print(f"  documents and their QR codes (PNG, SVG) in {args.out}/<type>/")
+
+        say("Verifying four documents")
+        genuine = post_json(f"{base}/v1/verify", licences[0].read_bytes())
+        print(verdict_line("genuine licence", genuine))
+
+        tampered = json.loads(licences[1].read_text(encoding="utf-8"))
+        tampered["data"]["registeredCapital"]["amount"] = "99999999.00"
+        print(
+            verdict_line(
+                "tampered licence (capital changed)", post_json(f"{base}/v1/verify", json.dumps(tampered).encode())
+            )
+        )
+
+        doc = parse_document(licences[2].read_bytes())
+        change = StatusChange(
+            Action.REVOKE,
+            bytes.fromhex(doc.proof.merkle_root[2:]),
+            bytes.fromhex(doc.proof.target_hash[2:]),
+            [bytes.fromhex(p[2:]) for p in doc.proof.proof],
+            reason=1,
+        )
+        registry.change_status(TransactionSender(client, accounts["la-samr"]), change)
+        revoked: dict[str, Any] = {}
+        for _ in range(100):  # the verifier's index follows the chain within a second
+            revoked = post_json(f"{base}/v1/verify", licences[2].read_bytes())
+            if revoked["verdict"] == "INVALID":
+                break
+            time.sleep(0.1)
+        print(verdict_line("revoked licence", revoked))
+
+        disclosed = hide_fields(parse_document(licences[3].read_bytes()), ["/legalRepresentative", "/phone"])
+        disclosed_path = args.out / "disclosed.ereg.json"
+        disclosed_path.write_bytes(document_to_bytes(disclosed))
+        result = post_json(f"{base}/v1/verify", disclosed_path.read_bytes())
+        hidden = result["document"]["hiddenFields"] if result.get("document") else "?"
+        print(verdict_line(f"disclosed licence ({hidden} fields hidden)", result))
+        qr_check = post_json(f"{base}/v1/verify", first_url.encode(), "text/plain")
+        print(verdict_line("window scan of the QR code", qr_check))
+
+        if args.once:
+            say("Done (--once): stopping the services")
+            return 0
+        say(f"Services are up: verifier {base}, chain {stack.rpc_url}. Press Ctrl-C to stop.")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if verifier is not None:
+            with_suppress_kill(verifier)
+        stop_stack(run_dir)
+
+
+def with_suppress_kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    socket.setdefaulttimeout(60)
+    sys.exit(main())
