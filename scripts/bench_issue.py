@@ -23,10 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the project's packages before this folder's scripts
 
+from devstack.stack import start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, seal, wrap_batch  # noqa: E402
 from documents.samples import SAMPLE_ISSUER, SAMPLE_VALIDITY, sample_business_licence  # noqa: E402
-from devstack.stack import start_stack, stop_stack  # noqa: E402
 from storage.cid import compute_cid  # noqa: E402
+
 EREG = Path(sys.executable).with_name("ereg")
 
 

@@ -22,6 +22,7 @@ from chain.registry import RegistryClient, read_deployment_record, recorded_addr
 from chain.settings import ChainSettings
 from storage import DocumentStore, open_store
 from verifier.api.errors import ApiError, error_body
+from verifier.api.fastpath import VerifyFastPath
 from verifier.api.routes import citizen, documents, health, verify
 from verifier.index import ChainIndex
 from verifier.metrics import Metrics
@@ -161,6 +162,7 @@ def create_app(settings: VerifierSettings | None = None, *, follow: bool = True)
     app.include_router(citizen.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(VerifyFastPath)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:

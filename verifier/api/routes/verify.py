@@ -96,32 +96,48 @@ def _bad(code: str, message: str, message_zh: str) -> ApiError:
     openapi_extra=OPENAPI_EXTRA,
 )
 async def verify_document(request: Request, runtime: RuntimeDep) -> Response:
+    # JSON and text bodies are normally answered by verifier.api.fastpath before reaching this
+    # route; the route serves uploads, documents the endpoint, and handles everything the same.
     started = time.perf_counter()
-    limit = runtime.settings.max_body_bytes
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    service = runtime.service
     if media_type == "multipart/form-data":
         verdict = await _verify_upload(request, runtime)
-    elif media_type in ("text/plain", "text/uri-list"):
-        body = await read_limited(request, limit)
+    else:
+        if media_type not in BODY_MEDIA_TYPES:
+            raise unsupported_media_type()
+        body = await read_limited(request, runtime.settings.max_body_bytes)
+        verdict = verdict_for_body(media_type, body, runtime)
+    record(runtime, verdict, started)
+    return Response(verdict.model_dump_json(by_alias=True), media_type="application/json")
+
+
+#: Media types whose whole body is read and verified (uploads go through the form parser).
+BODY_MEDIA_TYPES = frozenset({"application/json", "application/ereg+json", "text/plain", "text/uri-list"})
+
+
+def unsupported_media_type() -> ApiError:
+    return ApiError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "send application/json, multipart/form-data or text/plain",
+        "请使用 application/json、multipart/form-data 或 text/plain",
+    )
+
+
+def verdict_for_body(media_type: str, body: bytes, runtime: Any) -> Verdict:
+    """The verdict for a JSON body (document, {document, cid} or {qr}) or a text QR URL."""
+    if media_type in ("text/plain", "text/uri-list"):
         try:
             url = body.decode("utf-8").strip()
         except UnicodeDecodeError:
             raise _bad("MALFORMED_QR", "the body is not UTF-8 text", "请求体不是 UTF-8 文本") from None
-        verdict = service.verify_qr(url)
-    elif media_type in ("application/json", "application/ereg+json"):
-        body = await read_limited(request, limit)
-        verdict = _verify_json(body, runtime)
-    else:
-        raise ApiError(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "send application/json, multipart/form-data or text/plain",
-            "请使用 application/json、multipart/form-data 或 text/plain",
-        )
+        return runtime.service.verify_qr(url)  # type: ignore[no-any-return]
+    return _verify_json(body, runtime)
+
+
+def record(runtime: Any, verdict: Verdict, started: float) -> None:
     runtime.metrics.verifications.labels(verdict.verdict.value).inc()
     runtime.metrics.verify_seconds.observe(time.perf_counter() - started)
-    return Response(verdict.model_dump_json(by_alias=True), media_type="application/json")
 
 
 def _verify_json(body: bytes, runtime: Any) -> Verdict:
