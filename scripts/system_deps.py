@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Install the Debian packages the test suite and the demo use, where they are missing.
 
-Only packages whose command is absent are installed, with apt-get (as root, as CI runs);
-elsewhere the missing ones are listed with the command to install them.
+Only packages whose command (or, for fonts, whose language) is absent are installed, with
+apt-get (as root, as CI runs); elsewhere the missing ones are listed with the command to
+install them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,25 @@ import subprocess
 import sys
 
 #: command on PATH -> Debian package that provides it
-PACKAGES: dict[str, str] = {}
+PACKAGES: dict[str, str] = {"chromium": "chromium", "zbarimg": "zbar-tools"}
+#: fontconfig language -> Debian font package covering it (the citizen page is in Chinese;
+#: without such a font Chromium draws its text as boxes)
+FONTS: dict[str, str] = {"zh": "fonts-noto-cjk"}
+
+
+def font_missing(lang: str) -> bool:
+    """No installed font covers ``lang`` (as fontconfig sees it; no fc-list counts as none)."""
+    if shutil.which("fc-list") is None:
+        return True
+    found = subprocess.run(["fc-list", f":lang={lang}", "family"], capture_output=True, text=True, check=False)
+    return found.returncode != 0 or not found.stdout.strip()
 
 
 def main() -> int:
-    missing = sorted({pkg for cmd, pkg in PACKAGES.items() if shutil.which(cmd) is None})
+    missing = sorted(
+        {pkg for cmd, pkg in PACKAGES.items() if shutil.which(cmd) is None}
+        | {pkg for lang, pkg in FONTS.items() if font_missing(lang)}
+    )
     if not missing:
         return 0
     if os.geteuid() != 0 or shutil.which("apt-get") is None:

@@ -10,6 +10,7 @@ const TEXT = {
     checks: '核验项目', footer: '核验结果依据区块链登记数据，不经由签发机关。', lang: 'English',
     valid: '真实有效', invalid: '无效', error: '暂时无法核验',
     noKey: '二维码不完整：缺少解密密钥。请重新扫描证照上的二维码。',
+    unreadable: '无法识别此二维码',
     badCid: '二维码无效：内容标识有误。', notFound: '未找到该证照的存储副本。',
     undecryptable: '无法解密：二维码与证照存储副本不符。', network: '网络连接失败，请稍后重试。',
     type: '证照类型', validFrom: '生效日期', validUntil: '有效期至', none: '长期',
@@ -17,6 +18,11 @@ const TEXT = {
     changedAt: '状态变更时间', successor: '替代证照', transaction: '登记交易',
     hidden: (n) => `持证人隐藏了 ${n} 项信息（脱敏）。`,
     states: { ACTIVE: '有效', REVOKED: '已撤销', SUSPENDED: '已暂停', SUPERSEDED: '已被取代' },
+    checkNames: {
+      DOCUMENT_INTEGRITY: '内容完整性', DOCUMENT_STATUS: '证照状态', ISSUER_IDENTITY: '签发机关身份',
+      STORAGE: '存储副本', PROPERTY_STATUS: '不动产状态',
+    },
+    colon: '：',
   },
   en: {
     brand: 'Document verification', checking: 'Checking…', fields: 'Document', issuer: 'Issuer',
@@ -24,6 +30,7 @@ const TEXT = {
     footer: 'The result comes from the chain, not from the issuing department.', lang: '中文',
     valid: 'Authentic and valid', invalid: 'Not valid', error: 'Cannot check now',
     noKey: 'The QR code is incomplete: the key is missing. Scan the code on the document again.',
+    unreadable: 'This code cannot be checked',
     badCid: 'The QR code is not valid.', notFound: 'No stored copy of this document was found.',
     undecryptable: 'Cannot decrypt: the QR code does not match the stored copy.',
     network: 'Network error; try again later.',
@@ -32,6 +39,11 @@ const TEXT = {
     changedAt: 'Status changed', successor: 'Replaced by', transaction: 'Transaction',
     hidden: (n) => `The holder hid ${n} field(s).`,
     states: { ACTIVE: 'Active', REVOKED: 'Revoked', SUSPENDED: 'Suspended', SUPERSEDED: 'Superseded' },
+    checkNames: {
+      DOCUMENT_INTEGRITY: 'Integrity', DOCUMENT_STATUS: 'Document status', ISSUER_IDENTITY: 'Issuer identity',
+      STORAGE: 'Stored copy', PROPERTY_STATUS: 'Property status',
+    },
+    colon: ': ',
   },
 };
 
@@ -55,15 +67,45 @@ function splitTitle(title) {
   return m ? { zh: m[1], en: m[2] } : { zh: title, en: title };
 }
 
+// A field's title; a nullable field ({anyOf: [{..., title}, {type: 'null'}]}) has it in a branch.
+function titleOf(node) {
+  if (!node) return null;
+  if (node.title) return splitTitle(node.title);
+  for (const branch of [...(node.anyOf || []), ...(node.oneOf || [])]) {
+    if (branch && branch.title) return splitTitle(branch.title);
+  }
+  return null;
+}
+
+// A nested field is labelled "parent · child" (注册资本 · 金额), unless the child's own title
+// already names its parent (营业期限自).
 function labelFor(schema, pointer) {
   let node = schema;
+  let label = '';
   const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   for (const part of parts) {
     if (!node || !node.properties || !node.properties[part]) return pointer;
     node = node.properties[part];
+    const title = titleOf(node);
+    if (!title) return pointer;
+    const own = title[lang];
+    label = label && !own.startsWith(label) ? `${label} · ${own}` : own;
   }
-  const title = splitTitle(node.title);
-  return title ? title[lang] : pointer;
+  return label || pointer;
+}
+
+// JSON Pointer -> position in the schema (depth first), so fields show in the form's order.
+function schemaOrder(schema) {
+  const order = new Map();
+  const walk = (node, prefix) => {
+    for (const [name, child] of Object.entries((node && node.properties) || {})) {
+      const pointer = `${prefix}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      order.set(pointer, order.size);
+      walk(child, pointer);
+    }
+  };
+  walk(schema, '');
+  return order;
 }
 
 function show(value) {
@@ -96,7 +138,9 @@ function render() {
   $('lang').textContent = t('lang');
   if (!last) return;
   if (last.messageKey) {
-    banner(last.kind, t(last.kind), t(last.messageKey));
+    // A code that cannot be read is not an outage: say so, rather than "try later".
+    const headline = last.messageKey === 'noKey' ? t('unreadable') : t(last.kind);
+    banner(last.kind, headline, t(last.messageKey));
     return;
   }
   const v = last.verdict;
@@ -110,7 +154,10 @@ function render() {
   fields.replaceChildren();
   const typeTitle = splitTitle(last.schema && last.schema.title);
   row(fields, t('type'), typeTitle ? typeTitle[lang] : v.document.type);
-  for (const [pointer, value] of Object.entries(v.document.disclosed)) {
+  const order = last.schema ? schemaOrder(last.schema) : new Map();
+  const rank = (pointer) => (order.has(pointer) ? order.get(pointer) : order.size);
+  const disclosed = Object.entries(v.document.disclosed).sort(([a], [b]) => rank(a) - rank(b));
+  for (const [pointer, value] of disclosed) {
     row(fields, last.schema ? labelFor(last.schema, pointer) : pointer, value);
   }
   row(fields, t('validFrom'), v.document.validFrom);
@@ -138,7 +185,9 @@ function render() {
     li.className = f.status === 'VALID' ? 'ok' : f.status === 'INVALID' ? 'bad' : 'unknown';
     li.dataset.fragment = f.name;
     li.dataset.code = f.code;
-    li.textContent = `${f.status === 'VALID' ? '✓' : f.status === 'INVALID' ? '✕' : '·'} ${lang === 'zh' ? f.message_zh : f.message}`;
+    const mark = f.status === 'VALID' ? '✓' : f.status === 'INVALID' ? '✕' : '·';
+    const name = TEXT[lang].checkNames[f.name] || f.name;
+    li.textContent = `${mark} ${name}${t('colon')}${lang === 'zh' ? f.message_zh : f.message}`;
     checks.append(li);
   }
 }

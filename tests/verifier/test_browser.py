@@ -1,0 +1,448 @@
+"""The citizen page in a real browser: QR code -> Debian Chromium -> verdict on screen.
+
+The verifier runs as a real HTTP server (uvicorn, free loopback port) on the world's registry;
+documents are issued for real with that server as the QR base URL; the QR PNG the issuer wrote
+is decoded by zbarimg (independent of the library that drew it) and the decoded URL is opened
+in Debian's Chromium, driven by Playwright (no browser of Playwright's own is ever used).
+
+Screenshots (mobile viewport) are kept in ``test-artifacts/browser/`` at the repository root.
+Runs in the "dev" chain mode only: the page does not depend on the chain mode, and the other
+tests cover both modes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import segno
+import uvicorn
+
+from chain.types import Action, StatusChange
+from documents import build_qr_url, canonicalize, load_schema, parse_qr_url, seal
+from storage import DocumentStore
+from tests.conftest import require
+from tests.factories import BUSINESS_LICENSE, World
+from tests.verifier.conftest import Issued, IssueFn, verifier_settings
+from verifier.app import create_app
+
+# The page does not depend on the chain mode: run in the dev mode only (no skipped copies).
+pytestmark = [pytest.mark.browser, pytest.mark.chain, pytest.mark.parametrize("node", ["dev"], indirect=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_MODE = "dev"
+SAMR_NAME = "六安市市场监督管理局"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 412, 915  # a common Android phone, in CSS pixels
+VERDICT_TIMEOUT_MS = 20_000
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+
+# ------------------------------------------------------------------------------ the browser
+def _has_cjk_font() -> bool:
+    """A font that covers Chinese is installed (else the page's text renders as boxes)."""
+    if shutil.which("fc-list") is None:
+        return False
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30)
+    return found.returncode == 0 and bool(found.stdout.strip())
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Debian Chromium (headless, fresh profile) in a phone-sized viewport, for this module."""
+    require(Path(CHROMIUM).exists(), f"Debian chromium is not installed ({CHROMIUM}; apt-get install chromium)")
+    require(shutil.which("zbarimg") is not None, "zbarimg is not installed (apt-get install zbar-tools)")
+    require(_has_cjk_font(), "no Chinese font for Chromium (apt-get install fonts-noto-cjk)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the Python package playwright is not installed (pip install -e '.[dev]')")
+        raise
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": VIEWPORT_WIDTH, "height": VIEWPORT_HEIGHT},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+# ------------------------------------------------------------------------------ the verifier
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(record.getMessage())
+        except Exception:  # noqa: BLE001 - a malformed record must not break the capture
+            self.lines.append(str(record.msg))
+
+
+@dataclass
+class LiveVerifier:
+    """A verifier HTTP server on a free loopback port, and everything it logged."""
+
+    base_url: str
+    log: _Records
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    verify_replies: list[Any] = field(default_factory=list)  # Playwright responses of POST /v1/verify
+
+    def wait_for_index(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        health: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            health = httpx.get(f"{self.base_url}/healthz", timeout=5.0).json()
+            if health.get("status") == "ok" and health["index"].get("lagBlocks") == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"index did not catch up: {health}")
+
+    def assert_never_saw(self, secret: str) -> None:
+        """``secret`` is in no log line of the server and in nothing the browser sent it."""
+        assert self.log.lines, "no server log was captured"
+        assert any("GET /q/" in line for line in self.log.lines), self.log.lines
+        leaked = [line for line in self.log.lines if secret in line]
+        assert not leaked, f"the key reached the server's log: {leaked}"
+        sent = [r for r in self.requests if secret in json.dumps(r, ensure_ascii=False)]
+        assert not sent, f"the browser sent the key to the server: {sent}"
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture
+def live(world: World, tmp_path: Path) -> Iterator[LiveVerifier]:
+    """The verifier app served by uvicorn (access log on) on a free port, logs captured."""
+    assert world.node.mode == BROWSER_MODE
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    app = create_app(verifier_settings(world, tmp_path))
+    # log_config=None: uvicorn leaves logging alone, so its access log reaches our handler.
+    config = uvicorn.Config(app, log_config=None, access_log=True, log_level="info", lifespan="on")
+    server = uvicorn.Server(config)
+    records = _Records()
+    root = logging.getLogger()
+    watched = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "ereg")]
+    saved = [(lg, lg.level) for lg in [root, *watched]]
+    root.addHandler(records)
+    for lg in [root, *watched]:
+        lg.setLevel(logging.INFO)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="verifier-http", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the verifier did not start"
+        time.sleep(0.02)
+    try:
+        yield LiveVerifier(base_url=base, log=records)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        root.removeHandler(records)
+        for lg, level in saved:
+            lg.setLevel(level)
+
+
+# ------------------------------------------------------------------------------ helpers
+def zbar_decode(png: Path) -> str:
+    """The text of the one QR code in ``png``, as zbarimg reads it."""
+    done = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, f"zbarimg could not read {png}: {done.stderr}"
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return lines[0].strip()
+
+
+def key_text(url: str) -> str:
+    """The base64url key of a QR URL, as it appears in its fragment."""
+    text = url.partition("#k=")[2]
+    assert len(text) == 43, url
+    assert base64.urlsafe_b64decode(text + "=") == parse_qr_url(url).key
+    return text
+
+
+def open_page(browser: BrowserContext, live: LiveVerifier, url: str) -> Page:
+    """Open ``url`` in a new tab and wait until the page has decided (data-verdict != PENDING)."""
+    page = browser.new_page()
+
+    def sent(request: Any) -> None:
+        live.requests.append({"url": request.url, "headers": request.headers, "body": request.post_data or ""})
+
+    def answered(response: Any) -> None:
+        if response.url.endswith("/v1/verify"):
+            live.verify_replies.append(response)
+
+    page.on("request", sent)
+    page.on("response", answered)
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(
+        "() => { const r = document.getElementById('result');"
+        " return r && r.dataset.verdict && r.dataset.verdict !== 'PENDING'; }",
+        timeout=VERDICT_TIMEOUT_MS,
+    )
+    return page
+
+
+def verdict_of(page: Page) -> tuple[str, str]:
+    box = page.locator("#result")
+    return box.get_attribute("data-verdict") or "", box.get_attribute("class") or ""
+
+
+def text(page: Page, selector: str) -> str:
+    return page.locator(selector).inner_text()
+
+
+def terms(page: Page, selector: str) -> dict[str, str]:
+    """A rendered <dl> as {label: value}."""
+    pairs: list[list[str]] = page.eval_on_selector(
+        selector, "dl => [...dl.querySelectorAll('dt')].map(dt => [dt.textContent, dt.nextElementSibling.textContent])"
+    )
+    return dict((label, value) for label, value in pairs)
+
+
+def last_verdict(live: LiveVerifier) -> dict[str, Any]:
+    """The JSON verdict the server gave the page last."""
+    assert live.verify_replies, "the page did not ask /v1/verify"
+    reply: dict[str, Any] = live.verify_replies[-1].json()
+    return reply
+
+
+def schema_labels(lang: str) -> list[str]:
+    """The labels of the business licence's fields in schema order (nested: "parent · child",
+    unless the child's title already starts with the parent's)."""
+    side = 0 if lang == "zh" else 1
+
+    def title(node: dict[str, Any]) -> str | None:
+        for candidate in [node, *node.get("anyOf", []), *node.get("oneOf", [])]:
+            if "title" in candidate:
+                zh, _, en = str(candidate["title"]).partition(" ")
+                return (zh, en or zh)[side]
+        return None
+
+    def walk(node: dict[str, Any], parent: str | None) -> list[str]:
+        labels: list[str] = []
+        for child in node.get("properties", {}).values():
+            label = title(child) or "?"
+            if parent and not label.startswith(parent):
+                label = f"{parent} · {label}"
+            labels.extend(walk(child, label) if "properties" in child else [label])
+        return labels
+
+    return walk(load_schema(BUSINESS_LICENSE), None)
+
+
+def assert_readable_fields(page: Page, lang: str) -> None:
+    """Every disclosed field has a human label (no raw JSON Pointer), no two fields share a label,
+    fields come in the schema's order, and each check line says which check it is."""
+    labels = page.eval_on_selector_all("#fields dt", "dts => dts.map(dt => dt.textContent)")
+    assert not [label for label in labels if label.startswith("/")], labels
+    assert len(set(labels)) == len(labels), labels
+    expected = schema_labels(lang)
+    shown = [label for label in labels if label in expected]
+    assert shown == expected, labels
+    lines = page.eval_on_selector_all("#checks li", "lis => lis.map(li => li.textContent)")
+    assert len(set(lines)) == len(lines), lines
+
+
+def checks(page: Page) -> dict[str, str]:
+    items = page.locator("#checks li")
+    return {
+        items.nth(i).get_attribute("data-fragment") or "": items.nth(i).get_attribute("data-code") or ""
+        for i in range(items.count())
+    }
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, path
+    return path
+
+
+def issue_one(issue: IssueFn, live: LiveVerifier) -> Issued:
+    (doc,) = issue(count=1, verifier_url=live.base_url)
+    live.wait_for_index()
+    return doc
+
+
+def scan(doc: Issued, live: LiveVerifier) -> str:
+    """Decode the issuer's QR PNG; it must point at the live verifier and match the .qr.url file."""
+    url = zbar_decode(doc.png)
+    assert url == doc.url
+    assert url.startswith(f"{live.base_url}/q/b"), url
+    return url
+
+
+# ------------------------------------------------------------------------------ the tests
+def test_authentic_document_shows_valid(browser: BrowserContext, live: LiveVerifier, issue: IssueFn) -> None:
+    doc = issue_one(issue, live)
+    url = scan(doc, live)
+    record = doc.obj()["data"]
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("VALID", "result valid")
+        assert text(page, "#headline") == "真实有效"
+        fields = terms(page, "#fields")
+        assert fields["证照类型"] == "营业执照"
+        assert fields["名称"] == record["name"]
+        assert fields["统一社会信用代码"] == record["creditCode"]
+        assert fields["法定代表人"] == record["legalRepresentative"]
+        assert terms(page, "#issuer")["机关名称"] == SAMR_NAME
+        assert terms(page, "#record")["当前状态"] == "有效"
+        assert_readable_fields(page, "zh")
+        assert last_verdict(live)["verdict"] == "VALID"
+        assert checks(page) == {
+            "DOCUMENT_INTEGRITY": "OK",
+            "DOCUMENT_STATUS": "OK",
+            "ISSUER_IDENTITY": "OK",
+            "STORAGE": "OK",
+        }
+        # the key is read, then dropped from the address bar
+        assert "#" not in page.url and page.url.endswith(f"/q/{parse_qr_url(url).cid}")
+        screenshot(page, "valid")
+
+        page.locator("#lang").click()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert text(page, "#headline") == "Authentic and valid"
+        assert text(page, "#lang") == "中文"
+        assert "Issuer" in page.locator("main").inner_text()
+        fields = terms(page, "#fields")
+        assert fields["Type"] == "Business licence"
+        assert fields["Name"] == record["name"]
+        assert fields["Unified social credit code"] == record["creditCode"]
+        assert terms(page, "#issuer")["Department"] == SAMR_NAME
+        assert terms(page, "#record")["Status"] == "Active"
+        assert_readable_fields(page, "en")
+        screenshot(page, "valid-en")
+        page.locator("#lang").click()
+        assert text(page, "#headline") == "真实有效"
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))
+
+
+def test_revoked_document_shows_invalid(
+    browser: BrowserContext, live: LiveVerifier, issue: IssueFn, world: World
+) -> None:
+    doc = issue_one(issue, live)
+    url = scan(doc, live)
+    proof = doc.obj()["proof"]
+    change = StatusChange(
+        Action.REVOKE,
+        bytes.fromhex(proof["merkleRoot"][2:]),
+        bytes.fromhex(proof["targetHash"][2:]),
+        [bytes.fromhex(p[2:]) for p in proof["proof"]],
+        reason=1,
+    )
+    world.registry.change_status(world.sender(world.samr_key), change)
+    live.wait_for_index()
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid")
+        assert text(page, "#headline") == "无效"
+        assert "撤销" in text(page, "#reason"), text(page, "#reason")
+        assert terms(page, "#record")["当前状态"] == "已撤销"
+        assert checks(page)["DOCUMENT_STATUS"] == "REVOKED"
+        assert doc.obj()["data"]["name"] in text(page, "#fields")
+        screenshot(page, "revoked")
+        page.locator("#lang").click()
+        assert text(page, "#headline") == "Not valid"
+        assert "revoked" in text(page, "#reason").lower()
+        assert terms(page, "#record")["Status"] == "Revoked"
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))
+
+
+def test_tampered_document_shows_invalid(
+    browser: BrowserContext, live: LiveVerifier, issue: IssueFn, store: DocumentStore, tmp_path: Path
+) -> None:
+    doc = issue_one(issue, live)
+    tampered = doc.obj()
+    tampered["data"]["name"] = "篡改科技有限公司"
+    key, blob = seal(canonicalize(tampered))
+    cid = store.put(blob)
+    png = tmp_path / "tampered.qr.png"
+    segno.make(build_qr_url(live.base_url, cid, key), error="m").save(png, scale=6, border=4)
+    url = zbar_decode(png)
+    assert parse_qr_url(url) == (live.base_url, cid, key)
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid")
+        assert text(page, "#headline") == "无效"
+        assert "篡改" in text(page, "#reason"), text(page, "#reason")
+        codes = {f["name"]: f["code"] for f in last_verdict(live)["fragments"]}
+        assert codes["DOCUMENT_INTEGRITY"] == "TAMPERED", codes
+        # a document that fails integrity shows no details: none of its fields can be trusted
+        assert page.locator("#details").is_hidden()
+        assert tampered["data"]["name"] not in page.locator("body").inner_text()
+        screenshot(page, "tampered")
+        page.locator("#lang").click()
+        assert "changed" in text(page, "#reason")
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))
+
+
+def test_qr_without_key_shows_incomplete(browser: BrowserContext, live: LiveVerifier, issue: IssueFn) -> None:
+    doc = issue_one(issue, live)
+    url = scan(doc, live)
+    without_key = url.partition("#")[0]
+    page = open_page(browser, live, without_key)
+    try:
+        assert verdict_of(page) == ("ERROR", "result error")
+        # a code that cannot be read is not an outage: no "try later" headline
+        assert text(page, "#headline") == "无法识别此二维码"
+        assert "二维码不完整" in text(page, "#reason")
+        assert page.locator("#details").is_hidden()
+        page.locator("#lang").click()
+        assert text(page, "#headline") == "This code cannot be checked"
+        assert "incomplete" in text(page, "#reason")
+        screenshot(page, "incomplete-qr-en")
+    finally:
+        page.close()
+    # the page asked the server for nothing but itself and its assets
+    assert not [r for r in live.requests if "/v1/" in r["url"]], live.requests
