@@ -175,7 +175,7 @@ def http_load(root: Path, built: dict[str, object], index_path: Path, workers: i
         "EREG_INDEX_START_BLOCK": str(built["deployment_block"]),
         "EREG_INDEX_PATH": str(index_path),
     }
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "verifier", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
@@ -189,10 +189,10 @@ def http_load(root: Path, built: dict[str, object], index_path: Path, workers: i
             except OSError:
                 time.sleep(0.1)
         # warm-up, then the measured run
-        subprocess.run(["wrk", "-t2", f"-c{connections}", "-d5s", "-s", str(script), f"{base}/v1/verify",  # noqa: S607
+        subprocess.run(["wrk", "-t2", f"-c{connections}", "-d5s", "-s", str(script), f"{base}/v1/verify",
                         "--", str(bodies)], check=True, capture_output=True)
-        done = subprocess.run(  # noqa: S603
-            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script),  # noqa: S607
+        done = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script),
              f"{base}/v1/verify", "--", str(bodies)],
             check=True, capture_output=True, text=True,
         )
