@@ -54,7 +54,7 @@ class EventScanner:
         while start <= to_block:
             end = min(start + chunk - 1, to_block)
             try:
-                logs = self._get_logs(start, end)
+                logs = self.fetch_logs(start, end)
             except TransactionRejected:
                 raise
             except RpcError:
@@ -65,7 +65,8 @@ class EventScanner:
             yield start, end, [self.decode(log) for log in logs]
             start = end + 1
 
-    def _get_logs(self, start: int, end: int) -> list[Any]:
+    def fetch_logs(self, start: int, end: int) -> list[Any]:
+        """The raw logs of blocks ``start``..``end``; subclasses may fetch and decode differently."""
         self.requests += 1
         params = {"address": self.address, "fromBlock": start, "toBlock": end}
         return list(self.client.run(lambda: self.client.w3.eth.get_logs(params)))  # type: ignore[arg-type]

@@ -291,7 +291,7 @@ class _RawLogScanner(EventScanner):
             self._names[topic] = str(abi["name"])
         self._checksums: dict[str, str] = {}
 
-    def _get_logs(self, start: int, end: int) -> list[Any]:
+    def fetch_logs(self, start: int, end: int) -> list[Any]:
         self.requests += 1
         params = {"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}
         provider = self.client.w3.provider
