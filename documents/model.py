@@ -254,6 +254,30 @@ def _parse_int(text: str) -> int | float:
     return value if -(2**53 - 1) <= value <= 2**53 - 1 else float(text)
 
 
+#: Deepest nesting of arrays/objects accepted. Checked before parsing: web3's dependencies raise
+#: the interpreter's recursion limit so far that the JSON parser would overflow the C stack
+#: (and kill the process) on deep enough input instead of raising RecursionError.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if the JSON text ``raw`` nests arrays or objects deeper than ``limit``."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b"", data)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def load_json(raw: str | bytes) -> Any:
     """Parse JSON text strictly: UTF-8, no duplicate keys, no NaN/Infinity, size-limited.
 
@@ -270,6 +294,8 @@ def load_json(raw: str | bytes) -> Any:
         text = raw
         if len(text) > MAX_DOCUMENT_BYTES:
             raise MalformedDocument("", "document too large", "文书过大")
+    if json_too_deep(text):
+        raise MalformedDocument("", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "JSON 嵌套过深")
     try:
         return json.loads(
             text,

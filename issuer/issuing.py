@@ -15,6 +15,7 @@ same salted documents), so no document is ever anchored twice.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -27,9 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import segno
+from eth_typing import HexStr
+from web3.exceptions import TransactionNotFound
 
+from chain.errors import ContractRevert
 from chain.registry import RegistryClient
-from chain.sender import TransactionSender
+from chain.sender import Receipt, TransactionSender
 from chain.types import type_id
 from documents import (
     build_qr_url,
@@ -44,6 +48,7 @@ from documents import (
 from documents.model import load_json
 from issuer.errors import InputError, NotAuthorized
 from storage.base import DocumentStore
+from storage.cid import compute_cid
 
 JOURNAL_DIR = ".ereg"
 STATES = ("prepared", "submitted", "anchored", "written")
@@ -111,8 +116,9 @@ class Journal:
 
     def append(self, entry: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        with self.path.open("a+b") as fh:
+            _end_torn_line(fh)
+            fh.write((json.dumps(entry, sort_keys=True) + "\n").encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -130,6 +136,26 @@ class Journal:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         return path
+
+
+def _end_torn_line(fh: Any) -> None:
+    """Before appending: a last line a crash left without its newline is ended if it is a whole
+    entry, and cut off if it is a fragment (else the next entry would be glued to it and lost)."""
+    size = fh.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    fh.seek(size - 1)
+    if fh.read(1) == b"\n":
+        return
+    fh.seek(0)
+    content = fh.read()
+    tail = content[content.rfind(b"\n") + 1 :]
+    try:
+        json.loads(tail)
+    except ValueError:
+        fh.truncate(len(content) - len(tail))
+    else:
+        fh.write(b"\n")
 
 
 def collect_inputs(paths: Sequence[Path]) -> list[Path]:
@@ -218,7 +244,21 @@ class Issuer:
 
     # ----------------------------------------------------------------------------- run
     def run(self, files: Sequence[Path]) -> IssueReport:
+        """Issue ``files``; one run at a time per output directory (its journal is locked)."""
+        self.journal.directory.mkdir(parents=True, exist_ok=True)
+        with (self.journal.directory / "lock").open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise InputError(
+                    f"another `ereg issue` is running on {self.settings.out_dir}; wait for it or use another --out"
+                ) from None
+            return self._run(files)
+
+    def _run(self, files: Sequence[Path]) -> IssueReport:
         s = self.settings
+        # a verifier URL the QR codes cannot carry is refused before anything is stored or anchored
+        build_qr_url(s.verifier_url, compute_cid(b""), bytes(32))
         department = self.department()
         issuer = {
             "department": "0x" + department.hex(),
@@ -316,6 +356,13 @@ class Issuer:
     def _anchor(self, index: int, entry: dict[str, Any]) -> dict[str, Any]:
         root = bytes.fromhex(entry["root"][2:])
         status = self.registry.document_status(root)
+        earlier = None
+        if not status.anchored and entry.get("tx"):
+            # an earlier run sent the anchor and stopped before its receipt: while the node still
+            # has that transaction, wait for it instead of sending a second one for the same root
+            earlier = self._earlier_receipt(entry["tx"])
+            if earlier is not None:
+                status = self.registry.document_status(root)
         if not status.anchored:
             fn = self.registry.contract.functions.anchor(root, type_id(self.settings.doc_type), int(entry["count"]))
             tx = self.sender.build(fn, self.registry.artifact)
@@ -326,9 +373,19 @@ class Issuer:
             entry.update(state="anchored", block=receipt.block_number)
         else:
             # anchored by an earlier run that stopped before recording it
-            entry = {**entry, "state": "anchored", "block": None}
+            entry = {**entry, "state": "anchored", "block": earlier.block_number if earlier else None}
         self.journal.append({"batch": index, "state": "anchored", "tx": entry.get("tx"), "block": entry["block"]})
         return entry
+
+    def _earlier_receipt(self, tx_hash: str) -> Receipt | None:
+        """The receipt of a transaction sent by an earlier run; None if the node dropped it or it failed."""
+        client = self.registry.client
+        if client.run(lambda: _transaction_or_none(client.w3.eth, HexStr(tx_hash))) is None:
+            return None
+        try:
+            return self.sender.wait(tx_hash, self.registry.artifact)
+        except ContractRevert:
+            return None
 
     def _write(self, index: int, entry: dict[str, Any], qr_pool: Executor) -> None:
         content = json.loads(self.journal.batch_file(index).read_text(encoding="utf-8"))
@@ -347,6 +404,13 @@ class Issuer:
             _write_file(out / f"{name}.qr.svg", svg)
             _write_file(out / f"{name}.qr.url", (url + "\n").encode())
         self.journal.append({"batch": index, "state": "written"})
+
+
+def _transaction_or_none(eth: Any, tx_hash: HexStr) -> Any:
+    try:
+        return eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return None
 
 
 class SchemaViolationError(InputError):

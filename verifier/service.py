@@ -26,7 +26,7 @@ from documents import (
     parse_qr_url,
 )
 from documents.hashing import keccak256
-from documents.model import WrappedDocument, parse_time
+from documents.model import WrappedDocument, json_too_deep, parse_time
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
 from verifier.index import ChainIndex
@@ -46,7 +46,9 @@ from verifier.verdict import (
 ZERO32 = b"\x00" * 32
 _PRECEDENCE = (State.REVOKED, State.SUPERSEDED, State.SUSPENDED)
 
-
+#: Deepest nesting of arrays and objects accepted in JSON input (a document's data nests at most
+#: 32 levels). Checked before parsing: this process runs with the recursion limit web3's py_ecc
+#: sets (100,000), so a deep enough input overflows the C stack of ``json`` instead of raising.
 @dataclass(frozen=True)
 class Facts:
     """What the chain says about one document, from the index or from the chain itself."""
@@ -152,6 +154,11 @@ class VerificationService:
         return self.verify_bytes(raw, cid=payload.cid, storage_checked=True)
 
     def verify_bytes(self, raw: bytes | str, *, cid: str | None = None, storage_checked: bool = False) -> Verdict:
+        if json_too_deep(raw):
+            fragment = Fragment.of(
+                FragmentName.DOCUMENT_INTEGRITY, Status.INVALID, "MALFORMED", {"detail": "NESTED_TOO_DEEPLY"}
+            )
+            return self._finish([fragment], cid=cid)
         result = check_integrity(raw)
         doc = result.document
         if result.code is not IntegrityCode.OK or doc is None:
@@ -183,7 +190,10 @@ class VerificationService:
             else:
                 fragments.append(self._status_fragment(doc, facts))
                 fragments.append(self._issuer_fragment(doc, facts))
-        cid = cid or doc.proof.cid
+        # STORAGE is checked when the request names the CID (a scanned QR code, or the citizen
+        # page's {document, cid}). A document's own proof.cid is covered by no hash, so anyone
+        # could edit it; checking it would add an IPFS round trip (and an IPFS outage) to every
+        # window check for nothing the document's own proof does not already establish.
         if cid is not None:
             if storage_checked:
                 fragments.append(self._ok(FragmentName.STORAGE))

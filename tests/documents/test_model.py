@@ -178,3 +178,20 @@ def test_nothing_disclosed(doc_json: dict[str, Any]) -> None:
     bad["data"] = {}
     bad["salts"] = {p: s for p, s in bad["salts"].items() if p.startswith("/@")}
     assert check_integrity(bad).code is IntegrityCode.NOTHING_DISCLOSED
+
+
+def test_deeply_nested_json_is_refused_before_parsing() -> None:
+    """Deep nesting must be refused, not parsed: with web3 imported, the interpreter's recursion
+    limit is so high that json would overflow the C stack and kill the process."""
+    import web3  # noqa: F401 - raises the recursion limit, as in every service
+
+    from documents.model import MAX_JSON_DEPTH, load_json
+
+    with pytest.raises(MalformedDocument):
+        load_json(b"[" * 200_000 + b"]" * 200_000)
+    with pytest.raises(MalformedDocument):
+        load_json("{" + '"a":{' * (MAX_JSON_DEPTH + 1) + "}" * (MAX_JSON_DEPTH + 2))
+    nested_ok = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert load_json(nested_ok) is not None
+    # brackets inside strings do not count
+    assert load_json('{"a": "' + "[" * 500 + '"}') == {"a": "[" * 500}

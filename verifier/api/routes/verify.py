@@ -8,8 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.types import Message
 
+from documents.model import MAX_JSON_DEPTH, json_too_deep
 from verifier.api.deps import RuntimeDep
 from verifier.api.errors import ERROR_RESPONSES, ApiError
 from verifier.verdict import Verdict
@@ -141,9 +144,17 @@ def record(runtime: Any, verdict: Verdict, started: float) -> None:
 
 
 def _verify_json(body: bytes, runtime: Any) -> Verdict:
+    if json_too_deep(body):
+        # checked before parsing: a deep enough nesting overflows the parser's C stack and kills
+        # the process (web3's py_ecc raises the recursion limit to 100,000, so no RecursionError)
+        raise _bad(
+            "MALFORMED_JSON",
+            f"the body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels",
+            f"请求体中数组或对象嵌套超过 {MAX_JSON_DEPTH} 层",
+        )
     try:
         obj = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _bad("MALFORMED_JSON", "the body is not valid JSON", "请求体不是有效的 JSON") from None
     if not isinstance(obj, dict):
         raise _bad("INVALID_REQUEST", "the body must be a JSON object", "请求体必须是 JSON 对象")
@@ -164,6 +175,12 @@ def _verify_json(body: bytes, runtime: Any) -> Verdict:
     if cid is not None and not isinstance(cid, str):
         raise _bad("INVALID_REQUEST", "cid must be a string", "cid 必须是字符串")
     document = obj["document"]
+    if not isinstance(document, dict | str):
+        raise _bad(
+            "INVALID_REQUEST",
+            "document must be a JSON object, or its JSON text as a string",
+            "document 必须是 JSON 对象或其 JSON 文本字符串",
+        )
     if isinstance(document, str):
         return service.verify_bytes(document, cid=cid)  # type: ignore[no-any-return]
     return service.verify_bytes(json.dumps(document, ensure_ascii=False), cid=cid)  # type: ignore[no-any-return]
@@ -171,13 +188,18 @@ def _verify_json(body: bytes, runtime: Any) -> Verdict:
 
 async def _verify_upload(request: Request, runtime: Any) -> Verdict:
     limit = runtime.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+    # the whole body is read under the limit first: starlette spools file parts to disk unbounded
+    body = await read_limited(request, limit)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
     try:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=limit)
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=4, max_part_size=limit)
     except MultiPartException as exc:
         raise _bad("MALFORMED_UPLOAD", f"the upload is malformed: {exc.message}", "上传内容格式有误") from None
+    except StarletteHTTPException as exc:  # what starlette turns a MultiPartException into inside an app
+        raise _bad("MALFORMED_UPLOAD", f"the upload is malformed: {exc.detail}", "上传内容格式有误") from None
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise _bad("MISSING_FILE", "send the document as the form field 'file'", "请以表单字段 file 上传证照")
