@@ -1,0 +1,1 @@
+"""HTTP layer of the relay: dependencies and one router per resource."""

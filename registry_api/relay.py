@@ -1,0 +1,316 @@
+"""Accepting department-signed requests: check each against the chain's registry, then store it.
+
+Nothing is stored unless every item of a request passes; nothing is answered 202 before it is
+stored. Checks follow the contract's own order, so a request the relay accepts is one the
+registry would take (unless the chain changes in between, which the batcher settles).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from chain.eip712 import ANCHOR_TYPES, STATUS_CHANGE_TYPES, anchor_message, domain, status_change_message
+from chain.errors import ChainError, ChainUnavailable, ContractRevert
+from chain.registry import RegistryClient
+from chain.types import ZERO32, Action, SignedAnchor, SignedStatusChange
+from registry_api import errors
+from registry_api.errors import RelayError
+from registry_api.messages import AcceptedItem, AnchorRequest, Domain, StatusChangeRequest, to_hex
+from registry_api.queue import REJECTED, NewRequest, QueueConflict, RequestQueue
+
+T = TypeVar("T")
+
+#: secp256k1 group order; OpenZeppelin's ECDSA refuses s in the upper half (malleability).
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+#: Custom errors of the registry -> the relay's refusal codes.
+REVERT_CODES: dict[str, str] = {
+    "DocumentRegistryExpiredSignature": "EXPIRED",
+    "DocumentRegistryInvalidSignature": "BAD_SIGNATURE",
+    "DocumentRegistryNonceUsed": "NONCE_USED",
+    "DocumentRegistryRootAlreadyAnchored": "ALREADY_ANCHORED",
+    "DocumentRegistryUnknownRoot": "UNKNOWN_ROOT",
+    "DocumentRegistryInvalidProof": "INVALID_PROOF",
+    "DocumentRegistryUnauthorized": "NOT_AUTHORIZED",
+    "DocumentRegistryAlreadyRevoked": "ALREADY_REVOKED",
+    "DocumentRegistryNotSuspended": "INVALID_TRANSITION",
+    "DocumentRegistryInvalidTransition": "INVALID_TRANSITION",
+    "DocumentRegistryInvalidAction": "INVALID_ACTION",
+    "DocumentRegistryInvalidSuccessor": "INVALID_SUCCESSOR",
+    "DocumentRegistryInvalidCount": "INVALID_COUNT",
+    "DocumentRegistryInvalidRoot": "INVALID_ROOT",
+    "IssuerRegistryUnknownSigner": "UNKNOWN_KEY",
+    "IssuerRegistryKeyNotValid": "KEY_NOT_VALID",
+    "IssuerRegistryDepartmentInactive": "NOT_AUTHORIZED",
+    "IssuerRegistryTypeNotAuthorized": "NOT_AUTHORIZED",
+}
+
+
+def revert_code(revert: ContractRevert) -> str:
+    return REVERT_CODES.get(revert.name, "CONTRACT_REFUSED")
+
+
+def reason_of(revert: ContractRevert) -> str:
+    """How a refusal by the contract is recorded on a request: ``CODE: Error(args)``."""
+    return f"{revert_code(revert)}: {revert}"
+
+
+def eip191_digest(signable: SignableMessage) -> bytes:
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def anchor_signable(signed: SignedAnchor, chain_id: int, registry: str) -> SignableMessage:
+    return encode_typed_data(
+        domain(chain_id, registry),
+        ANCHOR_TYPES,
+        anchor_message(signed.root, signed.doc_type, signed.count, signed.deadline),
+    )
+
+
+def status_change_signable(signed: SignedStatusChange, chain_id: int, registry: str) -> SignableMessage:
+    return encode_typed_data(
+        domain(chain_id, registry),
+        STATUS_CHANGE_TYPES,
+        status_change_message(signed.change, signed.nonce, signed.deadline),
+    )
+
+
+def recover(signable: SignableMessage, signature: bytes) -> str:
+    """The signer of ``signable``, with OpenZeppelin ECDSA's rules (65 bytes, low s, v 27/28)."""
+    if len(signature) != 65:
+        raise errors.bad_signature("a signature has 65 bytes")
+    s = int.from_bytes(signature[32:64], "big")
+    v = signature[64]
+    if v not in (27, 28):
+        raise errors.bad_signature("v must be 27 or 28")
+    if s == 0 or s > _SECP256K1_N // 2:
+        raise errors.bad_signature("s is out of range")
+    try:
+        return str(Account.recover_message(signable, signature=signature))
+    except (ValueError, TypeError) as exc:
+        raise errors.bad_signature(type(exc).__name__) from None
+
+
+@dataclass
+class _Signer:
+    address: str
+    department: bytes
+
+
+class Relay:
+    """Checks signed requests against the chain and stores the good ones in the queue."""
+
+    def __init__(
+        self,
+        registry: RegistryClient,
+        queue: RequestQueue,
+        *,
+        chain_id: int,
+        relayer_address: str,
+        deadline_margin: int = 30,
+    ) -> None:
+        self.registry = registry
+        self.queue = queue
+        self.chain_id = chain_id
+        self.registry_address = registry.address
+        self.relayer_address = to_checksum_address(relayer_address)
+        self.deadline_margin = deadline_margin
+        self._chain_checked = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------- public
+    def accept_anchors(self, items: Sequence[AnchorRequest]) -> list[AcceptedItem]:
+        return self._chain(lambda: self._accept_anchors(items))
+
+    def accept_status_changes(self, items: Sequence[StatusChangeRequest]) -> list[AcceptedItem]:
+        return self._chain(lambda: self._accept_status_changes(items))
+
+    # ----------------------------------------------------------------------- internals
+    def _chain(self, fn: Callable[[], T]) -> T:
+        try:
+            if not self._chain_checked:
+                self.registry.client.check_chain_id()
+                self._chain_checked = True
+            return fn()
+        except ChainUnavailable:
+            raise errors.chain_unavailable() from None
+        except ContractRevert as revert:  # a view reverted where none should: report, do not store
+            raise errors.rejected_by_contract(revert_code(revert), str(revert)) from None
+        except ChainError as exc:
+            raise RelayError(502, exc.code, f"the chain refused a read: {exc}", exc.message_zh) from None
+
+    def _check_domain(self, item: Domain) -> None:
+        if item.chain_id is not None and item.chain_id != self.chain_id:
+            raise errors.wrong_chain(f"chain id {item.chain_id}, this relay serves {self.chain_id}")
+        if item.registry is not None and item.registry.lower() != self.registry_address.lower():
+            raise errors.wrong_chain(f"registry {item.registry}, this relay serves {self.registry_address}")
+
+    def _now(self) -> int:
+        return int(self.registry.client.run(lambda: self.registry.client.w3.eth.get_block("latest"))["timestamp"])
+
+    def _check_deadline(self, deadline: int, now: int) -> None:
+        if deadline < now + self.deadline_margin:
+            raise errors.expired(deadline, now, self.deadline_margin)
+
+    def _signer(self, address: str, now: int, cache: dict[str, _Signer]) -> _Signer:
+        """The signer's department, after checking the key's window and the department's activity."""
+        known = cache.get(address)
+        if known is not None:
+            return known
+        try:
+            key = self.registry.signer_key(address)
+        except ContractRevert as revert:
+            if revert.name == "IssuerRegistryUnknownSigner":
+                raise errors.unknown_key(address) from None
+            raise
+        if not key.valid_at(now):
+            raise errors.key_not_valid(address, key.valid_from, key.valid_until, now)
+        if not self.registry.department(key.department).active:
+            raise errors.not_authorized(f"department {to_hex(key.department)} is inactive")
+        signer = cache[address] = _Signer(address, key.department)
+        return signer
+
+    def _store(self, pending: list[tuple[int, NewRequest]], results: list[AcceptedItem | None]) -> list[AcceptedItem]:
+        try:
+            stored = self.queue.add([req for _, req in pending])
+        except QueueConflict as conflict:
+            index, req = pending[conflict.index]
+            if req.kind == "anchor":
+                raise errors.already_queued(req.root, conflict.existing_id).at(index) from None
+            raise errors.nonce_used(req.signer, int(req.payload["nonce"])).at(index) from None
+        for (index, req), accepted in zip(pending, stored, strict=True):
+            results[index] = AcceptedItem(
+                id=accepted.id, state=accepted.state, duplicate=accepted.duplicate, root=req.root, signer=req.signer
+            )
+        return [r for r in results if r is not None]
+
+    def _duplicate(self, dedup_key: str) -> AcceptedItem | None:
+        existing = self.queue.by_dedup_key(dedup_key)
+        if existing is None:
+            return None
+        return AcceptedItem(
+            id=existing.id, state=existing.state, duplicate=True, root=existing.root, signer=existing.signer
+        )
+
+    def _accept_anchors(self, items: Sequence[AnchorRequest]) -> list[AcceptedItem]:
+        now = self._now()
+        signers: dict[str, _Signer] = {}
+        results: list[AcceptedItem | None] = [None] * len(items)
+        pending: list[tuple[int, NewRequest]] = []
+        for index, item in enumerate(items):
+            try:
+                self._check_domain(item)
+                signed = item.signed()
+                signable = anchor_signable(signed, self.chain_id, self.registry_address)
+                digest = to_hex(eip191_digest(signable))
+                address = recover(signable, signed.signature)
+                duplicate = self._duplicate(digest)
+                if duplicate is not None:
+                    results[index] = duplicate
+                    continue
+                self._check_deadline(signed.deadline, now)
+                signer = self._signer(address, now, signers)
+                _department, allowed = self.registry.can_anchor(address, signed.doc_type)
+                if not allowed:
+                    raise errors.not_authorized(f"not authorized for document type {item.doc_type}")
+                if self.registry.document_status(signed.root).anchored:
+                    raise errors.already_anchored(item.root)
+            except RelayError as refusal:
+                raise refusal.at(index) from None
+            pending.append(
+                (
+                    index,
+                    NewRequest(
+                        kind="anchor",
+                        payload=item.payload(),
+                        signer=address,
+                        department=to_hex(signer.department),
+                        root=item.root,
+                        target=to_hex(ZERO32),
+                        dedup_key=digest,
+                        conflict_key=item.root,
+                        deadline=signed.deadline,
+                    ),
+                )
+            )
+        return self._store(pending, results)
+
+    def _accept_status_changes(self, items: Sequence[StatusChangeRequest]) -> list[AcceptedItem]:
+        now = self._now()
+        signers: dict[str, _Signer] = {}
+        results: list[AcceptedItem | None] = [None] * len(items)
+        pending: list[tuple[int, NewRequest]] = []
+        for index, item in enumerate(items):
+            try:
+                self._check_domain(item)
+                signed = item.signed()
+                change = signed.change
+                if change.action == Action.SUPERSEDE and change.target_hash == ZERO32:
+                    raise RelayError(
+                        422, "INVALID_ACTION", "a whole batch cannot be superseded: give targetHash", "整批不能被替换"
+                    )
+                signable = status_change_signable(signed, self.chain_id, self.registry_address)
+                digest = to_hex(eip191_digest(signable))
+                address = recover(signable, signed.signature)
+                duplicate = self._duplicate(digest)
+                if duplicate is not None:
+                    results[index] = duplicate
+                    continue
+                self._check_deadline(signed.deadline, now)
+                signer = self._signer(address, now, signers)
+                if self.registry.is_nonce_used(address, signed.nonce):
+                    raise errors.nonce_used(address, signed.nonce)
+                self._check_status_change(item, signed, signer)
+            except RelayError as refusal:
+                raise refusal.at(index) from None
+            pending.append(
+                (
+                    index,
+                    NewRequest(
+                        kind="status",
+                        payload=item.payload(),
+                        signer=address,
+                        department=to_hex(signer.department),
+                        root=item.root.lower(),
+                        target=item.target_hash.lower(),
+                        dedup_key=digest,
+                        conflict_key=f"{address}:{signed.nonce}",
+                        deadline=signed.deadline,
+                    ),
+                )
+            )
+        return self._store(pending, results)
+
+    def _check_status_change(self, item: StatusChangeRequest, signed: SignedStatusChange, signer: _Signer) -> None:
+        root = item.root.lower()
+        status = self.registry.document_status(signed.change.root)
+        live = [r for r in self.queue.by_root(root) if r.state != REJECTED]
+        if not status.anchored:
+            queued_anchor = [r for r in live if r.kind == "anchor"]
+            if not queued_anchor:
+                raise errors.unknown_root(item.root)
+            if queued_anchor[0].department != to_hex(signer.department):
+                raise errors.not_authorized(f"root {item.root} is another department's")
+            return  # the batcher anchors before it changes statuses; it settles the rest
+        if status.department != signer.department:
+            raise errors.not_authorized(f"root {item.root} was anchored by another department")
+        target = item.target_hash.lower()
+        if any(r.kind == "status" and r.target == target and r.state in ("QUEUED", "SUBMITTED") for r in live):
+            return  # an earlier change of the same document is still on its way: the batcher decides
+        function = self.registry.contract.functions.changeStatusSigned(signed.as_tuple())
+        try:
+            self.registry.client.run(lambda: function.call({"from": self.relayer_address}), self.registry.artifact)
+        except ContractRevert as revert:
+            code = revert_code(revert)
+            status_code = 409 if code in ("ALREADY_REVOKED", "INVALID_TRANSITION", "NONCE_USED") else 422
+            raise RelayError(
+                status_code, code, f"the registry would refuse this change: {revert}", "登记合约将拒绝该状态变更"
+            ) from None
