@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -57,16 +58,28 @@ _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
-def _check_time(value: str) -> str:
+@lru_cache(maxsize=1024)
+def _is_checksum_address(value: str) -> bool:
+    """EIP-55 check (a keccak per call), cached: a verifier sees few distinct registries."""
+    return bool(is_checksum_address(value))
+
+
+@lru_cache(maxsize=4096)
+def _parsed_time(value: str) -> datetime:
     if not _TIME_RE.fullmatch(value):
         raise ValueError("must be RFC 3339 UTC with seconds precision, e.g. 2026-01-01T00:00:00Z")
-    datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    # the pattern fixes the shape; fromisoformat (C, unlike strptime) checks the calendar
+    return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+
+
+def _check_time(value: str) -> str:
+    _parsed_time(value)
     return value
 
 
 def parse_time(value: str) -> datetime:
     """Parse an ``ereg/1`` timestamp (``YYYY-MM-DDTHH:MM:SSZ``) to an aware datetime."""
-    return datetime.strptime(_check_time(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return _parsed_time(value)
 
 
 def format_time(value: datetime) -> str:
@@ -87,7 +100,7 @@ class Issuer(BaseModel):
     @field_validator("registry")
     @classmethod
     def _registry_checksummed(cls, value: str) -> str:
-        if not is_checksum_address(value):
+        if not _is_checksum_address(value):
             raise ValueError("must be a 20-byte address in EIP-55 checksum form")
         return value
 

@@ -135,6 +135,8 @@ class VerificationService:
         self.store = store
         self.max_index_age = max_index_age
         self.clock = clock
+        self._synced_at: float | None = None
+        self._head_read_at = float("-inf")
 
     # ------------------------------------------------------------------------- entries
     def verify_qr(self, url: str) -> Verdict:
@@ -211,8 +213,12 @@ class VerificationService:
         return None
 
     def _index_fresh(self) -> bool:
-        synced_at = self.index.head().synced_at
-        return synced_at is not None and self.clock() - synced_at <= self.max_index_age
+        """Whether the index synced within max_index_age (its head is re-read at most every 0.2 s)."""
+        now = self.clock()
+        if now - self._head_read_at > 0.2:
+            self._synced_at = self.index.head().synced_at
+            self._head_read_at = now
+        return self._synced_at is not None and now - self._synced_at <= self.max_index_age
 
     def _facts(self, root: bytes, target: bytes) -> Facts:
         if self._index_fresh():

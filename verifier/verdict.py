@@ -96,7 +96,8 @@ class Fragment(BaseModel):
     @classmethod
     def of(cls, name: FragmentName, status: Status, code: str, details: dict[str, Any] | None = None) -> Fragment:
         en, zh = message(code)
-        return cls(name=name, status=status, code=code, message=en, message_zh=zh, details=details)
+        # built from the service's own values: no validation needed on this hot path
+        return cls.model_construct(name=name, status=status, code=code, message=en, message_zh=zh, details=details)
 
 
 class IssuerInfo(BaseModel):
