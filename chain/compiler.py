@@ -20,7 +20,7 @@ SOLC_SHIM = NODE_DIR / "bin" / "solc"
 SOLC_VERSION = "0.8.28"
 
 #: Contracts that are deployed and so get an artifact.
-DEPLOYABLE = ("DocumentRegistry",)
+DEPLOYABLE = ("DocumentRegistry", "PropertyRegistry")
 
 SETTINGS: dict[str, Any] = {
     "evmVersion": "paris",

@@ -100,3 +100,73 @@ struct SignedStatusChange {
     uint64 deadline;
     bytes signature;
 }
+
+/// @notice A co-owner of a property unit: a salted commitment (never a name or an ID number) and
+/// a share in basis points; a unit's shares sum to exactly 10,000.
+/// @dev commitment = keccak256 of a random salt and the owner's identity, computed off chain.
+struct Owner {
+    bytes32 commitment;
+    uint16 share;
+}
+
+/// @notice Where a transfer case stands.
+enum CaseState {
+    None,
+    Open, // awaiting approvals
+    Returned, // sent back for correction; resubmission reopens it with no approvals
+    Finalized, // the new certificate and owners are current
+    Rejected,
+    Cancelled
+}
+
+/// @notice A transfer case: the proposed certificate and owners and the approvals gathered.
+/// @dev Approver fields name the department that approved as NATRES, TAX and HOUSING (0: not yet).
+struct TransferCase {
+    uint64 id;
+    bytes32 unitId;
+    CaseState state;
+    uint32 round; // 1, plus one per resubmission; approvals and consents count for one round
+    uint40 openedAt;
+    bytes32 openedBy;
+    bytes32 certRoot;
+    bytes32 certTarget;
+    Owner[] owners;
+    uint8 approvedRoles; // ROLE_* flags approved in this round
+    bytes32 natresApprover;
+    bytes32 taxApprover;
+    bytes32 housingApprover;
+}
+
+/// @notice A mortgage (抵押) registered by a bank on a unit.
+struct Mortgage {
+    uint32 id; // 1-based, per unit
+    bytes32 bank;
+    bytes32 certRoot;
+    bytes32 certTarget; // the mortgage certificate
+    uint40 registeredAt;
+    uint40 releasedAt; // 0 while active
+    bool consentedToOpenCase; // the bank consented to the unit's open case, this round
+}
+
+/// @notice A seizure (查封) registered by a court on a unit.
+struct Seizure {
+    uint32 id; // 1-based, per unit
+    bytes32 court;
+    bytes32 ruling; // hash of the court's ruling, never its text
+    uint40 registeredAt;
+    uint40 releasedAt; // 0 while active
+}
+
+/// @notice Everything about a unit now, answered in one call.
+struct UnitState {
+    bool registered;
+    bytes32 unitId;
+    bytes32 registeredBy;
+    uint40 registeredAt;
+    bytes32 certRoot; // current property certificate
+    bytes32 certTarget;
+    Owner[] owners;
+    Mortgage[] mortgages; // active ones
+    Seizure[] seizures; // active ones
+    TransferCase openCase; // id 0 when none is open or returned
+}

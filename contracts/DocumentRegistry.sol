@@ -27,6 +27,9 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         "StatusChange(uint8 action,bytes32 root,bytes32 targetHash,bytes32[] proof,bytes32 successorRoot,"
         "bytes32 successor,bytes32[] successorProof,uint16 reason,uint256 nonce,uint64 deadline)"
     );
+    /// @notice Held by the PropertyRegistry (granted by the admin): it may supersede a document,
+    /// and nothing else, acting for the department that anchored it.
+    bytes32 public constant PROPERTY_REGISTRY_ROLE = keccak256("PROPERTY_REGISTRY_ROLE");
 
     /// @dev One storage word per anchored root: who, when, how many, which type.
     struct AnchorRecord {
@@ -86,7 +89,8 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         if (_departmentOfSigner(msg.sender) != bytes32(0)) {
             actor = _requireCurrentKey(msg.sender);
         } else if (!hasRole(GOVERNOR_ROLE, msg.sender)) {
-            revert IssuerRegistryUnknownSigner(msg.sender);
+            if (!hasRole(PROPERTY_REGISTRY_ROLE, msg.sender)) revert IssuerRegistryUnknownSigner(msg.sender);
+            actor = _propertyRegistryActor(change);
         }
         _changeStatus(actor, change);
     }
@@ -246,6 +250,15 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         });
         if (targetHash == bytes32(0)) _batchStatus[root] = stored;
         else _documentStatus[root][targetHash] = stored;
+    }
+
+    /// @dev The department a PROPERTY_REGISTRY_ROLE holder acts for: the one that anchored the
+    /// root. Supersede is the only action it may take.
+    function _propertyRegistryActor(StatusChange calldata change) private view returns (bytes32 actor) {
+        if (change.action != Action.Supersede) revert DocumentRegistryInvalidAction(change.action);
+        address signer = _anchors[change.root].signer;
+        if (signer == address(0)) revert DocumentRegistryUnknownRoot(change.root);
+        actor = _departmentOfSigner(signer);
     }
 
     function _toRecord(StoredStatus memory stored) private view returns (StatusRecord memory) {

@@ -85,6 +85,8 @@ interface IDocumentRegistry {
 
     /// @notice Revokes, suspends, reinstates or supersedes a batch or one document, as the
     /// sender's department (the sender is a key in its window) or as governance (GOVERNOR_ROLE).
+    /// A holder of PROPERTY_REGISTRY_ROLE (the PropertyRegistry, completing a transfer) may only
+    /// supersede, and acts for the department that anchored the root.
     /// Requirements: root anchored; proof valid for a document; the actor is the anchoring
     /// department or governance; the transition is allowed from the current state.
     /// Emits {DocumentRevoked}, {DocumentSuspended}, {DocumentReinstated} or {DocumentSuperseded}.

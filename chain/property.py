@@ -1,0 +1,455 @@
+"""Typed access to the PropertyRegistry, and its deployment wired to the DocumentRegistry.
+
+Units are keyed by :func:`unit_id` (a hash of the unit number) and owners by
+:func:`owner_commitment` (a salted hash of the owner's identity): neither the unit number nor
+any name or ID number reaches the chain.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from chain.artifacts import Artifact, load_artifact
+from chain.client import ChainClient
+from chain.deploy import Deployment, _write_atomic
+from chain.errors import ChainError, RegistryNotFound
+from chain.events import Event, EventScanner
+from chain.registry import CONTRACT_NAME as DOCUMENT_REGISTRY
+from chain.registry import deployment_record_path, read_deployment_record
+from chain.sender import Receipt, TransactionSender
+from chain.types import ZERO32, Role
+
+CONTRACT_NAME = "PropertyRegistry"
+
+#: Basis points of whole ownership: a title's shares sum to this.
+WHOLE_SHARE = 10_000
+
+#: Roles that approve a transfer case.
+APPROVING_ROLES = Role.NATRES | Role.TAX | Role.HOUSING
+
+#: Role of the DocumentRegistry that lets the PropertyRegistry supersede certificates.
+PROPERTY_REGISTRY_ROLE = keccak(text="PROPERTY_REGISTRY_ROLE")
+
+
+def unit_id(unit_number: str) -> bytes:
+    """On-chain key of a property unit: keccak256(utf8(unit number)), never the number itself."""
+    return keccak(text=unit_number.strip())
+
+
+def owner_commitment(identity: str, salt: bytes) -> bytes:
+    """Salted commitment to an owner: keccak256(salt ‖ utf8(identity)).
+
+    ``identity`` is what identifies the owner off chain (e.g. an ID number); ``salt`` is at
+    least 16 random bytes kept with the owner's records, so the commitment cannot be guessed.
+    """
+    if len(salt) < 16:
+        raise ValueError("the salt of an owner commitment must have at least 16 bytes")
+    return keccak(salt + identity.encode("utf-8"))
+
+
+def new_salt() -> bytes:
+    return os.urandom(16)
+
+
+class CaseState(enum.IntEnum):
+    NONE = 0
+    OPEN = 1
+    RETURNED = 2
+    FINALIZED = 3
+    REJECTED = 4
+    CANCELLED = 5
+
+
+@dataclass(frozen=True)
+class Owner:
+    commitment: bytes
+    share: int  # basis points
+
+    def as_tuple(self) -> tuple[bytes, int]:
+        return (self.commitment, self.share)
+
+    @classmethod
+    def from_tuple(cls, raw: Any) -> Owner:
+        commitment, share = raw
+        return cls(bytes(commitment), int(share))
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Where a certificate is anchored: batch root, target hash and the Merkle proof between them."""
+
+    root: bytes
+    target: bytes
+    proof: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransferCase:
+    id: int
+    unit_id: bytes
+    state: CaseState
+    round: int
+    opened_at: int
+    opened_by: bytes
+    cert_root: bytes
+    cert_target: bytes
+    owners: tuple[Owner, ...]
+    approved_roles: Role
+    natres_approver: bytes
+    tax_approver: bytes
+    housing_approver: bytes
+
+    @classmethod
+    def from_tuple(cls, raw: Any) -> TransferCase:
+        (
+            case_id,
+            unit,
+            state,
+            round_,
+            opened_at,
+            opened_by,
+            cert_root,
+            cert_target,
+            owners,
+            approved_roles,
+            natres,
+            tax,
+            housing,
+        ) = raw
+        return cls(
+            id=int(case_id),
+            unit_id=bytes(unit),
+            state=CaseState(state),
+            round=int(round_),
+            opened_at=int(opened_at),
+            opened_by=bytes(opened_by),
+            cert_root=bytes(cert_root),
+            cert_target=bytes(cert_target),
+            owners=tuple(Owner.from_tuple(o) for o in owners),
+            approved_roles=Role(approved_roles),
+            natres_approver=bytes(natres),
+            tax_approver=bytes(tax),
+            housing_approver=bytes(housing),
+        )
+
+
+@dataclass(frozen=True)
+class Mortgage:
+    id: int
+    bank: bytes
+    cert_root: bytes
+    cert_target: bytes
+    registered_at: int
+    released_at: int  # 0 while active
+    consented_to_open_case: bool
+
+    @classmethod
+    def from_tuple(cls, raw: Any) -> Mortgage:
+        mortgage_id, bank, root, target, registered_at, released_at, consented = raw
+        return cls(
+            int(mortgage_id),
+            bytes(bank),
+            bytes(root),
+            bytes(target),
+            int(registered_at),
+            int(released_at),
+            bool(consented),
+        )
+
+
+@dataclass(frozen=True)
+class Seizure:
+    id: int
+    court: bytes
+    ruling: bytes  # hash of the court's ruling
+    registered_at: int
+    released_at: int  # 0 while active
+
+    @classmethod
+    def from_tuple(cls, raw: Any) -> Seizure:
+        seizure_id, court, ruling, registered_at, released_at = raw
+        return cls(int(seizure_id), bytes(court), bytes(ruling), int(registered_at), int(released_at))
+
+
+@dataclass(frozen=True)
+class UnitState:
+    registered: bool
+    unit_id: bytes
+    registered_by: bytes
+    registered_at: int
+    cert_root: bytes
+    cert_target: bytes
+    owners: tuple[Owner, ...]
+    mortgages: tuple[Mortgage, ...]
+    seizures: tuple[Seizure, ...]
+    open_case: TransferCase | None
+
+    @classmethod
+    def from_tuple(cls, raw: Any) -> UnitState:
+        (registered, unit, registered_by, registered_at, root, target, owners, mortgages, seizures, case) = raw
+        open_case = TransferCase.from_tuple(case)
+        return cls(
+            registered=bool(registered),
+            unit_id=bytes(unit),
+            registered_by=bytes(registered_by),
+            registered_at=int(registered_at),
+            cert_root=bytes(root),
+            cert_target=bytes(target),
+            owners=tuple(Owner.from_tuple(o) for o in owners),
+            mortgages=tuple(Mortgage.from_tuple(m) for m in mortgages),
+            seizures=tuple(Seizure.from_tuple(s) for s in seizures),
+            open_case=open_case if open_case.id != 0 else None,
+        )
+
+    @property
+    def seized(self) -> bool:
+        return bool(self.seizures)
+
+
+def _owners(owners: Sequence[Owner]) -> list[tuple[bytes, int]]:
+    return [o.as_tuple() for o in owners]
+
+
+class PropertyClient:
+    """Reads need only a client; writes need a :class:`TransactionSender` for the acting department key."""
+
+    def __init__(self, client: ChainClient, address: str) -> None:
+        self.client = client
+        self.address = to_checksum_address(address)
+        self.artifact: Artifact = load_artifact(CONTRACT_NAME)
+        self.contract: Contract = client.contract(CONTRACT_NAME, self.address)
+
+    @classmethod
+    def from_record(cls, client: ChainClient, deployments_dir: Path) -> PropertyClient:
+        """The PropertyRegistry named by the deployment record of the client's chain id."""
+        record = read_deployment_record(deployments_dir, client.chain_id)
+        entry = (record or {}).get("contracts", {}).get(CONTRACT_NAME)
+        if entry is None:
+            raise RegistryNotFound(
+                f"no {CONTRACT_NAME} in deployment record {deployment_record_path(deployments_dir, client.chain_id)}"
+            )
+        registry = cls(client, str(entry["address"]))
+        registry.ensure_deployed()
+        return registry
+
+    def ensure_deployed(self) -> None:
+        if not self.client.code_at(self.address):
+            raise RegistryNotFound(f"no contract at {self.address} on chain {self.client.chain_id}")
+
+    # ---------------------------------------------------------------------------- reads
+    def _call(self, fn_name: str, *args: Any) -> Any:
+        fn = getattr(self.contract.functions, fn_name)(*args)
+        return self.client.run(lambda: fn.call(), self.artifact)
+
+    def document_registry(self) -> str:
+        return str(self._call("documentRegistry"))
+
+    def unit_state(self, unit: bytes) -> UnitState:
+        return UnitState.from_tuple(self._call("unitState", unit))
+
+    def transfer_case(self, case_id: int) -> TransferCase:
+        return TransferCase.from_tuple(self._call("transferCase", case_id))
+
+    def mortgage_history(self, unit: bytes) -> list[Mortgage]:
+        return [Mortgage.from_tuple(m) for m in self._call("mortgageHistory", unit)]
+
+    def seizure_history(self, unit: bytes) -> list[Seizure]:
+        return [Seizure.from_tuple(s) for s in self._call("seizureHistory", unit)]
+
+    # --------------------------------------------------------------------------- writes
+    def _send(self, sender: TransactionSender, fn_name: str, *args: Any) -> Receipt:
+        fn = getattr(self.contract.functions, fn_name)(*args)
+        return sender.transact(fn, self.artifact)
+
+    def register_unit(
+        self, sender: TransactionSender, unit: bytes, certificate: Certificate, owners: Sequence[Owner]
+    ) -> Receipt:
+        return self._send(
+            sender,
+            "registerUnit",
+            unit,
+            certificate.root,
+            certificate.target,
+            list(certificate.proof),
+            _owners(owners),
+        )
+
+    def open_transfer(
+        self, sender: TransactionSender, unit: bytes, certificate: Certificate, owners: Sequence[Owner]
+    ) -> tuple[Receipt, int]:
+        """Open a case; returns the receipt and the new case's id."""
+        receipt = self._send(
+            sender,
+            "openTransfer",
+            unit,
+            certificate.root,
+            certificate.target,
+            list(certificate.proof),
+            _owners(owners),
+        )
+        return receipt, int(self.receipt_event(receipt, "TransferOpened")["caseId"])
+
+    def approve_transfer(self, sender: TransactionSender, case_id: int, round_: int, roles: Role) -> Receipt:
+        return self._send(sender, "approveTransfer", case_id, round_, int(roles))
+
+    def reject_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
+        return self._send(sender, "rejectTransfer", case_id, reason)
+
+    def return_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
+        return self._send(sender, "returnTransfer", case_id, reason)
+
+    def resubmit_transfer(
+        self, sender: TransactionSender, case_id: int, certificate: Certificate, owners: Sequence[Owner]
+    ) -> Receipt:
+        return self._send(
+            sender,
+            "resubmitTransfer",
+            case_id,
+            certificate.root,
+            certificate.target,
+            list(certificate.proof),
+            _owners(owners),
+        )
+
+    def cancel_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
+        return self._send(sender, "cancelTransfer", case_id, reason)
+
+    def consent_to_transfer(self, sender: TransactionSender, case_id: int, round_: int, mortgage_id: int) -> Receipt:
+        return self._send(sender, "consentToTransfer", case_id, round_, mortgage_id)
+
+    def register_mortgage(
+        self, sender: TransactionSender, unit: bytes, certificate: Certificate
+    ) -> tuple[Receipt, int]:
+        """Register the sender's bank's mortgage; returns the receipt and the mortgage's id on the unit."""
+        receipt = self._send(
+            sender, "registerMortgage", unit, certificate.root, certificate.target, list(certificate.proof)
+        )
+        return receipt, int(self.receipt_event(receipt, "MortgageRegistered")["mortgageId"])
+
+    def release_mortgage(self, sender: TransactionSender, unit: bytes, mortgage_id: int) -> Receipt:
+        return self._send(sender, "releaseMortgage", unit, mortgage_id)
+
+    def register_seizure(self, sender: TransactionSender, unit: bytes, ruling: bytes) -> tuple[Receipt, int]:
+        """Seize ``unit`` by the ruling hashed as ``ruling``; returns the receipt and the seizure's id."""
+        receipt = self._send(sender, "registerSeizure", unit, ruling)
+        return receipt, int(self.receipt_event(receipt, "SeizureRegistered")["seizureId"])
+
+    def release_seizure(self, sender: TransactionSender, unit: bytes, seizure_id: int) -> Receipt:
+        return self._send(sender, "releaseSeizure", unit, seizure_id)
+
+    # --------------------------------------------------------------------------- events
+    def receipt_events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
+        """Decoded ``name`` events of this contract in ``receipt`` (arguments only)."""
+        event = getattr(self.contract.events, name)()
+        return [
+            dict(log["args"])
+            for log in event.process_receipt(receipt.raw, errors=DISCARD)
+            if to_checksum_address(log["address"]) == self.address
+        ]
+
+    def receipt_event(self, receipt: Receipt, name: str) -> dict[str, Any]:
+        found = self.receipt_events(receipt, name)
+        if len(found) != 1:
+            raise ChainError(f"expected one {name} event in {receipt.tx_hash}, found {len(found)}")
+        return found[0]
+
+    def history(self, unit: bytes, from_block: int = 0, to_block: int | None = None) -> Iterator[Event]:
+        """The chain of title of ``unit``: every event keyed by it, oldest first."""
+        end = self.client.block_number() if to_block is None else to_block
+        scanner = EventScanner(self.client, self.artifact, self.address)
+        for event in scanner.scan(from_block, end):
+            if bytes(event.args.get("unitId", ZERO32)) == unit:
+                yield event
+
+
+def deploy_property_registry(
+    client: ChainClient,
+    sender: TransactionSender,
+    *,
+    deployments_dir: Path,
+    document_registry: str,
+    force: bool = False,
+) -> Deployment:
+    """Deploy a PropertyRegistry on ``document_registry`` and grant it PROPERTY_REGISTRY_ROLE there.
+
+    Reuses the recorded deployment when it is live, built from the same sources and wired to the
+    same DocumentRegistry. ``sender`` must hold the DocumentRegistry's DEFAULT_ADMIN_ROLE (to
+    grant the role; a grant already in place is left alone).
+    """
+    document_registry = to_checksum_address(document_registry)
+    artifact = load_artifact(CONTRACT_NAME)
+    record_path = deployment_record_path(deployments_dir, client.chain_id)
+    record = read_deployment_record(deployments_dir, client.chain_id) or {
+        "chainId": client.chain_id,
+        "contracts": {},
+        "history": [],
+    }
+    current = record["contracts"].get(CONTRACT_NAME)
+    if (
+        not force
+        and current is not None
+        and current.get("sourcesHash") == artifact.sources_hash
+        and current.get("documentRegistry") == document_registry
+        and client.code_at(current["address"])
+    ):
+        _grant_supersede_role(client, sender, document_registry, str(current["address"]))
+        return Deployment(
+            chain_id=client.chain_id,
+            address=to_checksum_address(current["address"]),
+            tx_hash=current.get("txHash"),
+            block_number=current.get("blockNumber"),
+            reused=True,
+            record_path=record_path,
+        )
+    if not client.code_at(document_registry):
+        raise RegistryNotFound(f"no {DOCUMENT_REGISTRY} at {document_registry} on chain {client.chain_id}")
+    factory = client.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx: dict[str, Any] = {"data": factory.constructor(document_registry).data_in_transaction}
+    receipt = sender.send(tx, artifact)
+    address = receipt.raw.get("contractAddress")
+    if not address:
+        raise ChainError(f"deployment transaction {receipt.tx_hash} created no contract")
+    address = to_checksum_address(address)
+    _grant_supersede_role(client, sender, document_registry, address)
+    entry = {
+        "address": address,
+        "txHash": receipt.tx_hash,
+        "blockNumber": receipt.block_number,
+        "sourcesHash": artifact.sources_hash,
+        "documentRegistry": document_registry,
+        "deployer": sender.address,
+        "deployedAt": int(time.time()),
+        "gasUsed": receipt.gas_used,
+    }
+    if current is not None:
+        record.setdefault("history", []).append({CONTRACT_NAME: current})
+    record["contracts"][CONTRACT_NAME] = entry
+    _write_atomic(record_path, record)
+    return Deployment(
+        chain_id=client.chain_id,
+        address=address,
+        tx_hash=receipt.tx_hash,
+        block_number=receipt.block_number,
+        reused=False,
+        record_path=record_path,
+    )
+
+
+def _grant_supersede_role(client: ChainClient, sender: TransactionSender, document_registry: str, grantee: str) -> None:
+    documents = client.contract(DOCUMENT_REGISTRY, document_registry)
+    artifact = load_artifact(DOCUMENT_REGISTRY)
+    has_role = documents.functions.hasRole(PROPERTY_REGISTRY_ROLE, grantee)
+    if client.run(lambda: bool(has_role.call()), artifact):
+        return
+    sender.transact(documents.functions.grantRole(PROPERTY_REGISTRY_ROLE, grantee), artifact)
