@@ -21,7 +21,8 @@ from registry_api.api.routes import anchors, health, requests, status_changes
 from registry_api.batcher import Batcher
 from registry_api.errors import RelayError, error_body
 from registry_api.metrics import RelayMetrics
-from registry_api.queue import SqliteQueue
+from registry_api.queue import RequestQueue, SqliteQueue
+from registry_api.queue_pg import PostgresQueue
 from registry_api.relay import Relay
 from registry_api.settings import RelaySettings, get_settings
 
@@ -34,11 +35,18 @@ class Runtime:
 
     settings: RelaySettings
     registry: RegistryClient
-    queue: SqliteQueue
+    queue: RequestQueue
     relay: Relay
     batcher: Batcher
     metrics: RelayMetrics
     thread: threading.Thread | None = None
+
+
+def open_queue(settings: RelaySettings) -> RequestQueue:
+    """PostgreSQL when ``EREG_QUEUE_URL`` is set (several instances may share it), else the SQLite file."""
+    if settings.queue_url is not None:
+        return PostgresQueue(settings.queue_url.get_secret_value(), lease=settings.queue_lease)
+    return SqliteQueue(settings.queue_path)
 
 
 def build_runtime(settings: RelaySettings, relayer: LocalAccount | None = None) -> Runtime:
@@ -47,7 +55,7 @@ def build_runtime(settings: RelaySettings, relayer: LocalAccount | None = None) 
     client = connect(settings.chain_settings(), check_chain=False)
     address = settings.registry_address or recorded_address(settings.deployments_dir, settings.chain_id)
     registry = RegistryClient(client, address)
-    queue = SqliteQueue(settings.queue_path)
+    queue = open_queue(settings)
     metrics = RelayMetrics()
     relay = Relay(
         registry,

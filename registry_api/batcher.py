@@ -38,6 +38,7 @@ from registry_api.queue import (
     REJECTED,
     Kind,
     Outcome,
+    QueueError,
     RequestQueue,
     RequestRecord,
     TxRecord,
@@ -91,6 +92,11 @@ class Batcher:
                 log.warning("batcher round cut short (%s): %s; next try in %.1f s", exc.code, exc, backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, self.retry_max)
+                continue
+            except QueueError as exc:
+                # e.g. a claim whose lease ran out mid-round (PostgreSQL): the next round starts over
+                log.warning("batcher round cut short by the queue: %s", exc)
+                self.stop_event.wait(backoff)
                 continue
             self.last_error = None
             self.last_round = time.time()

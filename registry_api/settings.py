@@ -8,7 +8,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import AnyHttpUrl, Field, PositiveFloat, PositiveInt, SecretStr
+from pydantic import AnyHttpUrl, Field, PositiveFloat, PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.settings import ChainSettings
@@ -27,7 +27,12 @@ class RelaySettings(BaseSettings):
     request_timeout: PositiveFloat = 5.0
     receipt_timeout: PositiveFloat = 120.0
 
+    #: The durable queue: this SQLite file, unless ``queue_url`` names a PostgreSQL database
+    #: (``postgresql://user:password@host:port/db``), which several relay instances may share.
     queue_path: Path = Path("relay-queue.sqlite")
+    queue_url: SecretStr | None = None
+    #: PostgreSQL only: how long a batcher's claim on queued requests holds if its process dies.
+    queue_lease: PositiveFloat = 120.0
     #: Signed messages per transaction at most, and the age at which a smaller batch goes anyway.
     batch_size: int = Field(default=200, ge=1, le=1000)
     batch_age: PositiveFloat = 2.0
@@ -43,6 +48,16 @@ class RelaySettings(BaseSettings):
     #: The relay's own account (pays gas where gas is not free): an encrypted keystore file.
     relayer_keystore: Path | None = None
     relayer_password: SecretStr | None = None
+
+    @field_validator("queue_url", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text in (None, ""):
+            return None
+        if not isinstance(text, str) or not text.startswith(("postgresql://", "postgres://")):
+            raise ValueError("EREG_QUEUE_URL must be a postgresql:// URL")
+        return value
 
     def chain_settings(self) -> ChainSettings:
         return ChainSettings(

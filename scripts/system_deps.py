@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Install the Debian packages the test suite and the demo use, where they are missing.
 
-Only packages whose command (or, for fonts, whose language) is absent are installed, with
-apt-get (as root, as CI runs); elsewhere the missing ones are listed with the command to
+Only packages whose command (or file, or for fonts, whose language) is absent are installed,
+with apt-get (as root, as CI runs); elsewhere the missing ones are listed with the command to
 install them.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -15,6 +16,9 @@ import sys
 
 #: command on PATH -> Debian package that provides it
 PACKAGES: dict[str, str] = {"chromium": "chromium", "zbarimg": "zbar-tools"}
+#: file path pattern (for commands off PATH) -> Debian package that provides it; the PostgreSQL
+#: server the relay's queue tests start lives in a versioned directory
+PATHS: dict[str, str] = {"/usr/lib/postgresql/*/bin/postgres": "postgresql"}
 #: fontconfig language -> Debian font package covering it (the citizen page is in Chinese;
 #: without such a font Chromium draws its text as boxes)
 FONTS: dict[str, str] = {"zh": "fonts-noto-cjk"}
@@ -28,9 +32,15 @@ def font_missing(lang: str) -> bool:
     return found.returncode != 0 or not found.stdout.strip()
 
 
+def path_missing(pattern: str) -> bool:
+    """No executable file matches ``pattern``."""
+    return not any(os.access(path, os.X_OK) for path in glob.glob(pattern))
+
+
 def main() -> int:
     missing = sorted(
         {pkg for cmd, pkg in PACKAGES.items() if shutil.which(cmd) is None}
+        | {pkg for pattern, pkg in PATHS.items() if path_missing(pattern)}
         | {pkg for lang, pkg in FONTS.items() if font_missing(lang)}
     )
     if not missing:

@@ -3,10 +3,18 @@
 ``relay`` runs without the background batcher, so a test drives it round by round
 (``runtime.batcher.run_once(force=True)``); ``make_relay`` builds apps with any settings,
 including the background batcher.
+
+``postgres`` is a real PostgreSQL server (Debian's ``postgresql`` package) started once for the
+session in a throwaway cluster; ``postgres_url`` is a fresh database on it for one test;
+``make_queue`` builds queues of each back end (SQLite file, PostgreSQL database) for the
+queue's contract tests, the same location each time it is called within a test.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,8 +24,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chain.types import SignedAnchor, SignedStatusChange
+from devstack.postgres import PostgresServer, create_database, find_bin_dir, start_postgres, stop_postgres
 from registry_api.app import Runtime, create_app
+from registry_api.queue import RequestQueue, SqliteQueue
+from registry_api.queue_pg import PostgresQueue
 from registry_api.settings import RelaySettings
+from tests.conftest import require
 from tests.factories import World
 
 
@@ -91,3 +103,52 @@ def make_relay(world: World, tmp_path: Path) -> Iterator[MakeRelay]:
 @pytest.fixture
 def relay(make_relay: MakeRelay) -> TestClient:
     return make_relay()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on a free loopback port, in a throwaway cluster, for the session."""
+    require(
+        find_bin_dir() is not None,
+        "PostgreSQL is not installed (Debian package `postgresql`; scripts/system_deps.py installs it)",
+    )
+    require(os.geteuid() != 0 or shutil.which("runuser") is not None, "runuser is needed to start PostgreSQL as root")
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        stop_postgres(server)
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A fresh, empty database for one test."""
+    return create_database(postgres, f"test_{uuid.uuid4().hex[:16]}")
+
+
+MakeQueue = Callable[..., RequestQueue]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def make_queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeQueue]:
+    """``make_queue()``: a queue of the parametrized back end; every call in a test opens the same
+    store again (as another process would), and all are closed after the test."""
+    opened: list[RequestQueue] = []
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+
+        def make(**kwargs: Any) -> RequestQueue:
+            opened.append(PostgresQueue(url, **kwargs))
+            return opened[-1]
+
+    else:
+
+        def make(**kwargs: Any) -> RequestQueue:
+            opened.append(SqliteQueue(tmp_path / "q.sqlite", **kwargs))
+            return opened[-1]
+
+    try:
+        yield make
+    finally:
+        for queue in opened:
+            queue.close()

@@ -1,8 +1,11 @@
-"""The durable queue on its own: dedup, conflicts, atomic adds, the outbox, restarts, threads."""
+"""The durable queue on its own: dedup, conflicts, atomic adds, the outbox, restarts, threads.
+
+The contract tests run against every back end (``make_queue``: SQLite and a real PostgreSQL
+server); PostgreSQL's own concerns (several instances, server restarts) are in test_queue_pg.py.
+"""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -22,6 +25,7 @@ from registry_api.queue import (
     QueueConflict,
     SqliteQueue,
 )
+from tests.registry_api.conftest import MakeQueue
 
 
 def request(n: int, *, root: str | None = None, dedup: str | None = None) -> NewRequest:
@@ -39,8 +43,8 @@ def request(n: int, *, root: str | None = None, dedup: str | None = None) -> New
     )
 
 
-def test_the_same_request_twice_is_one_request(tmp_path: Path) -> None:
-    queue = SqliteQueue(tmp_path / "q.sqlite")
+def test_the_same_request_twice_is_one_request(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     first = queue.add([request(1)])
     again = queue.add([request(1)])
     assert first[0].duplicate is False and again[0].duplicate is True
@@ -48,8 +52,8 @@ def test_the_same_request_twice_is_one_request(tmp_path: Path) -> None:
     assert queue.counts()[QUEUED] == 1
 
 
-def test_a_root_claimed_by_a_live_request_is_a_conflict_until_it_is_rejected(tmp_path: Path) -> None:
-    queue = SqliteQueue(tmp_path / "q.sqlite")
+def test_a_root_claimed_by_a_live_request_is_a_conflict_until_it_is_rejected(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     (first,) = queue.add([request(1)])
     with pytest.raises(QueueConflict) as raised:
         queue.add([request(1, dedup="another-signature")])
@@ -59,8 +63,8 @@ def test_a_root_claimed_by_a_live_request_is_a_conflict_until_it_is_rejected(tmp
     assert second.id != first.id and not second.duplicate
 
 
-def test_add_is_all_or_nothing(tmp_path: Path) -> None:
-    queue = SqliteQueue(tmp_path / "q.sqlite")
+def test_add_is_all_or_nothing(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     queue.add([request(1)])
     with pytest.raises(QueueConflict) as raised:
         queue.add([request(2), request(3), request(1, dedup="other")])
@@ -69,14 +73,13 @@ def test_add_is_all_or_nothing(tmp_path: Path) -> None:
     assert queue.by_root(request(2).root) == []
 
 
-def test_accepted_requests_and_the_outbox_survive_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "q.sqlite"
-    queue = SqliteQueue(path)
+def test_accepted_requests_and_the_outbox_survive_a_reopen(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     ids = [a.id for a in queue.add([request(i) for i in range(1, 6)])]
     queue.record_transaction("0xaa", "anchor", 7, b"\x01raw", ids[:3])
     queue.close()
 
-    reopened = SqliteQueue(path)
+    reopened = make_queue()
     (tx,) = reopened.open_transactions()
     assert (tx.tx_hash, tx.state, tx.nonce, tx.raw, tx.request_ids) == ("0xaa", PREPARED, 7, b"\x01raw", ids[:3])
     assert [r.state for r in (reopened.get(i) for i in ids) if r] == [SUBMITTED] * 3 + [QUEUED] * 2
@@ -97,8 +100,8 @@ def test_the_queue_file_is_wal_with_full_sync(tmp_path: Path) -> None:
     queue.close()
 
 
-def test_outbox_lifecycle(tmp_path: Path) -> None:
-    queue = SqliteQueue(tmp_path / "q.sqlite")
+def test_outbox_lifecycle(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     ids = [a.id for a in queue.add([request(i) for i in range(1, 4)])]
     queue.record_transaction("0xbb", "anchor", 0, b"raw", ids)
     queue.mark_sent("0xbb")
@@ -111,8 +114,8 @@ def test_outbox_lifecycle(tmp_path: Path) -> None:
     assert queue.counts()[FINAL] == 3
 
 
-def test_a_failed_transaction_settles_each_request(tmp_path: Path) -> None:
-    queue = SqliteQueue(tmp_path / "q.sqlite")
+def test_a_failed_transaction_settles_each_request(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     a, b, c = (x.id for x in queue.add([request(i) for i in range(1, 4)]))
     queue.record_transaction("0xcc", "anchor", 0, b"raw", [a, b, c])
     queue.mark_failed(
@@ -133,8 +136,8 @@ def test_a_failed_transaction_settles_each_request(tmp_path: Path) -> None:
     assert queue.transaction("0xdd") is None  # the whole record rolled back
 
 
-def test_concurrent_adds_keep_one_request_per_signed_message(tmp_path: Path) -> None:
-    queue = SqliteQueue(tmp_path / "q.sqlite")
+def test_concurrent_adds_keep_one_request_per_signed_message(make_queue: MakeQueue) -> None:
+    queue = make_queue()
     ids: list[int] = []
     lock = threading.Lock()
 
@@ -153,4 +156,3 @@ def test_concurrent_adds_keep_one_request_per_signed_message(tmp_path: Path) -> 
     assert len(ids) == 320
     distinct = len({(n * 1 + s * 7) % 60 + 1 for s in range(8) for n in range(40)})
     assert len(set(ids)) == distinct == queue.counts()[QUEUED]
-    assert os.path.exists(tmp_path / "q.sqlite")
