@@ -19,7 +19,18 @@ from documents.model import WrappedDocument
 from issuer import parsing
 from issuer.context import CliContext, get
 from issuer.errors import InputError, UsageError
-from issuer.issuing import Issuer, IssueSettings, collect_inputs
+from issuer.issuing import Issuer, IssueSettings, RelayAnchoring, collect_inputs
+from issuer.relayed import (
+    DEFAULT_DEADLINE_WINDOW,
+    DEFAULT_WAIT_TIMEOUT,
+    DeadlineOption,
+    NoWaitOption,
+    Via,
+    ViaOption,
+    WaitForOption,
+    WaitTimeoutOption,
+    relay_status_change,
+)
 
 KeyOption = Annotated[str, typer.Option("--key", "-k", help="Department signing key (or governance key).")]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Reason code: a number or a name, see --help.")]
@@ -55,12 +66,20 @@ def issue(
     valid_from: Annotated[str, typer.Option(help="Start of validity: now or ISO 8601.")] = "now",
     valid_until: Annotated[str | None, typer.Option(help="End of validity (default: none).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Documents per anchored batch.")] = 1000,
+    via: ViaOption = None,
+    wait_for: WaitForOption = "FINAL",
+    no_wait: NoWaitOption = False,
+    wait_timeout: WaitTimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Validate, wrap, encrypt, store and anchor records; write <name>.ereg.json and its QR code.
 
     An interrupted run resumes from the journal in the output directory: run the same command again.
+    With --via the batch roots are signed here and anchored by the relay; documents are written once
+    their batch is anchored (with --no-wait, run the same command again later to finish).
     """
     c = get(ctx)
+    relay = Via.from_options(via, wait_for, no_wait, wait_timeout, deadline_window)
     if not verifier_url:
         raise UsageError("give --verifier-url or set EREG_VERIFIER_URL (the base URL the QR codes open)")
     files = collect_inputs(paths)
@@ -72,14 +91,36 @@ def issue(
         valid_until=parsing.format_time(parsing.timestamp(valid_until)) if valid_until else None,
         batch_size=batch_size,
     )
-    issuer = Issuer(settings, registry=c.registry, sender=c.sender(key), store=c.store, progress=_progress(len(files)))
-    report = issuer.run(files)
-    _progress_done()
+    if relay is None:
+        issuer = Issuer(
+            settings, registry=c.registry, sender=c.sender(key), store=c.store, progress=_progress(len(files))
+        )
+    else:
+        anchoring = RelayAnchoring(account=c.account(key), via=relay)
+        issuer = Issuer(settings, registry=c.registry, relay=anchoring, store=c.store, progress=_progress(len(files)))
+    try:
+        report = issuer.run(files)
+    finally:
+        _progress_done()
     for batch in report.batches:
         note = " (resumed)" if batch.resumed else ""
-        typer.echo(f"batch {batch.index}: {batch.count} documents, root {batch.root}, tx {batch.tx_hash}{note}")
+        via_note = f", relay request {batch.request_id}" if batch.request_id is not None else ""
+        if batch.pending_state is not None:
+            typer.echo(
+                f"batch {batch.index}: {batch.count} documents, root {batch.root}{via_note} {batch.pending_state}"
+                f"{note}"
+            )
+        else:
+            typer.echo(
+                f"batch {batch.index}: {batch.count} documents, root {batch.root}, tx {batch.tx_hash}{via_note}{note}"
+            )
     skipped = f", {report.skipped_batches} batch(es) already done" if report.skipped_batches else ""
-    typer.echo(f"issued {report.documents} documents of {doc_type} into {out}{skipped}")
+    pending = (
+        f"; {report.pending_batches} batch(es) queued at the relay: run the same command again to finish them"
+        if report.pending_batches
+        else ""
+    )
+    typer.echo(f"issued {report.documents} documents of {doc_type} into {out}{skipped}{pending}")
 
 
 _bar: dict[str, object] = {}
@@ -143,6 +184,19 @@ def _target(c: CliContext, target: str, whole_batch: bool) -> tuple[bytes, bytes
     return root, bytes.fromhex(doc.proof.target_hash[2:]), [bytes.fromhex(p[2:]) for p in doc.proof.proof]
 
 
+def _change_status(c: CliContext, key: str, change: StatusChange, relay: Via | None, done: str) -> None:
+    """Send ``change`` directly, or through the relay; print one line (``done`` and how)."""
+    if relay is None:
+        receipt = c.registry.change_status(c.sender(key), change)
+        typer.echo(f"{done} (tx {receipt.tx_hash})")
+        return
+    outcome = relay_status_change(relay, c.account(key), c.registry, change)
+    if relay.wait_for is None:
+        typer.echo(f"submitted to the relay, not yet {done}: {outcome}")
+    else:
+        typer.echo(f"{done} through the relay ({outcome})")
+
+
 def _status_command(action: Action):  # type: ignore[no-untyped-def]
     def command(
         ctx: typer.Context,
@@ -150,13 +204,18 @@ def _status_command(action: Action):  # type: ignore[no-untyped-def]
         key: KeyOption,
         reason: ReasonOption = "0",
         batch: Annotated[bool, typer.Option("--batch", help="Act on the document's whole batch.")] = False,
+        via: ViaOption = None,
+        wait_for: WaitForOption = "FINAL",
+        no_wait: NoWaitOption = False,
+        wait_timeout: WaitTimeoutOption = DEFAULT_WAIT_TIMEOUT,
+        deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
     ) -> None:
         c = get(ctx)
+        relay = Via.from_options(via, wait_for, no_wait, wait_timeout, deadline_window)
         root, target_hash, proof = _target(c, target, batch)
         change = StatusChange(action, root, target_hash, proof, reason=_reason(reason))
-        receipt = c.registry.change_status(c.sender(key), change)
         what = f"batch 0x{root.hex()}" if target_hash == ZERO else f"document 0x{target_hash.hex()}"
-        typer.echo(f"{_PAST[action]} {what} (tx {receipt.tx_hash})")
+        _change_status(c, key, change, relay, f"{_PAST[action]} {what}")
 
     command.__name__ = action.name.lower()
     return command
@@ -168,9 +227,15 @@ def supersede(
     new: Annotated[Path, typer.Argument(help="Its anchored replacement (.ereg.json).")],
     key: KeyOption,
     reason: ReasonOption = "5",
+    via: ViaOption = None,
+    wait_for: WaitForOption = "FINAL",
+    no_wait: NoWaitOption = False,
+    wait_timeout: WaitTimeoutOption = DEFAULT_WAIT_TIMEOUT,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Mark a document as superseded by an anchored replacement."""
     c = get(ctx)
+    relay = Via.from_options(via, wait_for, no_wait, wait_timeout, deadline_window)
     old_doc, new_doc = _load_document(old), _load_document(new)
     change = StatusChange(
         Action.SUPERSEDE,
@@ -182,8 +247,7 @@ def supersede(
         successor_proof=[bytes.fromhex(p[2:]) for p in new_doc.proof.proof],
         reason=_reason(reason),
     )
-    receipt = c.registry.change_status(c.sender(key), change)
-    typer.echo(f"superseded {old_doc.proof.target_hash} by {new_doc.proof.target_hash} (tx {receipt.tx_hash})")
+    _change_status(c, key, change, relay, f"superseded {old_doc.proof.target_hash} by {new_doc.proof.target_hash}")
 
 
 # --------------------------------------------------------------------------- disclose

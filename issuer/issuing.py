@@ -8,6 +8,14 @@ Each batch moves through journal states, each recorded (fsync) before the next s
 - ``anchored``: the root is on chain (block and transaction recorded);
 - ``written``: every output file of the batch exists.
 
+Through the relay (``--via``) two states replace ``submitted``:
+
+- ``signed``: the department's EIP-712 signature of the anchor (and its deadline) is recorded
+  before it is sent, so a resumed run sends the same signed message, which the relay counts
+  once however often it arrives;
+- ``relayed``: the relay accepted it (its request id is recorded); a resumed run asks the
+  relay (and the chain) about that request instead of submitting again.
+
 A run that stops anywhere resumes from the journal: a prepared or submitted batch is checked
 on chain first, and is anchored again only if its root is not there, with the same root (the
 same salted documents), so no document is ever anchored twice.
@@ -28,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
+from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3.exceptions import TransactionNotFound
 
@@ -46,12 +55,14 @@ from documents import (
     wrap_batch,
 )
 from documents.model import load_json
-from issuer.errors import InputError, NotAuthorized
+from issuer.errors import InputError, IssuerError, NotAuthorized
+from issuer.relay_client import REJECTED, RelayRefused, RelayRejected, RequestState
+from issuer.relayed import RESIGN_MARGIN, Via, anchor_body, check_accepted, deadline, signed_anchor
 from storage.base import DocumentStore
 from storage.cid import compute_cid
 
 JOURNAL_DIR = ".ereg"
-STATES = ("prepared", "submitted", "anchored", "written")
+STATES = ("prepared", "submitted", "signed", "relayed", "anchored", "written")
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ class BatchReport:
     tx_hash: str | None
     block_number: int | None
     resumed: bool = False
+    #: Through the relay: its request id, and the request's state when the run did not wait.
+    request_id: int | None = None
+    pending_state: str | None = None
 
 
 @dataclass
@@ -81,6 +95,8 @@ class IssueReport:
     documents: int = 0
     batches: list[BatchReport] = field(default_factory=list)
     skipped_batches: int = 0
+    #: Batches handed to the relay and not yet anchored (run again to finish them).
+    pending_batches: int = 0
 
 
 class Journal:
@@ -213,31 +229,54 @@ def _render_many(urls: list[str]) -> list[tuple[bytes, bytes]]:
     return [render_qr(url) for url in urls]
 
 
+@dataclass(frozen=True)
+class RelayAnchoring:
+    """Anchor through the relay: the department's account signs, ``via`` says where and how long."""
+
+    account: LocalAccount
+    via: Via
+
+
 class Issuer:
-    """Issues record files as documents of one type with one department key."""
+    """Issues record files as documents of one type with one department key.
+
+    The anchor is sent directly with ``sender``, or, given ``relay``, signed and handed to the
+    city platform's relay (exactly one of the two).
+    """
 
     def __init__(
         self,
         settings: IssueSettings,
         *,
         registry: RegistryClient,
-        sender: TransactionSender,
+        sender: TransactionSender | None = None,
         store: DocumentStore,
+        relay: RelayAnchoring | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
+        if (sender is None) == (relay is None):
+            raise ValueError("give either a sender or a relay")
         self.settings = settings
         self.registry = registry
         self.sender = sender
+        self.relay = relay
         self.store = store
         self.progress = progress or (lambda _stage, _done, _total: None)
         self.journal = Journal(settings.out_dir / JOURNAL_DIR)
 
+    @property
+    def address(self) -> str:
+        if self.relay is not None:
+            return str(self.relay.account.address)
+        assert self.sender is not None  # noqa: S101 - one of the two, checked in __init__
+        return self.sender.address
+
     # ----------------------------------------------------------------------- preflight
     def department(self) -> bytes:
-        department, allowed = self.registry.can_anchor(self.sender.address, type_id(self.settings.doc_type))
+        department, allowed = self.registry.can_anchor(self.address, type_id(self.settings.doc_type))
         if not allowed:
             raise NotAuthorized(
-                f"key {self.sender.address} may not issue {self.settings.doc_type} now: unknown key, key outside "
+                f"key {self.address} may not issue {self.settings.doc_type} now: unknown key, key outside "
                 "its window, inactive department or type not authorized"
             )
         return department
@@ -260,6 +299,8 @@ class Issuer:
         # a verifier URL the QR codes cannot carry is refused before anything is stored or anchored
         build_qr_url(s.verifier_url, compute_cid(b""), bytes(32))
         department = self.department()
+        if self.relay is not None:
+            self.relay.via.client.check_domain(self.registry.client.chain_id, self.registry.address)
         issuer = {
             "department": "0x" + department.hex(),
             "chainId": self.registry.client.chain_id,
@@ -283,8 +324,12 @@ class Issuer:
                 resumed = bool(entry)
                 if not entry:
                     entry = self._prepare(index, batch_files, issuer, validity, io_pool)
-                if entry["state"] in ("prepared", "submitted"):
-                    entry = self._anchor(index, entry)
+                pending_state = None
+                if entry["state"] in ("prepared", "submitted", "signed", "relayed"):
+                    if self.relay is not None:
+                        entry, pending_state = self._anchor_via(index, entry, department)
+                    else:
+                        entry = self._anchor(index, entry)
                 if entry["state"] == "anchored":
                     self._write(index, entry, qr_pool)
                 report.batches.append(
@@ -295,8 +340,13 @@ class Issuer:
                         tx_hash=entry.get("tx"),
                         block_number=entry.get("block"),
                         resumed=resumed,
+                        request_id=entry.get("request"),
+                        pending_state=pending_state,
                     )
                 )
+                if pending_state is not None:
+                    report.pending_batches += 1
+                    continue
                 done_docs += len(batch_files)
                 report.documents += len(batch_files)
                 self.progress("issued", done_docs, len(files))
@@ -354,6 +404,12 @@ class Issuer:
         return entry
 
     def _anchor(self, index: int, entry: dict[str, Any]) -> dict[str, Any]:
+        assert self.sender is not None  # noqa: S101 - direct mode
+        if entry.get("request") is not None or entry["state"] in ("signed", "relayed"):
+            raise InputError(
+                f"batch {index} was handed to the relay (request {entry.get('request')}); "
+                "run the same command with --via to finish it"
+            )
         root = bytes.fromhex(entry["root"][2:])
         status = self.registry.document_status(root)
         earlier = None
@@ -377,8 +433,97 @@ class Issuer:
         self.journal.append({"batch": index, "state": "anchored", "tx": entry.get("tx"), "block": entry["block"]})
         return entry
 
+    def _anchor_via(
+        self, index: int, entry: dict[str, Any], department: bytes
+    ) -> tuple[dict[str, Any], str | None]:
+        """Anchor through the relay; (entry, None) once anchored, (entry, state) when not waiting.
+
+        Crash-safe: the signed anchor is journaled before it is sent and the request id before
+        the wait, so a resumed run looks the request (and the root on chain) up instead of
+        submitting blindly; sending the recorded signed anchor again is one request at the relay.
+        """
+        assert self.relay is not None  # noqa: S101 - relay mode
+        relay, via = self.relay, self.relay.via
+        root = bytes.fromhex(entry["root"][2:])
+        direct = entry.get("tx") and entry.get("request") is None and entry["state"] == "submitted"
+        if direct and not self.registry.document_status(root).anchored:
+            raise InputError(
+                    f"batch {index} was sent directly (tx {entry['tx']}); run the same command without --via to "
+                    "finish it"
+                )
+        request_id: int | None = entry.get("request")
+        state: RequestState | None = None
+        if request_id is not None:
+            state = via.client.request(request_id)
+            if state is None or state.state == REJECTED:
+                request_id = None  # unknown to the relay, or given up: the chain decides below
+        if request_id is None:
+            status = self.registry.document_status(root)
+            if status.anchored:
+                # an earlier run's request (or transaction) got there; nothing more to send
+                self._check_anchored(index, root, department)
+                return self._record_anchored(index, entry, entry.get("tx"), None), None
+            body = entry.get("anchor")
+            if body is None or int(body["deadline"]) < deadline(self.registry.client, RESIGN_MARGIN):
+                signed = signed_anchor(
+                    relay.account,
+                    self.registry,
+                    root=root,
+                    doc_type=type_id(self.settings.doc_type),
+                    count=int(entry["count"]),
+                    deadline=deadline(self.registry.client, via.deadline_window),
+                )
+                body = anchor_body(signed, self.registry)
+                self.journal.append({"batch": index, "state": "signed", "anchor": body})
+                entry = {**entry, "state": "signed", "anchor": body}
+            try:
+                accepted = via.client.post_anchor(body)
+            except RelayRefused as refusal:
+                if refusal.code != "ALREADY_ANCHORED":
+                    raise
+                self._check_anchored(index, root, department)  # anchored since the look above
+                return self._record_anchored(index, entry, entry.get("tx"), None), None
+            check_accepted(accepted, relay.account)
+            request_id = accepted.id
+            self.journal.append({"batch": index, "state": "relayed", "request": request_id})
+            entry = {**entry, "state": "relayed", "request": request_id}
+            state = RequestState(request_id, accepted.state, entry["root"], None, None, None)
+        assert state is not None  # noqa: S101 - set on both paths
+        if via.wait_for is None:
+            if state.reached("ANCHORED") and state.tx_hash:
+                return self._record_anchored(index, entry, state.tx_hash, state.block), None
+            return entry, state.state
+        try:
+            final = via.wait(request_id)
+        except RelayRejected:
+            if self.registry.document_status(root).anchored:
+                self._check_anchored(index, root, department)
+                return self._record_anchored(index, entry, entry.get("tx"), None), None
+            raise
+        self._check_anchored(index, root, department)
+        return self._record_anchored(index, entry, final.tx_hash, final.block), None
+
+    def _check_anchored(self, index: int, root: bytes, department: bytes) -> None:
+        """The CLI's own check before it says done: the root is on chain, by this department's key."""
+        status = self.registry.document_status(root)
+        if not status.anchored:
+            raise IssuerError(f"batch {index}: the relay reports 0x{root.hex()} anchored, but the chain does not")
+        if status.department != department or status.signer.lower() != self.address.lower():
+            raise IssuerError(
+                f"batch {index}: 0x{root.hex()} is anchored by key {status.signer} of department "
+                f"0x{status.department.hex()}, not by {self.address}"
+            )
+
+    def _record_anchored(
+        self, index: int, entry: dict[str, Any], tx: str | None, block: int | None
+    ) -> dict[str, Any]:
+        entry = {**entry, "state": "anchored", "tx": tx, "block": block}
+        self.journal.append({"batch": index, "state": "anchored", "tx": tx, "block": block})
+        return entry
+
     def _earlier_receipt(self, tx_hash: str) -> Receipt | None:
         """The receipt of a transaction sent by an earlier run; None if the node dropped it or it failed."""
+        assert self.sender is not None  # noqa: S101 - direct mode
         client = self.registry.client
         if client.run(lambda: _transaction_or_none(client.w3.eth, HexStr(tx_hash))) is None:
             return None
@@ -440,6 +585,7 @@ __all__ = [
     "IssueSettings",
     "Issuer",
     "Journal",
+    "RelayAnchoring",
     "SchemaViolationError",
     "collect_inputs",
     "read_record",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 
 from chain.errors import ChainError
@@ -58,7 +58,14 @@ def post_anchors(items: Annotated[list[AnchorRequest], Body(min_length=1)], runt
     summary="The relay's requests for a root and what the chain says of it",
     responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}},
 )
-def get_anchor(root: str, runtime: RuntimeDep) -> JSONResponse:
+def get_anchor(
+    root: Annotated[
+        str,
+        # documented for clients; checked below so that a bad root is 400 INVALID_ROOT, not a generic 422
+        Path(description="Merkle root: 0x and 64 hex digits", json_schema_extra={"pattern": _ROOT.pattern}),
+    ],
+    runtime: RuntimeDep,
+) -> JSONResponse:
     if not _ROOT.match(root):
         raise RelayError(400, "INVALID_ROOT", "a root is 0x and 64 hex digits", "根哈希格式有误")
     root = root.lower()

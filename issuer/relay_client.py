@@ -1,0 +1,234 @@
+"""Talking to the city platform's relay (``registry_api``) over HTTP, as any client would.
+
+The CLI signs locally and hands the relay only signed EIP-712 messages; the relay needs no
+password and holds no department key. Every failure becomes one of the CLI's own errors:
+the relay cannot be reached, it refused the request (its code and message), it rejected the
+request later (its recorded reason), or the wait for a state ran out of time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from chain.types import SignedAnchor, SignedStatusChange
+from issuer.errors import IssuerError, UsageError
+
+#: Request states in the order a request moves through them (REJECTED ends it otherwise).
+ORDER = ("QUEUED", "SUBMITTED", "ANCHORED", "FINAL")
+REJECTED = "REJECTED"
+FINAL = "FINAL"
+
+
+class RelayUnreachable(IssuerError):
+    code = "RELAY_UNREACHABLE"
+
+
+class RelayRefused(IssuerError):
+    """The relay answered a 4xx/5xx with its error body; ``code`` is the relay's."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"the relay refused the request (HTTP {status}): {message}")
+        self.status = status
+        self.code = code
+        self.relay_message = message
+
+
+class RelayRejected(IssuerError):
+    """An accepted request the relay gave up on (the registry refused it)."""
+
+    code = "RELAY_REJECTED"
+
+
+class RelayTimeout(IssuerError):
+    code = "RELAY_TIMEOUT"
+
+
+class RelayMismatch(IssuerError):
+    """The relay serves another chain or registry than the one the key signs for."""
+
+    code = "RELAY_MISMATCH"
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """What ``GET /v1/requests/{id}`` says of a request."""
+
+    id: int
+    state: str
+    root: str
+    tx_hash: str | None
+    block: int | None
+    reason: str | None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> RequestState:
+        return cls(
+            id=int(body["id"]),
+            state=str(body["state"]),
+            root=str(body["root"]),
+            tx_hash=body.get("txHash"),
+            block=body.get("block"),
+            reason=body.get("reason"),
+        )
+
+    def reached(self, goal: str) -> bool:
+        return self.state in ORDER and ORDER.index(self.state) >= ORDER.index(goal)
+
+    def describe(self) -> str:
+        text = f"request {self.id} {self.state}"
+        if self.tx_hash:
+            text += f", tx {self.tx_hash}"
+        if self.block is not None:
+            text += f", block {self.block}"
+        if self.reason:
+            text += f" ({self.reason})"
+        return text
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int
+    state: str
+    duplicate: bool
+    signer: str
+
+
+def anchor_json(signed: SignedAnchor, *, chain_id: int, registry: str) -> dict[str, Any]:
+    return {
+        "root": "0x" + signed.root.hex(),
+        "docType": "0x" + signed.doc_type.hex(),
+        "count": signed.count,
+        "deadline": signed.deadline,
+        "signature": "0x" + signed.signature.hex(),
+        "chainId": chain_id,
+        "registry": registry,
+    }
+
+
+def status_change_json(signed: SignedStatusChange, *, chain_id: int, registry: str) -> dict[str, Any]:
+    change = signed.change
+    return {
+        "action": change.action.name,
+        "root": "0x" + change.root.hex(),
+        "targetHash": "0x" + change.target_hash.hex(),
+        "proof": ["0x" + p.hex() for p in change.proof],
+        "successorRoot": "0x" + change.successor_root.hex(),
+        "successor": "0x" + change.successor.hex(),
+        "successorProof": ["0x" + p.hex() for p in change.successor_proof],
+        "reason": change.reason,
+        "nonce": str(signed.nonce),
+        "deadline": signed.deadline,
+        "signature": "0x" + signed.signature.hex(),
+        "chainId": chain_id,
+        "registry": registry,
+    }
+
+
+class RelayClient:
+    """A few JSON calls to the relay at ``base_url``; ``timeout`` bounds each HTTP call."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"--via needs the relay's http(s) URL, not {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    # --------------------------------------------------------------------- operations
+    def check_domain(self, chain_id: int, registry: str) -> None:
+        """Refuse a relay that serves another chain or registry than the one this CLI signs for."""
+        _status, body = self._call("GET", "/healthz", ok=(200, 503))
+        served_chain, served_registry = body.get("chainId"), str(body.get("registry", ""))
+        if served_chain != chain_id or served_registry.lower() != registry.lower():
+            raise RelayMismatch(
+                f"the relay at {self.base_url} serves chain {served_chain} registry {served_registry}; "
+                f"this CLI signs for chain {chain_id} registry {registry}"
+            )
+
+    def post_anchor(self, body: dict[str, Any]) -> Accepted:
+        return self._accepted(self._call("POST", "/v1/anchors", [body], ok=(202,))[1])
+
+    def post_status_change(self, body: dict[str, Any]) -> Accepted:
+        return self._accepted(self._call("POST", "/v1/status-changes", [body], ok=(202,))[1])
+
+    def request(self, request_id: int) -> RequestState | None:
+        """The request's state; None if the relay does not know it."""
+        status, body = self._call("GET", f"/v1/requests/{int(request_id)}", ok=(200, 404))
+        return None if status == 404 else RequestState.from_json(body)
+
+    def wait(
+        self,
+        request_id: int,
+        goal: str,
+        *,
+        timeout: float,
+        poll: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> RequestState:
+        """Poll until the request reaches ``goal`` (ANCHORED or FINAL); REJECTED and timeouts raise."""
+        give_up = clock() + timeout
+        while True:
+            state = self.request(request_id)
+            if state is None:
+                raise RelayRejected(f"the relay at {self.base_url} does not know request {request_id}")
+            if state.state == REJECTED:
+                raise RelayRejected(f"the relay rejected request {request_id}: {state.reason or 'no reason given'}")
+            if state.reached(goal):
+                return state
+            if clock() >= give_up:
+                raise RelayTimeout(
+                    f"{state.describe()} after {timeout:g} s, not yet {goal}; "
+                    "it stays queued at the relay: check again later"
+                )
+            time.sleep(poll)
+
+    # ---------------------------------------------------------------------- transport
+    def _accepted(self, body: dict[str, Any]) -> Accepted:
+        try:
+            item = body["requests"][0]
+            return Accepted(
+                id=int(item["id"]),
+                state=str(item["state"]),
+                duplicate=bool(item["duplicate"]),
+                signer=str(item["signer"]),
+            )
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise RelayUnreachable(f"{self.base_url} answered 202 without a request id: is it the relay?") from None
+
+    def _call(
+        self, method: str, path: str, payload: Any = None, *, ok: tuple[int, ...]
+    ) -> tuple[int, dict[str, Any]]:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise RelayUnreachable(f"the relay at {self.base_url} cannot be reached: {reason}") from None
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise RelayUnreachable(f"{self.base_url}{path} answered {status} with no JSON object: is it the relay?")
+        if status in ok:
+            return status, body
+        error = body.get("error")
+        if isinstance(error, dict):
+            raise RelayRefused(status, str(error.get("code", "")), str(error.get("message", "")))
+        raise RelayRefused(status, f"HTTP_{status}", "unexpected answer")
