@@ -31,7 +31,7 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian packages the browser and QR tests use (Chromium, zbarimg); installed only where
+# Debian packages the tests use (Chromium, zbarimg, a CJK font, PostgreSQL); installed only where
 # missing, and only possible as root (CI runs as root).
 system-deps:
 	@$(BIN)/python scripts/system_deps.py
