@@ -163,10 +163,13 @@ def live(world: World, tmp_path: Path) -> Iterator[LiveVerifier]:
     records = _Records()
     root = logging.getLogger()
     watched = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "ereg")]
-    saved = [(lg, lg.level) for lg in [root, *watched]]
-    root.addHandler(records)
+    saved = [(lg, lg.level, lg.disabled) for lg in [root, *watched]]
+    # On each logger itself, not only the root: another uvicorn in this process may have
+    # configured "uvicorn.access" with propagate=False and a handler of its own.
     for lg in [root, *watched]:
+        lg.addHandler(records)
         lg.setLevel(logging.INFO)
+        lg.disabled = False
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="verifier-http", daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -180,9 +183,10 @@ def live(world: World, tmp_path: Path) -> Iterator[LiveVerifier]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
-        root.removeHandler(records)
-        for lg, level in saved:
+        for lg, level, disabled in saved:
+            lg.removeHandler(records)
             lg.setLevel(level)
+            lg.disabled = disabled
 
 
 # ------------------------------------------------------------------------------ helpers
