@@ -9,7 +9,7 @@ NODE_DIR := hardhat_local
 
 .PHONY: demo test install python-deps node-deps system-deps lint typecheck compile bench clean
 
-demo: install
+demo: python-deps node-deps  # the demo needs no browser or database
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 test: install
