@@ -200,7 +200,7 @@ def main() -> int:
 
         licences = issued["business-license"]
         first_url = licences[0].with_name(licences[0].name.removesuffix(".ereg.json") + ".qr.url").read_text().strip()
-        say("Scan this with a phone on the same network, or open the URL (the key stays in the fragment)")
+        say("The QR code of the first licence: open its URL in a browser here (the key stays in the fragment)")
         import segno
 
         segno.make(first_url, error="m").terminal(compact=True)
