@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from chain.errors import ChainError, ContractRevert
-from issuer import chain_cmd, dept_cmd, docs_cmd, keys_cmd
+from issuer import chain_cmd, dept_cmd, docs_cmd, keys_cmd, property_cmd
 from issuer.context import CliContext, default_home
 from issuer.errors import IssuerError
 
@@ -101,6 +101,7 @@ def root(
 
 app.add_typer(keys_cmd.app, name="keys", help="Create and list encrypted signing keys.")
 app.add_typer(dept_cmd.app, name="dept", help="Governance: departments, signing keys, document types.")
+app.add_typer(property_cmd.app, name="property", help="Property units: registration, transfers, mortgages, seizures.")
 chain_cmd.register(app)
 docs_cmd.register(app)
 

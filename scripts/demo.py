@@ -5,7 +5,10 @@ Starts a Besu-like chain (Hardhat, free gas) and a js-ipfs daemon, deploys the r
 registers four departments of 六安市 with signing keys, issues documents of several types
 (encrypted into IPFS, anchored in one transaction per batch), starts the verifier, prints its
 URL and one QR code, then verifies a genuine, a tampered, a revoked and a selectively
-disclosed document. Services stay up until Ctrl-C (or stop at once with --once).
+disclosed document. Finally a second-hand flat changes hands at one window: the PropertyRegistry
+is deployed, the unit registered, a transfer case opened with a new property certificate and
+approved by TAX, HOUSING and NATRES; the old certificate then verifies as superseded and the new
+one as valid. Services stay up until Ctrl-C (or stop at once with --once).
 
 Usage: python scripts/demo.py [--once] [--port 8000] [--out demo-output]
 """
@@ -31,6 +34,15 @@ sys.path.insert(0, str(REPO))  # the project's packages before this folder's scr
 
 from chain.client import connect  # noqa: E402
 from chain.deploy import deploy_registry  # noqa: E402
+from chain.property import (  # noqa: E402
+    Certificate,
+    Owner,
+    PropertyClient,
+    deploy_property_registry,
+    new_salt,
+    owner_commitment,
+    unit_id,
+)
 from chain.registry import RegistryClient  # noqa: E402
 from chain.sender import TransactionSender  # noqa: E402
 from chain.settings import ChainSettings  # noqa: E402
@@ -245,6 +257,72 @@ def main() -> int:
         qr_check = post_json(f"{base}/v1/verify", first_url.encode(), "text/plain")
         print(verdict_line("window scan of the QR code", qr_check))
 
+        say("Second-hand transfer at one window: TAX, HOUSING and NATRES approve in parallel")
+        senders = {key: TransactionSender(client, accounts[key]) for key in ("la-natres", "la-tax", "la-housing")}
+        prop_deployment = deploy_property_registry(
+            client, gov, deployments_dir=settings.deployments_dir, document_registry=registry.address
+        )
+        prop = PropertyClient(client, prop_deployment.address)
+        print(f"  PropertyRegistry {prop.address} (may supersede certificates in the DocumentRegistry)")
+        old_path = issued["property-certificate"][0]
+        old_doc = parse_document(old_path.read_bytes())
+        unit = unit_id(str(old_doc.data["unitNumber"]))
+        sellers = [
+            (str(o["idNumber"]), new_salt(), int(str(o["share"]).rstrip("%")) * 100) for o in old_doc.data["owners"]
+        ]
+        prop.register_unit(
+            senders["la-natres"],
+            unit,
+            certificate_of(old_path),
+            [Owner(owner_commitment(identity, salt), share) for identity, salt, share in sellers],
+        )
+        print(f"  unit 0x{unit.hex()[:16]}… registered with {old_path.name} and {len(sellers)} owners' commitments")
+
+        new_record = sample_record("property-certificate")
+        new_record["certificateNumber"] = "沪（2026）浦东新区不动产权第0023456号"
+        new_record["owners"] = [
+            {"name": "王五", "idType": "resident-id", "idNumber": "310115198805050031", "share": "100%"}
+        ]
+        new_record["coOwnership"] = "单独所有"
+        new_record["registrationDate"] = time.strftime("%Y-%m-%d", time.gmtime())
+        new_path = issue_one(
+            run_dir / "records" / "transfer",
+            args.out / "property-transfer",
+            "property-certificate",
+            new_record,
+            registry,
+            senders["la-natres"],
+            store,
+            base,
+        )
+        print(f"  new certificate {new_path.parent.name}/{new_path.name} issued by NATRES for the buyer")
+        buyer_salt = new_salt()
+        receipt, case_id = prop.open_transfer(
+            senders["la-natres"],
+            unit,
+            certificate_of(new_path),
+            [Owner(owner_commitment("310115198805050031", buyer_salt), 10_000)],
+        )
+        transactions = 1
+        print(f"  case {case_id} opened at the window (tx {receipt.tx_hash[:18]}…)")
+        case = prop.transfer_case(case_id)
+        for key, role in (("la-tax", Role.TAX), ("la-housing", Role.HOUSING), ("la-natres", Role.NATRES)):
+            receipt = prop.approve_transfer(senders[key], case_id, case.round, role)
+            transactions += 1
+            finalized = prop.receipt_events(receipt, "TransferFinalized")
+            done = "; case finalized, old certificate superseded" if finalized else ""
+            print(f"  {role.name:<8} approved (tx {receipt.tx_hash[:18]}…){done}")
+        print(f"  open -> final in {transactions} transactions, the same day")
+
+        old_verdict: dict[str, Any] = {}
+        for _ in range(100):  # the verifier's index follows the chain within a second
+            old_verdict = post_json(f"{base}/v1/verify", old_path.read_bytes())
+            if old_verdict["verdict"] == "INVALID":
+                break
+            time.sleep(0.1)
+        print(verdict_line("old property certificate", old_verdict))
+        print(verdict_line("new property certificate", post_json(f"{base}/v1/verify", new_path.read_bytes())))
+
         if args.once:
             say("Done (--once): stopping the services")
             return 0
@@ -257,6 +335,41 @@ def main() -> int:
         if verifier is not None:
             with_suppress_kill(verifier)
         stop_stack(run_dir)
+
+
+def certificate_of(path: Path) -> Certificate:
+    """Where a wrapped document is anchored: its batch root, target hash and Merkle proof."""
+    doc = parse_document(path.read_bytes())
+    return Certificate(
+        bytes.fromhex(doc.proof.merkle_root[2:]),
+        bytes.fromhex(doc.proof.target_hash[2:]),
+        tuple(bytes.fromhex(p[2:]) for p in doc.proof.proof),
+    )
+
+
+def issue_one(
+    inputs: Path,
+    out_dir: Path,
+    doc_type: str,
+    record: dict[str, Any],
+    registry: RegistryClient,
+    sender: TransactionSender,
+    store: Any,
+    verifier_url: str,
+) -> Path:
+    """Issue one document of ``record``; return its wrapped file."""
+    inputs.mkdir(parents=True, exist_ok=True)
+    path = inputs / f"{doc_type}-01.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    issue_settings = IssueSettings(
+        doc_type=doc_type,
+        out_dir=out_dir,
+        verifier_url=verifier_url,
+        valid_from=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60)),
+        batch_size=1,
+    )
+    Issuer(issue_settings, registry=registry, sender=sender, store=store).run([path])
+    return out_dir / f"{path.stem}.ereg.json"
 
 
 def with_suppress_kill(process: subprocess.Popen[bytes]) -> None:

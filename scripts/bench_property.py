@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Transactions and gas of the property workflow on a fresh local Hardhat node (Besu-like mode).
+
+Starts its own node on a free loopback port, deploys the DocumentRegistry and the
+PropertyRegistry, registers NATRES, TAX, HOUSING, a bank and a court with one key each, anchors
+certificates in batches of four (proofs of two hashes) and measures: registering a unit with two
+co-owners; a second-hand transfer from the opened case through the three approvals to
+finalization (counting its transactions); a mortgage registered, consented to and released; a
+seizure registered and released.
+
+Usage: python scripts/bench_property.py [--mode besu|dev] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from chain.client import connect
+from chain.deploy import deploy_registry
+from chain.property import Certificate, Owner, PropertyClient, deploy_property_registry, owner_commitment, unit_id
+from chain.registry import RegistryClient
+from chain.sender import TransactionSender
+from chain.settings import ChainSettings
+from chain.types import Role, department_id, type_id
+from devstack.hardhat import fund, start_hardhat, stop_hardhat
+from documents.merkle import MerkleTree
+
+PROPERTY = "property-certificate"
+MORTGAGE = "mortgage-certificate"
+DEPARTMENTS = {
+    # key: (code, name, credit code, roles)
+    "natres": ("LA-NATRES", "六安市自然资源和规划局", "11341500MB0000002B", Role.NATRES),
+    "tax": ("LA-TAX", "国家税务总局六安市税务局", "11341500MB0000003C", Role.TAX),
+    "housing": ("LA-HOUSING", "六安市住房和城乡建设局", "11341500MB0000004D", Role.HOUSING),
+    "court": ("LA-COURT", "六安市金安区人民法院", "11341500MB0000005E", Role.COURT),
+    "bank": ("LA-BANK-ICBC", "中国工商银行六安分行", "91341500MA0000007G", Role.BANK),
+}
+
+#: One row of the table: (transactions, gas).
+Figure = tuple[int, int]
+
+
+def owners(*shares: int) -> list[Owner]:
+    return [Owner(owner_commitment(f"3424011980010100{i:02d}", os.urandom(16)), s) for i, s in enumerate(shares)]
+
+
+def measure(mode: str) -> dict[str, Figure]:
+    with tempfile.TemporaryDirectory(prefix="ereg-property-") as tmp:
+        node = start_hardhat(Path(tmp), mode=mode)  # type: ignore[arg-type]
+        try:
+            settings = ChainSettings(
+                rpc_url=node.rpc_url,  # type: ignore[arg-type]
+                chain_id=node.chain_id,
+                deployments_dir=Path(tmp) / "deployments",
+            )
+            client = connect(settings)
+            governor: LocalAccount = Account.create()
+            keys: dict[str, LocalAccount] = {name: Account.create() for name in DEPARTMENTS}
+            for account in (governor, *keys.values()):
+                fund(node.rpc_url, account.address)
+            gov = TransactionSender(client, governor)
+            registry = RegistryClient(
+                client, deploy_registry(client, gov, deployments_dir=settings.deployments_dir).address
+            )
+            for doc_type in (PROPERTY, MORTGAGE):
+                registry.register_document_type(gov, doc_type)
+            for name, (code, title, credit, roles) in DEPARTMENTS.items():
+                dept = department_id(code)
+                registry.register_department(gov, dept, title, credit, roles)
+                registry.add_signer_key(gov, dept, keys[name].address, int(time.time()) - 60)
+            for doc_type in (PROPERTY, MORTGAGE):
+                registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(doc_type))
+            deployment = deploy_property_registry(
+                client, gov, deployments_dir=settings.deployments_dir, document_registry=registry.address
+            )
+            prop = PropertyClient(client, deployment.address)
+            send = {name: TransactionSender(client, key) for name, key in keys.items()}
+
+            def certificate(doc_type: str = PROPERTY) -> Certificate:
+                targets = [os.urandom(32) for _ in range(4)]
+                tree = MerkleTree(targets)
+                registry.anchor(send["natres"], tree.root, type_id(doc_type), len(targets))
+                return Certificate(tree.root, targets[2], tuple(tree.proof(2)))
+
+            figures: dict[str, Figure] = {}
+            unit = unit_id("341502001001GB00001F00010001")
+            receipt = prop.register_unit(send["natres"], unit, certificate(), owners(6000, 4000))
+            figures["register unit (2 co-owners)"] = (1, receipt.gas_used)
+
+            receipt, case_id = prop.open_transfer(send["natres"], unit, certificate(), owners(10_000))
+            steps = [("open transfer case (1 owner)", receipt.gas_used)]
+            for name, role in (("tax", Role.TAX), ("housing", Role.HOUSING), ("natres", Role.NATRES)):
+                receipt = prop.approve_transfer(send[name], case_id, 1, role)
+                last = bool(prop.receipt_events(receipt, "TransferFinalized"))
+                steps.append(
+                    (f"approve as {role.name}" + (" (finalizes, supersedes)" if last else ""), receipt.gas_used)
+                )
+            if not last:
+                raise SystemExit("the third approval did not finalize the case")
+            for label, gas in steps:
+                figures[f"  {label}"] = (1, gas)
+            figures["transfer: open -> 3 approvals -> final"] = (len(steps), sum(g for _, g in steps))
+
+            receipt, mortgage_id = prop.register_mortgage(send["bank"], unit, certificate(MORTGAGE))
+            figures["register mortgage"] = (1, receipt.gas_used)
+            receipt, case_id = prop.open_transfer(send["natres"], unit, certificate(), owners(5000, 5000))
+            consent = prop.consent_to_transfer(send["bank"], case_id, 1, mortgage_id)
+            figures["bank consent to a transfer"] = (1, consent.gas_used)
+            prop.cancel_transfer(send["natres"], case_id, 0)
+            figures["release mortgage"] = (1, prop.release_mortgage(send["bank"], unit, mortgage_id).gas_used)
+
+            receipt, seizure_id = prop.register_seizure(send["court"], unit, os.urandom(32))
+            figures["register seizure"] = (1, receipt.gas_used)
+            figures["release seizure"] = (1, prop.release_seizure(send["court"], unit, seizure_id).gas_used)
+            return figures
+        finally:
+            stop_hardhat(node)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="transactions and gas of the property workflow")
+    parser.add_argument("--mode", choices=["dev", "besu"], default="besu")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures = measure(args.mode)
+    if args.json:
+        print(json.dumps({name.strip(): {"transactions": t, "gas": g} for name, (t, g) in figures.items()}, indent=2))
+        return 0
+    print(f"property workflow on a local Hardhat node ({args.mode} mode)")
+    print(f"{'step':<48}{'transactions':>14}{'gas':>12}")
+    for name, (transactions, gas) in figures.items():
+        print(f"{name:<48}{transactions:>14}{gas:>12,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
