@@ -82,7 +82,10 @@ def issue(world: World, store: DocumentStore, tmp_path: Path) -> IssueFn:
             doc_type=doc_type,
             out_dir=out,
             verifier_url=verifier_url,
-            valid_from=valid_from or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(world.now() - 60)),
+            # validity is judged by the verifier's wall clock; earlier tests may have moved the
+            # chain's clock ahead (evm_increaseTime), so take the earlier of the two
+            valid_from=valid_from
+            or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(world.now(), int(time.time())) - 60)),
             valid_until=valid_until,
             batch_size=len(files),
         )

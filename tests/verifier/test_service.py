@@ -547,7 +547,7 @@ def _issue_on(world: World, out: Path, store: EmbeddedStore, count: int) -> list
         doc_type=BUSINESS_LICENSE,
         out_dir=out / "out",
         verifier_url=VERIFIER_URL,
-        valid_from=iso(world.now() - 60),
+        valid_from=iso(min(world.now(), time.time()) - 60),
         batch_size=count,
     )
     Issuer(settings, registry=world.registry, sender=world.sender(world.samr_key), store=store).run(files)
