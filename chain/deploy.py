@@ -41,18 +41,48 @@ def deploy_registry(
 
     ``admin`` (DEFAULT_ADMIN_ROLE) and ``governor`` (GOVERNOR_ROLE) default to the sender.
     """
-    artifact = load_artifact(CONTRACT_NAME)
+    admin = to_checksum_address(admin or sender.address)
+    governor = to_checksum_address(governor or sender.address)
+    return deploy_contract(
+        client,
+        sender,
+        name=CONTRACT_NAME,
+        args=(admin, governor),
+        deployments_dir=deployments_dir,
+        record={"admin": admin, "governor": governor},
+        force=force,
+    )
+
+
+def deploy_contract(
+    client: ChainClient,
+    sender: TransactionSender,
+    *,
+    name: str,
+    args: tuple[Any, ...],
+    deployments_dir: Path,
+    record: dict[str, Any],
+    force: bool = False,
+) -> Deployment:
+    """Deploy contract ``name`` with constructor ``args``, recorded in the chain's deployment record.
+
+    The recorded deployment is reused when its code is live, it was built from the same sources and
+    its recorded ``record`` fields (what it was wired to) are the same; a replaced entry is kept in
+    the record's history.
+    """
+    artifact = load_artifact(name)
     record_path = deployment_record_path(deployments_dir, client.chain_id)
-    record = read_deployment_record(deployments_dir, client.chain_id) or {
+    deployments = read_deployment_record(deployments_dir, client.chain_id) or {
         "chainId": client.chain_id,
         "contracts": {},
         "history": [],
     }
-    current = record["contracts"].get(CONTRACT_NAME)
+    current = deployments["contracts"].get(name)
     if (
         not force
         and current is not None
         and current.get("sourcesHash") == artifact.sources_hash
+        and all(current.get(key) == value for key, value in record.items())
         and client.code_at(current["address"])
     ):
         return Deployment(
@@ -63,11 +93,8 @@ def deploy_registry(
             reused=True,
             record_path=record_path,
         )
-
-    admin = to_checksum_address(admin or sender.address)
-    governor = to_checksum_address(governor or sender.address)
     factory = client.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx: dict[str, Any] = {"data": factory.constructor(admin, governor).data_in_transaction}
+    tx: dict[str, Any] = {"data": factory.constructor(*args).data_in_transaction}
     receipt = sender.send(tx, artifact)
     address = receipt.raw.get("contractAddress")
     if not address:
@@ -78,15 +105,14 @@ def deploy_registry(
         "blockNumber": receipt.block_number,
         "sourcesHash": artifact.sources_hash,
         "deployer": sender.address,
-        "admin": admin,
-        "governor": governor,
+        **record,
         "deployedAt": int(time.time()),
         "gasUsed": receipt.gas_used,
     }
     if current is not None:
-        record.setdefault("history", []).append({CONTRACT_NAME: current})
-    record["contracts"][CONTRACT_NAME] = entry
-    _write_atomic(record_path, record)
+        deployments.setdefault("history", []).append({name: current})
+    deployments["contracts"][name] = entry
+    _write_atomic(record_path, deployments)
     return Deployment(
         chain_id=client.chain_id,
         address=str(entry["address"]),

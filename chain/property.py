@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import os
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from web3.logs import DISCARD
 
 from chain.artifacts import Artifact, load_artifact
 from chain.client import ChainClient
-from chain.deploy import Deployment, _write_atomic
+from chain.deploy import Deployment, deploy_contract
 from chain.errors import ChainError, RegistryNotFound
 from chain.events import Event, EventScanner
 from chain.registry import CONTRACT_NAME as DOCUMENT_REGISTRY
@@ -388,62 +387,19 @@ def deploy_property_registry(
     grant the role; a grant already in place is left alone).
     """
     document_registry = to_checksum_address(document_registry)
-    artifact = load_artifact(CONTRACT_NAME)
-    record_path = deployment_record_path(deployments_dir, client.chain_id)
-    record = read_deployment_record(deployments_dir, client.chain_id) or {
-        "chainId": client.chain_id,
-        "contracts": {},
-        "history": [],
-    }
-    current = record["contracts"].get(CONTRACT_NAME)
-    if (
-        not force
-        and current is not None
-        and current.get("sourcesHash") == artifact.sources_hash
-        and current.get("documentRegistry") == document_registry
-        and client.code_at(current["address"])
-    ):
-        _grant_supersede_role(client, sender, document_registry, str(current["address"]))
-        return Deployment(
-            chain_id=client.chain_id,
-            address=to_checksum_address(current["address"]),
-            tx_hash=current.get("txHash"),
-            block_number=current.get("blockNumber"),
-            reused=True,
-            record_path=record_path,
-        )
     if not client.code_at(document_registry):
         raise RegistryNotFound(f"no {DOCUMENT_REGISTRY} at {document_registry} on chain {client.chain_id}")
-    factory = client.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx: dict[str, Any] = {"data": factory.constructor(document_registry).data_in_transaction}
-    receipt = sender.send(tx, artifact)
-    address = receipt.raw.get("contractAddress")
-    if not address:
-        raise ChainError(f"deployment transaction {receipt.tx_hash} created no contract")
-    address = to_checksum_address(address)
-    _grant_supersede_role(client, sender, document_registry, address)
-    entry = {
-        "address": address,
-        "txHash": receipt.tx_hash,
-        "blockNumber": receipt.block_number,
-        "sourcesHash": artifact.sources_hash,
-        "documentRegistry": document_registry,
-        "deployer": sender.address,
-        "deployedAt": int(time.time()),
-        "gasUsed": receipt.gas_used,
-    }
-    if current is not None:
-        record.setdefault("history", []).append({CONTRACT_NAME: current})
-    record["contracts"][CONTRACT_NAME] = entry
-    _write_atomic(record_path, record)
-    return Deployment(
-        chain_id=client.chain_id,
-        address=address,
-        tx_hash=receipt.tx_hash,
-        block_number=receipt.block_number,
-        reused=False,
-        record_path=record_path,
+    deployment = deploy_contract(
+        client,
+        sender,
+        name=CONTRACT_NAME,
+        args=(document_registry,),
+        deployments_dir=deployments_dir,
+        record={"documentRegistry": document_registry},
+        force=force,
     )
+    _grant_supersede_role(client, sender, document_registry, deployment.address)
+    return deployment
 
 
 def _grant_supersede_role(client: ChainClient, sender: TransactionSender, document_registry: str, grantee: str) -> None:

@@ -160,7 +160,7 @@ def _reason(value: str) -> int:
     raise UsageError(f"unknown reason {value!r} (known: {known})")
 
 
-def _load_document(path: Path) -> WrappedDocument:
+def load_document(path: Path) -> WrappedDocument:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -177,7 +177,7 @@ def _target(c: CliContext, target: str, whole_batch: bool) -> tuple[bytes, bytes
     """(root, target hash or zero, proof) of a document file or a 0x root."""
     if target.startswith("0x"):
         return parsing.bytes32(target, "root"), ZERO, []
-    doc = _load_document(Path(target))
+    doc = load_document(Path(target))
     root = bytes.fromhex(doc.proof.merkle_root[2:])
     if whole_batch:
         return root, ZERO, []
@@ -236,7 +236,7 @@ def supersede(
     """Mark a document as superseded by an anchored replacement."""
     c = get(ctx)
     relay = Via.from_options(via, wait_for, no_wait, wait_timeout, deadline_window)
-    old_doc, new_doc = _load_document(old), _load_document(new)
+    old_doc, new_doc = load_document(old), load_document(new)
     change = StatusChange(
         Action.SUPERSEDE,
         bytes.fromhex(old_doc.proof.merkle_root[2:]),
@@ -258,7 +258,7 @@ def disclose(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the derived copy.")] = None,
 ) -> None:
     """Write a copy with fields hidden (selective disclosure); it still verifies."""
-    doc = _load_document(file)
+    doc = load_document(file)
     derived = hide_fields(doc, hide)
     target = out or file.with_name(file.name.removesuffix(".ereg.json") + ".disclosed.ereg.json")
     if target.resolve() == file.resolve():
@@ -279,7 +279,7 @@ def status(
         root = parsing.bytes32(target, "root")
         target_b = parsing.bytes32(target_hash, "target hash") if target_hash else ZERO
     else:
-        doc = _load_document(Path(target))
+        doc = load_document(Path(target))
         root = bytes.fromhex(doc.proof.merkle_root[2:])
         target_b = bytes.fromhex(doc.proof.target_hash[2:])
         if int(doc.issuer.chain_id) != c.client.chain_id:

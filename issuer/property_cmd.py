@@ -31,7 +31,7 @@ from chain.property import (
 from chain.types import ZERO32, Role
 from issuer import parsing
 from issuer.context import CliContext, get
-from issuer.docs_cmd import _load_document
+from issuer.docs_cmd import load_document
 from issuer.errors import InputError, UsageError
 
 app = typer.Typer(no_args_is_help=True)
@@ -80,7 +80,7 @@ def _unit(value: str) -> bytes:
 
 
 def _certificate(path: Path) -> Certificate:
-    doc = _load_document(path)
+    doc = load_document(path)
     return Certificate(
         root=bytes.fromhex(doc.proof.merkle_root[2:]),
         target=bytes.fromhex(doc.proof.target_hash[2:]),

@@ -26,7 +26,7 @@ from documents import (
     parse_qr_url,
 )
 from documents.hashing import keccak256
-from documents.model import WrappedDocument, json_too_deep, parse_time
+from documents.model import WrappedDocument, parse_time
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
 from verifier.index import ChainIndex
@@ -156,11 +156,8 @@ class VerificationService:
         return self.verify_bytes(raw, cid=payload.cid, storage_checked=True)
 
     def verify_bytes(self, raw: bytes | str, *, cid: str | None = None, storage_checked: bool = False) -> Verdict:
-        if json_too_deep(raw):
-            fragment = Fragment.of(
-                FragmentName.DOCUMENT_INTEGRITY, Status.INVALID, "MALFORMED", {"detail": "NESTED_TOO_DEEPLY"}
-            )
-            return self._finish([fragment], cid=cid)
+        # check_integrity parses with documents.model.load_json, which refuses deep nesting
+        # before parsing (MALFORMED), so nothing here scans the body a second time
         result = check_integrity(raw)
         doc = result.document
         if result.code is not IntegrityCode.OK or doc is None:
