@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.logs import DISCARD
 
@@ -33,6 +37,10 @@ CONTRACT_NAME = "PropertyRegistry"
 
 #: Basis points of whole ownership: a title's shares sum to this.
 WHOLE_SHARE = 10_000
+
+#: Co-owners per title, and active mortgages (or seizures) per unit (the contract's limits).
+MAX_OWNERS = 32
+MAX_ENCUMBRANCES = 16
 
 #: Roles that approve a transfer case.
 APPROVING_ROLES = Role.NATRES | Role.TAX | Role.HOUSING
@@ -220,6 +228,160 @@ def _owners(owners: Sequence[Owner]) -> list[tuple[bytes, int]]:
     return [o.as_tuple() for o in owners]
 
 
+# ------------------------------------------------------------------------------- actions
+@dataclass(frozen=True)
+class PropertyCall:
+    """One action of the registry, as the contract takes it: function name and arguments.
+
+    Built the same way by whoever sends it directly, signs it for the relay, or (the relay)
+    rebuilds it from a request, so that all of them encode the same calldata.
+    """
+
+    function: str
+    args: tuple[Any, ...]
+
+    @classmethod
+    def register_unit(cls, unit: bytes, certificate: Certificate, owners: Sequence[Owner]) -> PropertyCall:
+        return cls("registerUnit", (unit, *_certificate_args(certificate), _owners(owners)))
+
+    @classmethod
+    def open_transfer(cls, unit: bytes, certificate: Certificate, owners: Sequence[Owner]) -> PropertyCall:
+        return cls("openTransfer", (unit, *_certificate_args(certificate), _owners(owners)))
+
+    @classmethod
+    def approve_transfer(cls, case_id: int, round_: int, roles: Role) -> PropertyCall:
+        return cls("approveTransfer", (case_id, round_, int(roles)))
+
+    @classmethod
+    def reject_transfer(cls, case_id: int, reason: int) -> PropertyCall:
+        return cls("rejectTransfer", (case_id, reason))
+
+    @classmethod
+    def return_transfer(cls, case_id: int, reason: int) -> PropertyCall:
+        return cls("returnTransfer", (case_id, reason))
+
+    @classmethod
+    def resubmit_transfer(cls, case_id: int, certificate: Certificate, owners: Sequence[Owner]) -> PropertyCall:
+        return cls("resubmitTransfer", (case_id, *_certificate_args(certificate), _owners(owners)))
+
+    @classmethod
+    def cancel_transfer(cls, case_id: int, reason: int) -> PropertyCall:
+        return cls("cancelTransfer", (case_id, reason))
+
+    @classmethod
+    def consent_to_transfer(cls, case_id: int, round_: int, mortgage_id: int) -> PropertyCall:
+        return cls("consentToTransfer", (case_id, round_, mortgage_id))
+
+    @classmethod
+    def register_mortgage(cls, unit: bytes, certificate: Certificate) -> PropertyCall:
+        return cls("registerMortgage", (unit, *_certificate_args(certificate)))
+
+    @classmethod
+    def release_mortgage(cls, unit: bytes, mortgage_id: int) -> PropertyCall:
+        return cls("releaseMortgage", (unit, mortgage_id))
+
+    @classmethod
+    def register_seizure(cls, unit: bytes, ruling: bytes) -> PropertyCall:
+        return cls("registerSeizure", (unit, ruling))
+
+    @classmethod
+    def release_seizure(cls, unit: bytes, seizure_id: int) -> PropertyCall:
+        return cls("releaseSeizure", (unit, seizure_id))
+
+
+def _certificate_args(certificate: Certificate) -> tuple[bytes, bytes, list[bytes]]:
+    return certificate.root, certificate.target, list(certificate.proof)
+
+
+#: The actions ``executeSigned`` runs (the contract's allowlist, by function name).
+ACTIONS = frozenset(
+    {
+        "registerUnit",
+        "openTransfer",
+        "approveTransfer",
+        "rejectTransfer",
+        "returnTransfer",
+        "resubmitTransfer",
+        "cancelTransfer",
+        "consentToTransfer",
+        "registerMortgage",
+        "releaseMortgage",
+        "registerSeizure",
+        "releaseSeizure",
+    }
+)
+
+ACTION_DOMAIN_NAME = "e-Registry PropertyRegistry"
+ACTION_DOMAIN_VERSION = "1"
+ACTION_TYPES = {
+    "PropertyAction": [
+        {"name": "data", "type": "bytes"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint64"},
+    ]
+}
+
+
+@dataclass(frozen=True)
+class SignedAction:
+    """An action's calldata signed by the acting key for ``executeSigned`` (EIP-712 PropertyAction)."""
+
+    data: bytes
+    nonce: int
+    deadline: int
+    signature: bytes
+
+
+def action_domain(chain_id: int, registry: str) -> dict[str, Any]:
+    return {
+        "name": ACTION_DOMAIN_NAME,
+        "version": ACTION_DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(registry),
+    }
+
+
+def action_signable(data: bytes, nonce: int, deadline: int, chain_id: int, registry: str) -> Any:
+    message = {"data": data, "nonce": nonce, "deadline": deadline}
+    return encode_typed_data(action_domain(chain_id, registry), ACTION_TYPES, message)
+
+
+def sign_action(
+    account: LocalAccount, *, chain_id: int, registry: str, data: bytes, nonce: int, deadline: int
+) -> SignedAction:
+    signable = action_signable(data, nonce, deadline, chain_id, registry)
+    signature = bytes(account.sign_message(signable).signature)
+    return SignedAction(data=data, nonce=nonce, deadline=deadline, signature=signature)
+
+
+def recover_action_signer(signed: SignedAction, *, chain_id: int, registry: str) -> str:
+    """The address that signed ``signed``; raises ValueError for a malformed signature."""
+    signable = action_signable(signed.data, signed.nonce, signed.deadline, chain_id, registry)
+    return str(Account.recover_message(signable, signature=signed.signature))
+
+
+def jsonable(value: Any) -> Any:
+    """An event argument as JSON: bytes as 0x hex, owners as objects, numbers as numbers."""
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ActionEvent:
+    """An event of the registry in a transaction's receipt, its arguments as JSON values."""
+
+    name: str
+    args: dict[str, Any]
+    log_index: int
+
+
 class PropertyClient:
     """Reads need only a client; writes need a :class:`TransactionSender` for the acting department key."""
 
@@ -266,7 +428,32 @@ class PropertyClient:
     def seizure_history(self, unit: bytes) -> list[Seizure]:
         return [Seizure.from_tuple(s) for s in self._call("seizureHistory", unit)]
 
+    def is_nonce_used(self, signer: str, nonce: int) -> bool:
+        return bool(self._call("isNonceUsed", to_checksum_address(signer), nonce))
+
+    def action_digest(self, data: bytes, nonce: int, deadline: int) -> bytes:
+        """The digest the contract computes for a signed action (EIP-712, for checks and tests)."""
+        return bytes(self._call("actionDigest", data, nonce, deadline))
+
     # --------------------------------------------------------------------------- writes
+    def calldata(self, call: PropertyCall) -> bytes:
+        """The ABI-encoded call of an action: what a key signs for :meth:`execute_signed`."""
+        if call.function not in ACTIONS:
+            raise ValueError(f"{call.function} is not an action of the PropertyRegistry")
+        return bytes(HexBytes(self.contract.encode_abi(call.function, args=list(call.args))))
+
+    def execute(self, sender: TransactionSender, call: PropertyCall) -> Receipt:
+        """Send ``call`` from the acting key itself."""
+        return self._send(sender, call.function, *call.args)
+
+    def execute_signed(self, sender: TransactionSender, signed: SignedAction) -> Receipt:
+        """Relay an action signed by the acting key; ``sender`` (the relayer) only pays and sends."""
+        return self._send(sender, "executeSigned", signed.data, signed.nonce, signed.deadline, signed.signature)
+
+    def execute_signed_function(self, signed: SignedAction) -> Any:
+        """The unsent ``executeSigned`` call (for a relayer that submits and waits on its own)."""
+        return self.contract.functions.executeSigned(signed.data, signed.nonce, signed.deadline, signed.signature)
+
     def _send(self, sender: TransactionSender, fn_name: str, *args: Any) -> Receipt:
         fn = getattr(self.contract.functions, fn_name)(*args)
         return sender.transact(fn, self.artifact)
@@ -274,78 +461,52 @@ class PropertyClient:
     def register_unit(
         self, sender: TransactionSender, unit: bytes, certificate: Certificate, owners: Sequence[Owner]
     ) -> Receipt:
-        return self._send(
-            sender,
-            "registerUnit",
-            unit,
-            certificate.root,
-            certificate.target,
-            list(certificate.proof),
-            _owners(owners),
-        )
+        return self.execute(sender, PropertyCall.register_unit(unit, certificate, owners))
 
     def open_transfer(
         self, sender: TransactionSender, unit: bytes, certificate: Certificate, owners: Sequence[Owner]
     ) -> tuple[Receipt, int]:
         """Open a case; returns the receipt and the new case's id."""
-        receipt = self._send(
-            sender,
-            "openTransfer",
-            unit,
-            certificate.root,
-            certificate.target,
-            list(certificate.proof),
-            _owners(owners),
-        )
+        receipt = self.execute(sender, PropertyCall.open_transfer(unit, certificate, owners))
         return receipt, int(self.receipt_event(receipt, "TransferOpened")["caseId"])
 
     def approve_transfer(self, sender: TransactionSender, case_id: int, round_: int, roles: Role) -> Receipt:
-        return self._send(sender, "approveTransfer", case_id, round_, int(roles))
+        return self.execute(sender, PropertyCall.approve_transfer(case_id, round_, roles))
 
     def reject_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
-        return self._send(sender, "rejectTransfer", case_id, reason)
+        return self.execute(sender, PropertyCall.reject_transfer(case_id, reason))
 
     def return_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
-        return self._send(sender, "returnTransfer", case_id, reason)
+        return self.execute(sender, PropertyCall.return_transfer(case_id, reason))
 
     def resubmit_transfer(
         self, sender: TransactionSender, case_id: int, certificate: Certificate, owners: Sequence[Owner]
     ) -> Receipt:
-        return self._send(
-            sender,
-            "resubmitTransfer",
-            case_id,
-            certificate.root,
-            certificate.target,
-            list(certificate.proof),
-            _owners(owners),
-        )
+        return self.execute(sender, PropertyCall.resubmit_transfer(case_id, certificate, owners))
 
     def cancel_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
-        return self._send(sender, "cancelTransfer", case_id, reason)
+        return self.execute(sender, PropertyCall.cancel_transfer(case_id, reason))
 
     def consent_to_transfer(self, sender: TransactionSender, case_id: int, round_: int, mortgage_id: int) -> Receipt:
-        return self._send(sender, "consentToTransfer", case_id, round_, mortgage_id)
+        return self.execute(sender, PropertyCall.consent_to_transfer(case_id, round_, mortgage_id))
 
     def register_mortgage(
         self, sender: TransactionSender, unit: bytes, certificate: Certificate
     ) -> tuple[Receipt, int]:
         """Register the sender's bank's mortgage; returns the receipt and the mortgage's id on the unit."""
-        receipt = self._send(
-            sender, "registerMortgage", unit, certificate.root, certificate.target, list(certificate.proof)
-        )
+        receipt = self.execute(sender, PropertyCall.register_mortgage(unit, certificate))
         return receipt, int(self.receipt_event(receipt, "MortgageRegistered")["mortgageId"])
 
     def release_mortgage(self, sender: TransactionSender, unit: bytes, mortgage_id: int) -> Receipt:
-        return self._send(sender, "releaseMortgage", unit, mortgage_id)
+        return self.execute(sender, PropertyCall.release_mortgage(unit, mortgage_id))
 
     def register_seizure(self, sender: TransactionSender, unit: bytes, ruling: bytes) -> tuple[Receipt, int]:
         """Seize ``unit`` by the ruling hashed as ``ruling``; returns the receipt and the seizure's id."""
-        receipt = self._send(sender, "registerSeizure", unit, ruling)
+        receipt = self.execute(sender, PropertyCall.register_seizure(unit, ruling))
         return receipt, int(self.receipt_event(receipt, "SeizureRegistered")["seizureId"])
 
     def release_seizure(self, sender: TransactionSender, unit: bytes, seizure_id: int) -> Receipt:
-        return self._send(sender, "releaseSeizure", unit, seizure_id)
+        return self.execute(sender, PropertyCall.release_seizure(unit, seizure_id))
 
     # --------------------------------------------------------------------------- events
     def receipt_events(self, receipt: Receipt, name: str) -> list[dict[str, Any]]:
@@ -356,6 +517,17 @@ class PropertyClient:
             for log in event.process_receipt(receipt.raw, errors=DISCARD)
             if to_checksum_address(log["address"]) == self.address
         ]
+
+    def action_events(self, receipt: Receipt) -> list[ActionEvent]:
+        """Every event of this contract in ``receipt``, in log order, arguments as JSON values."""
+        scanner = EventScanner(self.client, self.artifact, self.address)
+        found = []
+        for log in receipt.logs:
+            if to_checksum_address(log["address"]) != self.address:
+                continue
+            event = scanner.decode(log)
+            found.append(ActionEvent(event.name, jsonable(event.args), event.log_index))
+        return found
 
     def receipt_event(self, receipt: Receipt, name: str) -> dict[str, Any]:
         found = self.receipt_events(receipt, name)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
@@ -32,7 +34,12 @@ import {IPropertyRegistry} from "./interfaces/IPropertyRegistry.sol";
 /// roles come from the issuer registry (the DocumentRegistry deployment), which stays their only
 /// source of truth: this contract has no administrator. To supersede the old certificate when a
 /// transfer completes, it must hold the DocumentRegistry's PROPERTY_REGISTRY_ROLE.
-contract PropertyRegistry is IPropertyRegistry {
+///
+/// A relayed action ({executeSigned}) calls this contract itself with the recovered signer appended
+/// to the calldata (the ERC-2771 convention, with this contract as its own trusted forwarder): the
+/// actions take their sender from {_sender}, which trusts the appended address only on such a
+/// self-call, which nothing but {executeSigned} can make.
+contract PropertyRegistry is EIP712, IPropertyRegistry {
     using EnumerableSet for EnumerableSet.UintSet;
 
     /// @notice Type of the certificates that carry a unit's title.
@@ -47,6 +54,8 @@ contract PropertyRegistry is IPropertyRegistry {
     uint256 public constant MAX_ENCUMBRANCES = 16;
     /// @notice Reason code of the supersede that completes a transfer (property transferred).
     uint16 public constant REASON_TRANSFERRED = 9;
+    /// @notice EIP-712 type of a relayed action.
+    bytes32 public constant ACTION_TYPEHASH = keccak256("PropertyAction(bytes data,uint256 nonce,uint64 deadline)");
 
     /// @dev Roles that approve a transfer, and may reject or return it.
     uint8 private constant _APPROVING_ROLES = ROLE_NATRES | ROLE_TAX | ROLE_HOUSING;
@@ -115,9 +124,10 @@ contract PropertyRegistry is IPropertyRegistry {
     mapping(bytes32 unitId => SeizureRecord[]) private _seizures;
     mapping(bytes32 unitId => EnumerableSet.UintSet) private _activeSeizures;
     mapping(uint64 caseId => mapping(uint32 mortgageId => uint32 round)) private _consents;
+    mapping(address signer => mapping(uint256 word => uint256 bits)) private _nonces;
 
     /// @param documentRegistry the DocumentRegistry deployment (also the issuer registry)
-    constructor(address documentRegistry) {
+    constructor(address documentRegistry) EIP712("e-Registry PropertyRegistry", "1") {
         _documents = IDocumentRegistry(documentRegistry);
         _issuers = IIssuerRegistry(documentRegistry);
     }
@@ -345,6 +355,43 @@ contract PropertyRegistry is IPropertyRegistry {
         emit SeizureReleased(unitId, seizureId, actor.id);
     }
 
+    // --------------------------------------------------------------------------- signed actions
+
+    /// @inheritdoc IPropertyRegistry
+    function executeSigned(bytes calldata data, uint256 nonce, uint64 deadline, bytes calldata signature)
+        external
+        returns (bytes memory result)
+    {
+        if (_now() > deadline) revert PropertyRegistryExpiredSignature(deadline);
+        bytes4 selector = data.length >= 4 ? bytes4(data[:4]) : bytes4(0);
+        if (!_isAction(selector)) revert PropertyRegistryActionNotAllowed(selector);
+        bytes32 digest = actionDigest(data, nonce, deadline);
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signature);
+        if (error != ECDSA.RecoverError.NoError) revert PropertyRegistryInvalidSignature();
+        uint256 bit = 1 << (nonce & 0xff);
+        uint256 bits = _nonces[signer][nonce >> 8];
+        if (bits & bit != 0) revert PropertyRegistryNonceUsed(signer, nonce);
+        _nonces[signer][nonce >> 8] = bits | bit;
+        emit SignedActionExecuted(signer, nonce, digest);
+        bool ok;
+        (ok, result) = address(this).call(abi.encodePacked(data, signer));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+    }
+
+    /// @inheritdoc IPropertyRegistry
+    function actionDigest(bytes calldata data, uint256 nonce, uint64 deadline) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ACTION_TYPEHASH, keccak256(data), nonce, deadline)));
+    }
+
+    /// @inheritdoc IPropertyRegistry
+    function isNonceUsed(address signer, uint256 nonce) external view returns (bool) {
+        return _nonces[signer][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
     // ------------------------------------------------------------------------------------ views
 
     /// @inheritdoc IPropertyRegistry
@@ -409,18 +456,43 @@ contract PropertyRegistry is IPropertyRegistry {
         return uint40(block.timestamp);
     }
 
+    /// @dev The acting key: the signer appended by {executeSigned} on a self-call, else the sender.
+    function _sender() private view returns (address sender) {
+        sender = msg.sender;
+        if (sender == address(this) && msg.data.length >= 24) {
+            sender = address(bytes20(msg.data[msg.data.length - 20:]));
+        }
+    }
+
+    /// @dev The actions {executeSigned} may run.
+    function _isAction(bytes4 selector) private pure returns (bool) {
+        return selector == IPropertyRegistry.registerUnit.selector
+            || selector == IPropertyRegistry.openTransfer.selector
+            || selector == IPropertyRegistry.approveTransfer.selector
+            || selector == IPropertyRegistry.rejectTransfer.selector
+            || selector == IPropertyRegistry.returnTransfer.selector
+            || selector == IPropertyRegistry.resubmitTransfer.selector
+            || selector == IPropertyRegistry.cancelTransfer.selector
+            || selector == IPropertyRegistry.consentToTransfer.selector
+            || selector == IPropertyRegistry.registerMortgage.selector
+            || selector == IPropertyRegistry.releaseMortgage.selector
+            || selector == IPropertyRegistry.registerSeizure.selector
+            || selector == IPropertyRegistry.releaseSeizure.selector;
+    }
+
     /// @dev The department of the sender, which must be a key inside its window of an active
     /// department holding all of `roles` (`all`) or any of them.
     function _actor(uint8 roles, bool all) private view returns (Actor memory actor) {
+        address sender = _sender();
         SignerKey memory key;
-        try _issuers.getSignerKey(msg.sender) returns (SignerKey memory found) {
+        try _issuers.getSignerKey(sender) returns (SignerKey memory found) {
             key = found;
         } catch {
-            revert PropertyRegistryUnknownKey(msg.sender);
+            revert PropertyRegistryUnknownKey(sender);
         }
         uint40 at = _now();
         if (at < key.validFrom || (key.validUntil != 0 && at >= key.validUntil)) {
-            revert PropertyRegistryKeyNotValid(msg.sender, key.validFrom, key.validUntil, at);
+            revert PropertyRegistryKeyNotValid(sender, key.validFrom, key.validUntil, at);
         }
         Department memory dept = _issuers.getDepartment(key.department);
         if (!dept.active) revert PropertyRegistryDepartmentInactive(key.department);

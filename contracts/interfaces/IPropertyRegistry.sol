@@ -16,6 +16,11 @@ import {CaseState, Mortgage, Owner, Seizure, TransferCase, UnitState} from "../C
 /// to the transfer of a mortgaged unit; a COURT registers and releases its seizures. Every step
 /// emits an event indexed by unit: together they are the chain of title.
 ///
+/// Every action can also be relayed: the acting key signs the action's call (EIP-712, domain
+/// "e-Registry PropertyRegistry" version 1, bound to the chain id and this contract) with an
+/// unordered nonce and a deadline, and anyone submits it through {executeSigned}; the action
+/// then runs exactly as if the key had sent it.
+///
 /// Reason codes of rejections, returns and cancellations are the registry's codes (see
 /// docs/CONTRACTS.md); the chain never carries free text.
 interface IPropertyRegistry {
@@ -97,7 +102,19 @@ interface IPropertyRegistry {
     /// @notice `unitId` already has the maximum number of active mortgages or seizures.
     error PropertyRegistryTooManyEncumbrances(bytes32 unitId, uint256 max);
 
+    // ---------------------------------------------------------------------------- signed actions
+    /// @notice The signed action's deadline has passed.
+    error PropertyRegistryExpiredSignature(uint64 deadline);
+    /// @notice The signature is malformed or does not recover to an address.
+    error PropertyRegistryInvalidSignature();
+    /// @notice `signer` already used `nonce`.
+    error PropertyRegistryNonceUsed(address signer, uint256 nonce);
+    /// @notice The signed call is not one of this registry's actions.
+    error PropertyRegistryActionNotAllowed(bytes4 selector);
+
     // ---------------------------------------------------------------------------------- events
+    /// @notice Emitted when a relayed action of `signer` runs; `digest` is the signed EIP-712 digest.
+    event SignedActionExecuted(address indexed signer, uint256 indexed nonce, bytes32 digest);
     /// @notice Emitted when a unit is first registered with its certificate and owners.
     event UnitRegistered(
         bytes32 indexed unitId,
@@ -270,6 +287,27 @@ interface IPropertyRegistry {
     /// Requirements: sender is a current COURT key of the court that registered it; seizure active.
     /// Emits {SeizureReleased}.
     function releaseSeizure(bytes32 unitId, uint32 seizureId) external;
+
+    // ---------------------------------------------------------------------------- signed actions
+    /// @notice Runs the action `data` (the ABI-encoded call of one of this registry's actions) as
+    /// the key that signed it, so that the platform can relay a department's steps.
+    /// @param data the action's calldata: selector and arguments
+    /// @param nonce the signer's unordered nonce (any unused number)
+    /// @param deadline last block time at which the signature is good
+    /// @param signature the signer's EIP-712 signature of PropertyAction(bytes data,uint256 nonce,uint64 deadline)
+    /// Requirements: deadline not passed; signature recovers; the nonce unused by the signer; the
+    /// selector one of the actions above; the action's own requirements, with the signer as sender.
+    /// Emits {SignedActionExecuted} and the action's events.
+    /// @return result the action's ABI-encoded return data
+    function executeSigned(bytes calldata data, uint256 nonce, uint64 deadline, bytes calldata signature)
+        external
+        returns (bytes memory result);
+
+    /// @notice The EIP-712 digest a key signs for {executeSigned}.
+    function actionDigest(bytes calldata data, uint256 nonce, uint64 deadline) external view returns (bytes32);
+
+    /// @notice Whether `signer` used `nonce` in a signed action.
+    function isNonceUsed(address signer, uint256 nonce) external view returns (bool);
 
     // ----------------------------------------------------------------------------------- views
     /// @notice The DocumentRegistry (and issuer registry) this registry works with.
