@@ -14,8 +14,10 @@ from typing import TypeVar
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
+from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError as KeyValidationError
 
 from chain.eip712 import ANCHOR_TYPES, STATUS_CHANGE_TYPES, anchor_message, domain, status_change_message
 from chain.errors import ChainError, ChainUnavailable, ContractRevert
@@ -95,7 +97,8 @@ def recover(signable: SignableMessage, signature: bytes) -> str:
         raise errors.bad_signature("s is out of range")
     try:
         return str(Account.recover_message(signable, signature=signature))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, BadSignature, KeyValidationError) as exc:
+        # e.g. r is no x coordinate on the curve (eth_keys' errors are not ValueErrors)
         raise errors.bad_signature(type(exc).__name__) from None
 
 

@@ -79,6 +79,13 @@ def test_bad_signature(world: World, relay: TestClient) -> None:
     high_s = anchor_json(signed)
     high_s["signature"] = "0x" + "11" * 32 + "ff" * 32 + "1b"
     assert_error(relay.post("/v1/anchors", json=[high_s]), 401, "BAD_SIGNATURE")
+    # r is no x coordinate on the curve: nothing can be recovered (found by the schema test)
+    no_point = anchor_json(signed)
+    no_point["signature"] = (
+        "0xd488307195c6e140bf08fc8ec99c196af33684cd2db14cc0fbf518e363dabcfa"
+        "06bb5db0485ff4eafea745303662bc9564b9de0cadcacdb856cbab5acc2c4b501c"
+    )
+    assert_error(relay.post("/v1/anchors", json=[no_point]), 401, "BAD_SIGNATURE")
     assert_nothing_stored(relay)
 
 
