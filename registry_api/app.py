@@ -17,10 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chain.client import connect
 from chain.registry import RegistryClient, recorded_address
 from registry_api.api.limits import BodyLimit
-from registry_api.api.routes import anchors, health, requests, status_changes
+from registry_api.api.routes import anchors, health, property, requests, status_changes
 from registry_api.batcher import Batcher
 from registry_api.errors import RelayError, error_body
 from registry_api.metrics import RelayMetrics
+from registry_api.property import PropertyRelay
 from registry_api.queue import RequestQueue, SqliteQueue
 from registry_api.queue_pg import PostgresQueue
 from registry_api.relay import Relay
@@ -39,6 +40,7 @@ class Runtime:
     relay: Relay
     batcher: Batcher
     metrics: RelayMetrics
+    property: PropertyRelay
     thread: threading.Thread | None = None
 
 
@@ -74,7 +76,24 @@ def build_runtime(settings: RelaySettings, relayer: LocalAccount | None = None) 
         retry_max=settings.retry_max,
         metrics=metrics,
     )
-    return Runtime(settings=settings, registry=registry, queue=queue, relay=relay, batcher=batcher, metrics=metrics)
+    # Property steps are sent at once (not queued) by the batcher's sender: one nonce counter per key.
+    property_relay = PropertyRelay(
+        client,
+        batcher.sender,
+        address=settings.property_registry_address,
+        deployments_dir=settings.deployments_dir,
+        deadline_margin=settings.deadline_margin,
+        wait=settings.property_wait,
+    )
+    return Runtime(
+        settings=settings,
+        registry=registry,
+        queue=queue,
+        relay=relay,
+        batcher=batcher,
+        metrics=metrics,
+        property=property_relay,
+    )
 
 
 def create_app(
@@ -101,11 +120,13 @@ def create_app(
     app = FastAPI(
         title="e-Registry relay",
         version="1.0.0",
-        summary="Relays department-signed anchors and status changes to the chain in batches.",
+        summary="Relays department-signed anchors and status changes to the chain in batches, and the "
+        "department-signed steps of the property workflow.",
         lifespan=lifespan,
     )
     app.include_router(anchors.router)
     app.include_router(status_changes.router)
+    app.include_router(property.router)
     app.include_router(requests.router)
     app.include_router(health.router)
     app.add_middleware(BodyLimit, max_bytes=resolved.max_body_bytes)

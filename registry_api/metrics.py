@@ -37,5 +37,12 @@ class RelayMetrics:
             "ereg_relay_chain_errors", "Batcher rounds cut short by the chain", ["code"], registry=self.registry
         )
 
+        self.property_steps = Counter(
+            "ereg_relay_property_steps",
+            "Property workflow steps by function and outcome (EXECUTED, SUBMITTED, DUPLICATE or the refusal code)",
+            ["function", "outcome"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

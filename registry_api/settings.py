@@ -22,6 +22,8 @@ class RelaySettings(BaseSettings):
     rpc_url: AnyHttpUrl
     chain_id: PositiveInt
     registry_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    #: The PropertyRegistry; default: the deployment record's.
+    property_registry_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
     deployments_dir: Path = Path("deployments")
     confirmations: int = Field(default=0, ge=0, le=1000)
     request_timeout: PositiveFloat = 5.0
@@ -39,6 +41,8 @@ class RelaySettings(BaseSettings):
     #: How often the batcher looks at the queue, and its longest wait while the node is down.
     poll_interval: PositiveFloat = 0.1
     retry_max: PositiveFloat = 10.0
+    #: How long a property step's POST waits for the step to be mined before answering 202 SUBMITTED.
+    property_wait: PositiveFloat = 20.0
     #: A signature must stay valid at least this long after acceptance (seconds).
     deadline_margin: int = Field(default=30, ge=0)
     #: Signed messages per POST at most, and the body size limit.

@@ -24,21 +24,30 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from chain.property import deploy_property_registry
 from registry_api.app import create_app
+from tests.contracts.helpers import gov
 from tests.factories import World
 from tests.registry_api.conftest import relay_settings
 
 pytestmark = pytest.mark.chain
 
-#: Generated cases per operation and generation mode: 4 x 2 x 40 + 2 = 322 per chain mode.
+#: Generated cases per operation and generation mode: 18 x 2 x 40 + 2 = 1,442 per chain mode.
 CASES_PER_OPERATION = 40
 SEED = 20260501
 
 
 @pytest.fixture
 def relay_app(world: World, tmp_path: Path) -> Iterator[FastAPI]:
-    """The relay over the world's registry; schemathesis runs its lifespan, stopped after the test."""
-    app = create_app(relay_settings(world, tmp_path), relayer=world.relayer, run_batcher=False)
+    """The relay over the world's registries; schemathesis runs its lifespan, stopped after the test."""
+    deploy_property_registry(
+        world.client,
+        gov(world),
+        deployments_dir=world.settings.deployments_dir,
+        document_registry=world.registry.address,
+    )
+    settings = relay_settings(world, tmp_path, deployments_dir=world.settings.deployments_dir)
+    app = create_app(settings, relayer=world.relayer, run_batcher=False)
     try:
         yield app
     finally:
@@ -50,6 +59,20 @@ OPERATIONS = [
     "POST /v1/status-changes",
     "GET /v1/requests/{request_id}",
     "GET /v1/anchors/{root}",
+    "POST /v1/property/units/{unitId}",
+    "GET /v1/property/units/{unitId}",
+    "POST /v1/property/units/{unitId}/transfers",
+    "POST /v1/property/units/{unitId}/mortgages",
+    "POST /v1/property/units/{unitId}/mortgages/{mortgageId}/release",
+    "POST /v1/property/units/{unitId}/seizures",
+    "POST /v1/property/units/{unitId}/seizures/{seizureId}/release",
+    "GET /v1/property/transfers/{caseId}",
+    "POST /v1/property/transfers/{caseId}/approvals",
+    "POST /v1/property/transfers/{caseId}/rejection",
+    "POST /v1/property/transfers/{caseId}/return",
+    "POST /v1/property/transfers/{caseId}/resubmission",
+    "POST /v1/property/transfers/{caseId}/cancellation",
+    "POST /v1/property/transfers/{caseId}/consents",
 ]
 #: Operations without inputs: one request each (there is nothing to vary).
 CONSTANT_OPERATIONS = ["GET /healthz", "GET /metrics"]

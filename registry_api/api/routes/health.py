@@ -20,6 +20,7 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
     body: dict[str, Any] = {
         "chainId": runtime.settings.chain_id,
         "registry": runtime.registry.address,
+        "propertyRegistry": runtime.property.address_or_none(),
         "relayer": runtime.batcher.account.address,
         "queue": counts,
     }

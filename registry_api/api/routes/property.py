@@ -1,0 +1,271 @@
+"""The property workflow: every step signed by the acting department, relayed by the platform.
+
+POST answers 200 with the step's events once mined, or 202 SUBMITTED if it is not mined within
+the relay's wait; sending the same signed step again is safe and answers with its outcome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from chain.property import PropertyCall, jsonable
+from registry_api.api.deps import RuntimeDep
+from registry_api.api.routes.anchors import REFUSALS
+from registry_api.errors import ErrorBody, RelayError
+from registry_api.messages import UINT64_MAX, to_bytes
+from registry_api.property import EXECUTED, StepResult
+from registry_api.property_messages import (
+    UINT32_MAX,
+    ApprovalRequest,
+    Authorization,
+    ConsentRequest,
+    MortgageRequest,
+    ReasonRequest,
+    ReleaseRequest,
+    SeizureRequest,
+    StepView,
+    TitleRequest,
+)
+
+if TYPE_CHECKING:
+    from registry_api.app import Runtime
+
+router = APIRouter(prefix="/v1/property", tags=["property"])
+
+_UNIT = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **REFUSALS,
+    202: {"model": StepView, "description": "SUBMITTED: sent, not yet mined; send the same step again to learn more"},
+    404: {"model": ErrorBody, "description": "UNKNOWN_UNIT, UNKNOWN_CASE, UNKNOWN_MORTGAGE, UNKNOWN_SEIZURE"},
+    409: {"model": ErrorBody, "description": "NONCE_USED, UNIT_SEIZED, ALREADY_APPROVED, STALE_ROUND, ..."},
+    503: {"model": ErrorBody, "description": "CHAIN_UNAVAILABLE, PROPERTY_REGISTRY_UNAVAILABLE: nothing was sent"},
+}
+
+UnitPath = Annotated[
+    str,
+    Path(
+        alias="unitId",
+        description="Unit id: keccak256 of the unit number (不动产单元号), 0x and 64 hex digits",
+        json_schema_extra={"pattern": _UNIT.pattern},
+    ),
+]
+CasePath = Annotated[int, Path(alias="caseId", ge=1, le=UINT64_MAX, description="Transfer case id")]
+MortgagePath = Annotated[int, Path(alias="mortgageId", ge=1, le=UINT32_MAX)]
+SeizurePath = Annotated[int, Path(alias="seizureId", ge=1, le=UINT32_MAX)]
+
+
+def _unit(value: str) -> bytes:
+    # checked here so that a bad unit id is 400 INVALID_UNIT, not a generic 422
+    if not _UNIT.match(value):
+        raise RelayError(400, "INVALID_UNIT", "a unit id is 0x and 64 hex digits", "不动产单元标识格式有误")
+    unit = to_bytes(value)
+    if unit == bytes(32):
+        raise RelayError(400, "INVALID_UNIT", "the unit id must not be zero", "不动产单元标识不能为零")
+    return unit
+
+
+def _step(runtime: Runtime, call: PropertyCall, auth: Authorization) -> JSONResponse:
+    try:
+        result: StepResult = runtime.property.submit(
+            call,
+            nonce=auth.nonce,
+            deadline=auth.deadline,
+            signature=to_bytes(auth.signature),
+            chain_id=auth.chain_id,
+            registry=auth.registry,
+        )
+    except RelayError as refused:
+        runtime.metrics.property_steps.labels(call.function, refused.code).inc()
+        raise
+    outcome = "DUPLICATE" if result.duplicate else result.state
+    runtime.metrics.property_steps.labels(call.function, outcome).inc()
+    view = StepView.model_validate(
+        {
+            "state": result.state,
+            "duplicate": result.duplicate,
+            "function": result.function,
+            "signer": result.signer,
+            "txHash": result.tx_hash,
+            "block": result.block,
+            "gasUsed": result.gas_used,
+            "events": [{"event": e.event, "args": e.args, "logIndex": e.log_index} for e in result.events],
+        }
+    )
+    status = 200 if result.state == EXECUTED else 202
+    return JSONResponse(view.model_dump(mode="json", by_alias=True), status_code=status)
+
+
+# ---------------------------------------------------------------------------------- units
+@router.post(
+    "/units/{unitId}",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Register a unit with its property certificate and co-owners (NATRES)",
+)
+def register_unit(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
+    call = PropertyCall.register_unit(_unit(unit), body.certificate.certificate(), body.owner_list())
+    return _step(runtime, call, body)
+
+
+@router.get(
+    "/units/{unitId}",
+    summary="A unit's current state on the chain: certificate, owners, mortgages, seizures, open case",
+    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+def get_unit(unit: UnitPath, runtime: RuntimeDep) -> JSONResponse:
+    unit_b = _unit(unit)
+    state = runtime.property.read(lambda prop: prop.unit_state(unit_b))
+    if not state.registered:
+        raise RelayError(404, "UNKNOWN_UNIT", f"unit {unit} is not registered", "不动产单元未登记")
+    return JSONResponse(_view(state))
+
+
+@router.post(
+    "/units/{unitId}/transfers",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Open a transfer case at the window with the new certificate and owners (NATRES)",
+)
+def open_transfer(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
+    call = PropertyCall.open_transfer(_unit(unit), body.certificate.certificate(), body.owner_list())
+    return _step(runtime, call, body)
+
+
+@router.post(
+    "/units/{unitId}/mortgages",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Register the signing bank's mortgage, evidenced by a mortgage certificate (BANK)",
+)
+def register_mortgage(unit: UnitPath, body: MortgageRequest, runtime: RuntimeDep) -> JSONResponse:
+    call = PropertyCall.register_mortgage(_unit(unit), body.certificate.certificate())
+    return _step(runtime, call, body)
+
+
+@router.post(
+    "/units/{unitId}/mortgages/{mortgageId}/release",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Release the signing bank's own mortgage (BANK)",
+)
+def release_mortgage(
+    unit: UnitPath, mortgage_id: MortgagePath, body: ReleaseRequest, runtime: RuntimeDep
+) -> JSONResponse:
+    return _step(runtime, PropertyCall.release_mortgage(_unit(unit), mortgage_id), body)
+
+
+@router.post(
+    "/units/{unitId}/seizures",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Seize (查封) a unit by the signing court's ruling (COURT)",
+)
+def register_seizure(unit: UnitPath, body: SeizureRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.register_seizure(_unit(unit), to_bytes(body.ruling)), body)
+
+
+@router.post(
+    "/units/{unitId}/seizures/{seizureId}/release",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Release the signing court's own seizure (COURT)",
+)
+def release_seizure(unit: UnitPath, seizure_id: SeizurePath, body: ReleaseRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.release_seizure(_unit(unit), seizure_id), body)
+
+
+# ---------------------------------------------------------------------------------- cases
+@router.get(
+    "/transfers/{caseId}",
+    summary="A transfer case on the chain, whatever its state",
+    responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
+    case = runtime.property.read(lambda prop: prop.transfer_case(case_id))
+    return JSONResponse(_view(case))
+
+
+@router.post(
+    "/transfers/{caseId}/approvals",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Approve a case as NATRES, TAX and/or HOUSING; the last approval finalizes it",
+)
+def approve(case_id: CasePath, body: ApprovalRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.approve_transfer(case_id, body.round, body.role_flags()), body)
+
+
+@router.post(
+    "/transfers/{caseId}/rejection",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Reject a case for good (NATRES, TAX or HOUSING)",
+)
+def reject(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.reject_transfer(case_id, body.reason), body)
+
+
+@router.post(
+    "/transfers/{caseId}/return",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Return a case for correction; its approvals no longer count (NATRES, TAX or HOUSING)",
+)
+def return_case(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.return_transfer(case_id, body.reason), body)
+
+
+@router.post(
+    "/transfers/{caseId}/resubmission",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Resubmit a returned case, corrected: a new round with no approvals (NATRES)",
+)
+def resubmit(case_id: CasePath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
+    call = PropertyCall.resubmit_transfer(case_id, body.certificate.certificate(), body.owner_list())
+    return _step(runtime, call, body)
+
+
+@router.post(
+    "/transfers/{caseId}/cancellation",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Cancel a case at the window (NATRES)",
+)
+def cancel(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.cancel_transfer(case_id, body.reason), body)
+
+
+@router.post(
+    "/transfers/{caseId}/consents",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Consent, as the mortgagee bank, to the transfer in the case's current round (BANK)",
+)
+def consent(case_id: CasePath, body: ConsentRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.consent_to_transfer(case_id, body.round, body.mortgage_id), body)
+
+
+def _view(value: Any) -> Any:
+    """A chain.property record as JSON: camelCase keys, bytes as hex, enums by name, roles as a list."""
+    if isinstance(value, enum.Flag):
+        return [m.name for m in type(value) if m.value and m in value]
+    if isinstance(value, enum.Enum):
+        return value.name
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {_camel(f.name): _view(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_view(v) for v in value]
+    return jsonable(value)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(part.title() for part in rest)

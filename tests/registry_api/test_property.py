@@ -1,0 +1,334 @@
+"""The relay's property workflow endpoints over the real node: each step signed by the acting
+department's key, sent by the relay's own account, answered with the step's events; replays,
+refusals with their codes, and a step that is not mined within the relay's wait.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from fastapi.testclient import TestClient
+
+from chain.property import (
+    CaseState,
+    Certificate,
+    Owner,
+    PropertyCall,
+    SignedAction,
+    sign_action,
+    unit_id,
+)
+from chain.types import Role, State
+from devstack.hardhat import rpc
+from tests.contracts.test_property import (
+    BANK,
+    BUYER,
+    SELLERS,
+    UNIT_NUMBER,
+    Setup,
+    owners,
+    s,  # noqa: F401 - the fixture
+)
+from tests.factories import NATRES
+from tests.registry_api.conftest import MakeRelay, runtime_of
+
+pytestmark = pytest.mark.chain
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def certificate_json(cert: Certificate) -> dict[str, Any]:
+    return {"root": _hex(cert.root), "target": _hex(cert.target), "proof": [_hex(p) for p in cert.proof]}
+
+
+def owners_json(items: list[Owner]) -> list[dict[str, Any]]:
+    return [{"commitment": _hex(o.commitment), "share": o.share} for o in items]
+
+
+def signed_json(signed: SignedAction) -> dict[str, Any]:
+    return {"nonce": str(signed.nonce), "deadline": signed.deadline, "signature": _hex(signed.signature)}
+
+
+class Window:
+    """A department's client of the relay: signs each step with its key, posts it, returns the answer."""
+
+    def __init__(self, setup: Setup, client: TestClient) -> None:
+        self.s = setup
+        self.client = client
+        self._nonce = 1000
+
+    def sign(self, key: LocalAccount, call: PropertyCall, *, nonce: int | None = None, deadline: int | None = None):
+        if nonce is None:
+            self._nonce += 1
+            nonce = self._nonce
+        return sign_action(
+            key,
+            chain_id=self.s.world.chain_id,
+            registry=self.s.prop.address,
+            data=self.s.prop.calldata(call),
+            nonce=nonce,
+            deadline=deadline if deadline is not None else self.s.world.now() + 3600,
+        )
+
+    def post(self, key: LocalAccount, call: PropertyCall, path: str, body: dict[str, Any], **sign: Any) -> Any:
+        signed = self.sign(key, call, **sign)
+        return self.client.post(path, json={**body, **signed_json(signed)})
+
+    # the steps, as a window would call them
+    def register(self, key: LocalAccount, unit: bytes, cert: Certificate, people: list[Owner], **kw: Any) -> Any:
+        call = PropertyCall.register_unit(unit, cert, people)
+        body = {"certificate": certificate_json(cert), "owners": owners_json(people)}
+        return self.post(key, call, f"/v1/property/units/{_hex(unit)}", body, **kw)
+
+    def open(self, key: LocalAccount, unit: bytes, cert: Certificate, people: list[Owner], **kw: Any) -> Any:
+        call = PropertyCall.open_transfer(unit, cert, people)
+        body = {"certificate": certificate_json(cert), "owners": owners_json(people)}
+        return self.post(key, call, f"/v1/property/units/{_hex(unit)}/transfers", body, **kw)
+
+    def approve(self, key: LocalAccount, case_id: int, role: Role, round_: int = 1, **kw: Any) -> Any:
+        call = PropertyCall.approve_transfer(case_id, round_, role)
+        body = {"round": round_, "roles": [r.name for r in Role if r and r in role]}
+        return self.post(key, call, f"/v1/property/transfers/{case_id}/approvals", body, **kw)
+
+
+@pytest.fixture
+def w(s: Setup, make_relay: MakeRelay) -> Window:  # noqa: F811 - s is the imported fixture
+    # The relay finds the PropertyRegistry in the deployment record, as in production.
+    return Window(s, make_relay(deployments_dir=s.world.settings.deployments_dir))
+
+
+def events(response: Any, name: str) -> list[dict[str, Any]]:
+    return [e["args"] for e in response.json()["events"] if e["event"] == name]
+
+
+def error_code(response: Any) -> str:
+    body = response.json()
+    assert body["error"]["message"] and body["error"]["message_zh"], body
+    return str(body["error"]["code"])
+
+
+def test_second_hand_flat_transferred_through_the_relay(w: Window) -> None:
+    st, prop = w.s, w.s.prop
+    unit, old = unit_id(UNIT_NUMBER), st.certificate()
+    r = w.register(st.natres.account, unit, old, owners(SELLERS, (6000, 4000)))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == "EXECUTED" and body["duplicate"] is False and body["function"] == "registerUnit"
+    assert body["signer"] == st.natres.address and body["txHash"].startswith("0x") and body["gasUsed"] > 0
+    assert events(r, "UnitRegistered")[0]["department"] == _hex(NATRES)
+    new = st.certificate()
+    r = w.open(st.natres.account, unit, new, owners((BUYER,), (10_000,)))
+    case_id = int(events(r, "TransferOpened")[0]["caseId"])
+    for sender, role in ((st.tax, Role.TAX), (st.housing, Role.HOUSING)):
+        r = w.approve(sender.account, case_id, role)
+        assert r.status_code == 200, r.text
+        assert not events(r, "TransferFinalized")
+    r = w.approve(st.natres.account, case_id, Role.NATRES)
+    final = events(r, "TransferFinalized")[0]
+    assert final["certTarget"] == _hex(new.target) and final["previousTarget"] == _hex(old.target)
+    assert prop.transfer_case(case_id).state is CaseState.FINALIZED
+    assert st.status(old) is State.SUPERSEDED and st.status(new) is State.ACTIVE
+    # The relay's account sent the transaction; it acts for no department.
+    tx = st.world.client.w3.eth.get_transaction(r.json()["txHash"])
+    assert tx["from"] == st.world.relayer.address
+    # What the chain says now, through the relay.
+    view = w.client.get(f"/v1/property/units/{_hex(unit)}").json()
+    assert view["certTarget"] == _hex(new.target) and view["owners"] == owners_json(owners((BUYER,), (10_000,)))
+    assert view["openCase"] is None
+    case = w.client.get(f"/v1/property/transfers/{case_id}").json()
+    assert case["state"] == "FINALIZED" and sorted(case["approvedRoles"]) == ["HOUSING", "NATRES", "TAX"]
+    metrics = w.client.get("/metrics").text
+    assert 'ereg_relay_property_steps_total{function="approveTransfer",outcome="EXECUTED"} 3.0' in metrics
+
+
+def test_the_same_signed_step_twice_is_one_step(w: Window) -> None:
+    st = w.s
+    unit, _ = st.register()
+    case_id, _ = st.open(unit)
+    signed = w.sign(st.tax.account, PropertyCall.approve_transfer(case_id, 1, Role.TAX))
+    body = {"round": 1, "roles": ["TAX"], **signed_json(signed)}
+    first = w.client.post(f"/v1/property/transfers/{case_id}/approvals", json=body)
+    again = w.client.post(f"/v1/property/transfers/{case_id}/approvals", json=body)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["duplicate"] is True and again.json()["txHash"] == first.json()["txHash"]
+    assert again.json()["events"] == first.json()["events"]
+    assert len(st.prop.transfer_case(case_id).approved_roles) == 1
+    # Another step under the same nonce is a conflict, not a duplicate.
+    other = w.sign(st.tax.account, PropertyCall.reject_transfer(case_id, 3), nonce=signed.nonce)
+    r = w.client.post(f"/v1/property/transfers/{case_id}/rejection", json={"reason": 3, **signed_json(other)})
+    assert r.status_code == 409 and error_code(r) == "NONCE_USED"
+    assert st.prop.transfer_case(case_id).state is CaseState.OPEN
+
+
+def test_refusals_carry_the_registry_code_and_send_nothing(w: Window) -> None:
+    st = w.s
+    relayer = st.world.relayer.address
+    eth = st.world.client.w3.eth
+    unit, _ = st.register()
+    case_id, _ = st.open(unit)
+    sent_before = eth.get_transaction_count(relayer)
+
+    def refused(response: Any, status: int, code: str) -> None:
+        assert response.status_code == status, response.text
+        assert error_code(response) == code
+
+    refused(w.approve(st.bank.account, case_id, Role.TAX), 403, "NOT_AUTHORIZED")  # a bank approving as TAX
+    refused(w.approve(st.tax.account, 999, Role.TAX), 404, "UNKNOWN_CASE")
+    refused(w.approve(st.tax.account, case_id, Role.TAX, round_=2), 409, "STALE_ROUND")
+    refused(w.approve(st.world.sender(st.world.new_account()).account, case_id, Role.TAX), 401, "UNKNOWN_KEY")
+    refused(w.approve(st.tax.account, case_id, Role.TAX, deadline=st.world.now() - 5), 401, "EXPIRED")
+    bad_shares = owners((BUYER, SELLERS[0]), (5000, 4000))
+    refused(w.register(st.natres.account, unit_id("另一单元"), st.certificate(), bad_shares), 422, "INVALID_SHARES")
+    refused(w.register(st.natres.account, unit, st.certificate(), owners((BUYER,), (10_000,))), 409, "UNIT_EXISTS")
+    # The body says TAX, the key signed HOUSING: the signature recovers to a stranger.
+    signed = w.sign(st.tax.account, PropertyCall.approve_transfer(case_id, 1, Role.HOUSING))
+    r = w.client.post(
+        f"/v1/property/transfers/{case_id}/approvals", json={"round": 1, "roles": ["TAX"], **signed_json(signed)}
+    )
+    refused(r, 401, "UNKNOWN_KEY")
+    # Signed for another chain or registry, as the body says.
+    signed = w.sign(st.tax.account, PropertyCall.approve_transfer(case_id, 1, Role.TAX))
+    auth = signed_json(signed)
+    body = {"round": 1, "roles": ["TAX"], **auth}
+    path = f"/v1/property/transfers/{case_id}/approvals"
+    refused(w.client.post(path, json={**body, "chainId": st.world.chain_id + 1}), 403, "WRONG_CHAIN")
+    refused(w.client.post(path, json={**body, "registry": st.world.registry.address}), 403, "WRONG_CHAIN")
+    # Malformed requests.
+    refused(w.client.post(path, json={**body, "roles": ["COURT"]}), 422, "INVALID_REQUEST")
+    refused(w.client.post(path, json={**body, "signature": "0x" + "00" * 65}), 401, "BAD_SIGNATURE")
+    no_point = "0x" + "d488307195c6e140bf08fc8ec99c196af33684cd2db14cc0fbf518e363dabcfa" + "11" * 32 + "1c"
+    refused(w.client.post(path, json={**body, "signature": no_point}), 401, "BAD_SIGNATURE")
+    refused(w.client.post(path, json={**body, "extra": 1}), 422, "INVALID_REQUEST")
+    refused(
+        w.client.post("/v1/property/units/0x1234/seizures", json={"ruling": _hex(keccak(b"r")), **auth}),
+        400,
+        "INVALID_UNIT",
+    )
+    refused(w.client.get(f"/v1/property/units/{_hex(unit_id('无此单元'))}"), 404, "UNKNOWN_UNIT")
+    refused(w.client.get("/v1/property/transfers/999"), 404, "UNKNOWN_CASE")
+    refused(w.client.post(path, content=b"{", headers={"content-type": "application/json"}), 422, "INVALID_REQUEST")
+    assert eth.get_transaction_count(relayer) == sent_before
+    # The signature that was refused with the wrong body is good with the right one.
+    assert w.client.post(path, json=body).status_code == 200
+
+
+def test_seizure_and_mortgage_steps_through_the_relay(w: Window) -> None:
+    st = w.s
+    unit, _ = st.register()
+    u = _hex(unit)
+    # A bank registers its mortgage, evidenced by a mortgage certificate anchored by NATRES.
+    mortgage_cert = st.certificate("mortgage-certificate")
+    call = PropertyCall.register_mortgage(unit, mortgage_cert)
+    r = w.post(
+        st.bank.account, call, f"/v1/property/units/{u}/mortgages", {"certificate": certificate_json(mortgage_cert)}
+    )
+    assert r.status_code == 200, r.text
+    mortgage_id = int(events(r, "MortgageRegistered")[0]["mortgageId"])
+    assert events(r, "MortgageRegistered")[0]["bank"] == _hex(BANK)
+    case_id, _ = st.open(unit)
+    for sender, role in ((st.tax, Role.TAX), (st.housing, Role.HOUSING)):
+        assert w.approve(sender.account, case_id, role).status_code == 200
+    r = w.approve(st.natres.account, case_id, Role.NATRES)
+    assert r.status_code == 409 and error_code(r) == "MORTGAGE_NOT_CONSENTED"
+    # A court seizes the unit: nothing finalizes until that court releases it.
+    ruling = keccak(text="(2026)皖1502执保12号")
+    r = w.post(
+        st.court.account,
+        PropertyCall.register_seizure(unit, ruling),
+        f"/v1/property/units/{u}/seizures",
+        {"ruling": _hex(ruling)},
+    )
+    seizure_id = int(events(r, "SeizureRegistered")[0]["seizureId"])
+    call = PropertyCall.consent_to_transfer(case_id, 1, mortgage_id)
+    r = w.post(
+        st.bank.account, call, f"/v1/property/transfers/{case_id}/consents", {"round": 1, "mortgageId": mortgage_id}
+    )
+    assert r.status_code == 200, r.text
+    r = w.approve(st.natres.account, case_id, Role.NATRES)
+    assert r.status_code == 409 and error_code(r) == "UNIT_SEIZED"
+    release = PropertyCall.release_seizure(unit, seizure_id)
+    r = w.post(st.other_court.account, release, f"/v1/property/units/{u}/seizures/{seizure_id}/release", {})
+    assert r.status_code == 403 and error_code(r) == "NOT_SEIZING_COURT"
+    r = w.post(st.court.account, release, f"/v1/property/units/{u}/seizures/{seizure_id}/release", {})
+    assert r.status_code == 200 and events(r, "SeizureReleased")
+    r = w.approve(st.natres.account, case_id, Role.NATRES)
+    assert r.status_code == 200 and events(r, "TransferFinalized")
+    # The mortgage stays registered until its bank releases it.
+    release_m = PropertyCall.release_mortgage(unit, mortgage_id)
+    r = w.post(st.other_bank.account, release_m, f"/v1/property/units/{u}/mortgages/{mortgage_id}/release", {})
+    assert r.status_code == 403 and error_code(r) == "NOT_MORTGAGEE"
+    r = w.post(st.bank.account, release_m, f"/v1/property/units/{u}/mortgages/{mortgage_id}/release", {})
+    assert r.status_code == 200 and not st.prop.unit_state(unit).mortgages
+
+
+def test_return_resubmit_reject_and_cancel_through_the_relay(w: Window) -> None:
+    st = w.s
+    unit, _ = st.register()
+    case_id, _ = st.open(unit)
+    assert w.approve(st.tax.account, case_id, Role.TAX).status_code == 200
+    call = PropertyCall.return_transfer(case_id, 4)
+    r = w.post(st.housing.account, call, f"/v1/property/transfers/{case_id}/return", {"reason": 4})
+    assert events(r, "TransferReturned")[0]["reason"] == 4
+    corrected, people = st.certificate(), owners((BUYER,), (10_000,))
+    call = PropertyCall.resubmit_transfer(case_id, corrected, people)
+    body = {"certificate": certificate_json(corrected), "owners": owners_json(people)}
+    r = w.post(st.natres.account, call, f"/v1/property/transfers/{case_id}/resubmission", body)
+    assert events(r, "TransferResubmitted")[0]["round"] == 2
+    assert w.approve(st.tax.account, case_id, Role.TAX).status_code == 409  # round 1 is over
+    assert w.approve(st.tax.account, case_id, Role.TAX, round_=2).status_code == 200
+    call = PropertyCall.reject_transfer(case_id, 7)
+    r = w.post(st.tax.account, call, f"/v1/property/transfers/{case_id}/rejection", {"reason": 7})
+    assert r.status_code == 200 and st.prop.transfer_case(case_id).state is CaseState.REJECTED
+    case_id, _ = st.open(unit)
+    call = PropertyCall.cancel_transfer(case_id, 0)
+    r = w.post(st.tax.account, call, f"/v1/property/transfers/{case_id}/cancellation", {"reason": 0})
+    assert r.status_code == 403 and error_code(r) == "NOT_AUTHORIZED"  # only NATRES cancels
+    r = w.post(st.natres.account, call, f"/v1/property/transfers/{case_id}/cancellation", {})
+    assert r.status_code == 200 and st.prop.transfer_case(case_id).state is CaseState.CANCELLED
+
+
+def test_a_step_not_mined_in_time_is_submitted_and_sending_it_again_tells_the_outcome(
+    s: Setup,  # noqa: F811
+    make_relay: MakeRelay,
+) -> None:
+    w = Window(s, make_relay(deployments_dir=s.world.settings.deployments_dir, property_wait=0.3))
+    unit, _ = s.register()
+    signed = w.sign(s.court.account, PropertyCall.register_seizure(unit, keccak(text="ruling")))
+    body = {"ruling": _hex(keccak(text="ruling")), **signed_json(signed)}
+    url = s.world.node.rpc_url
+    rpc(url, "evm_setAutomine", [False])
+    try:
+        r = w.client.post(f"/v1/property/units/{_hex(unit)}/seizures", json=body)
+        assert r.status_code == 202, r.text
+        assert r.json()["state"] == "SUBMITTED" and r.json()["events"] == []
+        tx_hash = r.json()["txHash"]
+        assert not s.prop.unit_state(unit).seized
+        rpc(url, "evm_mine")
+    finally:
+        rpc(url, "evm_setAutomine", [True])
+    again = w.client.post(f"/v1/property/units/{_hex(unit)}/seizures", json=body)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert again.json()["txHash"] == tx_hash and events(again, "SeizureRegistered")
+    assert len(s.prop.unit_state(unit).seizures) == 1
+
+
+def test_without_a_property_registry_the_steps_answer_503(
+    s: Setup,  # noqa: F811
+    make_relay: MakeRelay,
+    tmp_path: Path,
+) -> None:
+    client = make_relay(deployments_dir=tmp_path / "empty")
+    assert client.get("/healthz").json()["propertyRegistry"] is None
+    w = Window(s, client)
+    r = w.approve(s.tax.account, 1, Role.TAX)
+    assert r.status_code == 503 and error_code(r) == "PROPERTY_REGISTRY_UNAVAILABLE"
+    # Named in the settings, it is used (and reported) without any record.
+    client = make_relay(deployments_dir=tmp_path / "empty", property_registry_address=s.prop.address)
+    assert client.get("/healthz").json()["propertyRegistry"] == s.prop.address
+    assert runtime_of(client).property.registry().address == s.prop.address
