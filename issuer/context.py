@@ -32,6 +32,7 @@ class CliContext:
     registry_address: str | None
     deployments_dir: Path | None
     _senders: dict[str, TransactionSender] = field(default_factory=dict)
+    _accounts: dict[str, LocalAccount] = field(default_factory=dict)
 
     @property
     def keystore(self) -> Keystore:
@@ -72,10 +73,13 @@ class CliContext:
         return RegistryClient.from_settings(self.client)
 
     def account(self, key_name: str) -> LocalAccount:
-        password = os.environ.get(PASSWORD_ENV)
-        if password is None:
-            password = typer.prompt(f"Password for key {key_name!r}", hide_input=True)
-        return self.keystore.load(key_name, password)
+        """The key, decrypted once per command (one password prompt, one key derivation)."""
+        if key_name not in self._accounts:
+            password = os.environ.get(PASSWORD_ENV)
+            if password is None:
+                password = typer.prompt(f"Password for key {key_name!r}", hide_input=True)
+            self._accounts[key_name] = self.keystore.load(key_name, password)
+        return self._accounts[key_name]
 
     def sender(self, key_name: str) -> TransactionSender:
         if key_name not in self._senders:

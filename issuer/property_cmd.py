@@ -6,13 +6,17 @@ COURT seizes). Owners are given as ``IDENTITY:SHARE`` (share in basis points, or
 such as ``60%``); only salted commitments reach the chain, and the salts are printed here to be
 kept with the owners' records. The PropertyRegistry is found from ``--property-registry`` /
 ``EREG_PROPERTY_REGISTRY``, else from the deployment record that ``ereg property deploy`` writes.
+
+With ``--via URL`` (or ``EREG_RELAY_URL``) a step is not sent from the key's own account: the key
+signs it (EIP-712) and the city platform's relay sends it and answers with its events.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from eth_utils.crypto import keccak
@@ -20,8 +24,10 @@ from eth_utils.crypto import keccak
 from chain.property import (
     APPROVING_ROLES,
     WHOLE_SHARE,
+    ActionEvent,
     Certificate,
     Owner,
+    PropertyCall,
     PropertyClient,
     deploy_property_registry,
     new_salt,
@@ -33,6 +39,8 @@ from issuer import parsing
 from issuer.context import CliContext, get
 from issuer.docs_cmd import load_document
 from issuer.errors import InputError, UsageError
+from issuer.relay_client import RelayClient
+from issuer.relayed import DEFAULT_DEADLINE_WINDOW, DeadlineOption, ViaOption, relay_property_step
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -61,6 +69,37 @@ def callback(
 
 
 # ------------------------------------------------------------------------------ helpers
+@dataclass(frozen=True)
+class Outcome:
+    """A step's transaction and the registry's events in it (arguments as JSON values)."""
+
+    tx_hash: str
+    events: list[ActionEvent]
+    relayed: bool
+
+    def event(self, name: str) -> dict[str, Any] | None:
+        return next((e.args for e in self.events if e.name == name), None)
+
+    def one(self, name: str) -> dict[str, Any]:
+        found = self.event(name)
+        if found is None:
+            raise InputError(f"tx {self.tx_hash} has no {name} event")
+        return found
+
+    @property
+    def where(self) -> str:
+        return f"tx {self.tx_hash}, relayed" if self.relayed else f"tx {self.tx_hash}"
+
+
+def _act(c: CliContext, prop: PropertyClient, key: str, call: PropertyCall, via: str | None, window: int) -> Outcome:
+    """Take the step ``call`` as ``key``: sent from its account, or signed and relayed ``via`` the relay."""
+    if via is None:
+        receipt = prop.execute(c.sender(key), call)
+        return Outcome(receipt.tx_hash, prop.action_events(receipt), relayed=False)
+    answer = relay_property_step(RelayClient(via), c.account(key), prop, call, deadline_window=window)
+    return Outcome(answer.tx_hash, answer.events, relayed=True)
+
+
 def _registry(ctx: typer.Context) -> tuple[CliContext, PropertyClient]:
     c = get(ctx)
     address = ctx.meta.get(_META)
@@ -158,28 +197,43 @@ def deploy(
 # ------------------------------------------------------------------------------- units
 @app.command("register")
 def register(
-    ctx: typer.Context, unit: UnitArgument, certificate: CertificateOption, owner: OwnerOption, key: KeyOption
+    ctx: typer.Context,
+    unit: UnitArgument,
+    certificate: CertificateOption,
+    owner: OwnerOption,
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Register a unit with its property certificate and co-owners (NATRES)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
     owners, salts = _owners(owner)
-    receipt = prop.register_unit(c.sender(key), unit_b, _certificate(certificate), owners)
-    typer.echo(f"registered unit {_hex(unit_b)} (tx {receipt.tx_hash})")
+    call = PropertyCall.register_unit(unit_b, _certificate(certificate), owners)
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    typer.echo(f"registered unit {_hex(unit_b)} ({outcome.where})")
     _print_owners(owners, salts)
 
 
 # ------------------------------------------------------------------------------ cases
 @app.command("open-transfer")
 def open_transfer(
-    ctx: typer.Context, unit: UnitArgument, certificate: CertificateOption, owner: OwnerOption, key: KeyOption
+    ctx: typer.Context,
+    unit: UnitArgument,
+    certificate: CertificateOption,
+    owner: OwnerOption,
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Open a transfer case at the window with the new certificate and owners (NATRES)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
     owners, salts = _owners(owner)
-    receipt, case_id = prop.open_transfer(c.sender(key), unit_b, _certificate(certificate), owners)
-    typer.echo(f"opened case {case_id} on unit {_hex(unit_b)} (tx {receipt.tx_hash})")
+    call = PropertyCall.open_transfer(unit_b, _certificate(certificate), owners)
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    case_id = outcome.one("TransferOpened")["caseId"]
+    typer.echo(f"opened case {case_id} on unit {_hex(unit_b)} ({outcome.where})")
     _print_owners(owners, salts)
 
 
@@ -190,12 +244,16 @@ def resubmit(
     certificate: CertificateOption,
     owner: OwnerOption,
     key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Resubmit a returned case, corrected; a new round starts with no approvals (NATRES)."""
     c, prop = _registry(ctx)
     owners, salts = _owners(owner)
-    receipt = prop.resubmit_transfer(c.sender(key), case, _certificate(certificate), owners)
-    typer.echo(f"resubmitted case {case} (round {prop.transfer_case(case).round}, tx {receipt.tx_hash})")
+    call = PropertyCall.resubmit_transfer(case, _certificate(certificate), owners)
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    round_ = outcome.one("TransferResubmitted")["round"]
+    typer.echo(f"resubmitted case {case} (round {round_}, {outcome.where})")
     _print_owners(owners, salts)
 
 
@@ -208,50 +266,62 @@ def approve(
         str | None,
         typer.Option("--as", help="natres, tax or housing (default: the department's approving roles)."),
     ] = None,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Approve a transfer case; the last of NATRES, TAX and HOUSING finalizes it."""
     c, prop = _registry(ctx)
     current = prop.transfer_case(case)
-    sender = c.sender(key)
     if as_role is not None:
         if as_role.lower() not in _ROLE_NAMES:
             raise UsageError(f"--as must be natres, tax or housing, not {as_role!r}")
         roles = _ROLE_NAMES[as_role.lower()]
     else:
-        department = c.registry.signer_key(sender.address).department
+        address = c.account(key).address
+        department = c.registry.signer_key(address).department
         held = c.registry.department(department).roles if department != ZERO32 else Role.NONE
         roles = held & APPROVING_ROLES & ~current.approved_roles
         if not roles:
             roles = held & APPROVING_ROLES or Role.NATRES  # let the registry say why not
-    receipt = prop.approve_transfer(sender, case, current.round, roles)
-    finalized = prop.receipt_events(receipt, "TransferFinalized")
-    typer.echo(f"approved case {case} as {_roles(roles)} (round {current.round}, tx {receipt.tx_hash})")
-    if finalized:
-        event = finalized[0]
+    call = PropertyCall.approve_transfer(case, current.round, roles)
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    typer.echo(f"approved case {case} as {_roles(roles)} (round {current.round}, {outcome.where})")
+    finalized = outcome.event("TransferFinalized")
+    if finalized is not None:
         typer.echo(
-            f"case {case} finalized: certificate {_hex(bytes(event['certTarget']))} is current, "
-            f"{_hex(bytes(event['previousTarget']))} superseded"
+            f"case {case} finalized: certificate {finalized['certTarget']} is current, "
+            f"{finalized['previousTarget']} superseded"
         )
 
 
 @app.command("reject")
 def reject(
-    ctx: typer.Context, case: Annotated[int, typer.Argument(min=1)], reason: ReasonOption, key: KeyOption
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(min=1)],
+    reason: ReasonOption,
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Reject a case for good (NATRES, TAX or HOUSING)."""
     c, prop = _registry(ctx)
-    receipt = prop.reject_transfer(c.sender(key), case, reason)
-    typer.echo(f"rejected case {case} (reason {reason}, tx {receipt.tx_hash})")
+    outcome = _act(c, prop, key, PropertyCall.reject_transfer(case, reason), via, deadline_window)
+    typer.echo(f"rejected case {case} (reason {reason}, {outcome.where})")
 
 
 @app.command("return")
 def return_case(
-    ctx: typer.Context, case: Annotated[int, typer.Argument(min=1)], reason: ReasonOption, key: KeyOption
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(min=1)],
+    reason: ReasonOption,
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Return a case for correction; its approvals no longer count (NATRES, TAX or HOUSING)."""
     c, prop = _registry(ctx)
-    receipt = prop.return_transfer(c.sender(key), case, reason)
-    typer.echo(f"returned case {case} (reason {reason}, tx {receipt.tx_hash})")
+    outcome = _act(c, prop, key, PropertyCall.return_transfer(case, reason), via, deadline_window)
+    typer.echo(f"returned case {case} (reason {reason}, {outcome.where})")
 
 
 @app.command("cancel")
@@ -260,11 +330,13 @@ def cancel(
     case: Annotated[int, typer.Argument(min=1)],
     key: KeyOption,
     reason: Annotated[int, typer.Option("--reason", "-r", min=0, max=2**16 - 1, help="Reason code.")] = 0,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Cancel a case at the window (NATRES)."""
     c, prop = _registry(ctx)
-    receipt = prop.cancel_transfer(c.sender(key), case, reason)
-    typer.echo(f"cancelled case {case} (tx {receipt.tx_hash})")
+    outcome = _act(c, prop, key, PropertyCall.cancel_transfer(case, reason), via, deadline_window)
+    typer.echo(f"cancelled case {case} ({outcome.where})")
 
 
 @app.command("consent")
@@ -273,33 +345,50 @@ def consent(
     case: Annotated[int, typer.Argument(min=1)],
     mortgage_id: Annotated[int, typer.Argument(min=1, help="The bank's mortgage id on the unit.")],
     key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Consent, as the mortgagee bank, to the transfer of a case in its current round (BANK)."""
     c, prop = _registry(ctx)
     round_ = prop.transfer_case(case).round
-    receipt = prop.consent_to_transfer(c.sender(key), case, round_, mortgage_id)
-    typer.echo(f"consented to case {case} round {round_} for mortgage {mortgage_id} (tx {receipt.tx_hash})")
+    call = PropertyCall.consent_to_transfer(case, round_, mortgage_id)
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    typer.echo(f"consented to case {case} round {round_} for mortgage {mortgage_id} ({outcome.where})")
 
 
 # ----------------------------------------------------------------- mortgages, seizures
 @app.command("mortgage")
-def mortgage(ctx: typer.Context, unit: UnitArgument, certificate: CertificateOption, key: KeyOption) -> None:
+def mortgage(
+    ctx: typer.Context,
+    unit: UnitArgument,
+    certificate: CertificateOption,
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
+) -> None:
     """Register the bank's mortgage on a unit, evidenced by a mortgage certificate (BANK)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
-    receipt, mortgage_id = prop.register_mortgage(c.sender(key), unit_b, _certificate(certificate))
-    typer.echo(f"mortgage {mortgage_id} registered on unit {_hex(unit_b)} (tx {receipt.tx_hash})")
+    call = PropertyCall.register_mortgage(unit_b, _certificate(certificate))
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    mortgage_id = outcome.one("MortgageRegistered")["mortgageId"]
+    typer.echo(f"mortgage {mortgage_id} registered on unit {_hex(unit_b)} ({outcome.where})")
 
 
 @app.command("release-mortgage")
 def release_mortgage(
-    ctx: typer.Context, unit: UnitArgument, mortgage_id: Annotated[int, typer.Argument(min=1)], key: KeyOption
+    ctx: typer.Context,
+    unit: UnitArgument,
+    mortgage_id: Annotated[int, typer.Argument(min=1)],
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Release the bank's own mortgage (BANK)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
-    receipt = prop.release_mortgage(c.sender(key), unit_b, mortgage_id)
-    typer.echo(f"mortgage {mortgage_id} on unit {_hex(unit_b)} released (tx {receipt.tx_hash})")
+    outcome = _act(c, prop, key, PropertyCall.release_mortgage(unit_b, mortgage_id), via, deadline_window)
+    typer.echo(f"mortgage {mortgage_id} on unit {_hex(unit_b)} released ({outcome.where})")
 
 
 def _ruling(value: str) -> bytes:
@@ -316,23 +405,31 @@ def seize(
     unit: UnitArgument,
     ruling: Annotated[str, typer.Option("--ruling", help="The ruling's hash (0x…), or its text to be hashed.")],
     key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Seize (查封) a unit by a court ruling (COURT)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
-    receipt, seizure_id = prop.register_seizure(c.sender(key), unit_b, _ruling(ruling))
-    typer.echo(f"seizure {seizure_id} registered on unit {_hex(unit_b)} (tx {receipt.tx_hash})")
+    outcome = _act(c, prop, key, PropertyCall.register_seizure(unit_b, _ruling(ruling)), via, deadline_window)
+    seizure_id = outcome.one("SeizureRegistered")["seizureId"]
+    typer.echo(f"seizure {seizure_id} registered on unit {_hex(unit_b)} ({outcome.where})")
 
 
 @app.command("release-seizure")
 def release_seizure(
-    ctx: typer.Context, unit: UnitArgument, seizure_id: Annotated[int, typer.Argument(min=1)], key: KeyOption
+    ctx: typer.Context,
+    unit: UnitArgument,
+    seizure_id: Annotated[int, typer.Argument(min=1)],
+    key: KeyOption,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
 ) -> None:
     """Release the court's own seizure (COURT)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
-    receipt = prop.release_seizure(c.sender(key), unit_b, seizure_id)
-    typer.echo(f"seizure {seizure_id} on unit {_hex(unit_b)} released (tx {receipt.tx_hash})")
+    outcome = _act(c, prop, key, PropertyCall.release_seizure(unit_b, seizure_id), via, deadline_window)
+    typer.echo(f"seizure {seizure_id} on unit {_hex(unit_b)} released ({outcome.where})")
 
 
 # -------------------------------------------------------------------------------- views

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from chain.types import SignedAnchor, SignedStatusChange
+from chain.property import ActionEvent, PropertyCall, SignedAction
+from chain.types import Role, SignedAnchor, SignedStatusChange
 from issuer.errors import IssuerError, UsageError
 
 #: Request states in the order a request moves through them (REJECTED ends it otherwise).
@@ -131,6 +132,80 @@ def status_change_json(signed: SignedStatusChange, *, chain_id: int, registry: s
     }
 
 
+@dataclass(frozen=True)
+class StepAnswer:
+    """What the relay answered to a property step: EXECUTED with its events, or SUBMITTED."""
+
+    state: str
+    duplicate: bool
+    signer: str
+    tx_hash: str
+    events: list[ActionEvent]
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> StepAnswer:
+        return cls(
+            state=str(body["state"]),
+            duplicate=bool(body["duplicate"]),
+            signer=str(body["signer"]),
+            tx_hash=str(body["txHash"]),
+            events=[ActionEvent(str(e["event"]), dict(e["args"]), int(e["logIndex"])) for e in body["events"]],
+        )
+
+
+def _h(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def property_request(
+    call: PropertyCall, signed: SignedAction, *, chain_id: int, registry: str
+) -> tuple[str, dict[str, Any]]:
+    """The relay's path and JSON body of a signed property step (the relay rebuilds ``call`` from them)."""
+    a = call.args
+    body: dict[str, Any]
+    if call.function in ("registerUnit", "openTransfer", "resubmitTransfer"):
+        body = {
+            "certificate": {"root": _h(a[1]), "target": _h(a[2]), "proof": [_h(p) for p in a[3]]},
+            "owners": [{"commitment": _h(c), "share": share} for c, share in a[4]],
+        }
+        path = {
+            "registerUnit": f"/v1/property/units/{_h(a[0])}",
+            "openTransfer": f"/v1/property/units/{_h(a[0])}/transfers",
+            "resubmitTransfer": f"/v1/property/transfers/{a[0]}/resubmission",
+        }[call.function]
+    elif call.function == "approveTransfer":
+        path = f"/v1/property/transfers/{a[0]}/approvals"
+        body = {"round": a[1], "roles": [r.name for r in Role if r and r in Role(a[2])]}
+    elif call.function in ("rejectTransfer", "returnTransfer", "cancelTransfer"):
+        step = {"rejectTransfer": "rejection", "returnTransfer": "return", "cancelTransfer": "cancellation"}
+        path = f"/v1/property/transfers/{a[0]}/{step[call.function]}"
+        body = {"reason": a[1]}
+    elif call.function == "consentToTransfer":
+        path = f"/v1/property/transfers/{a[0]}/consents"
+        body = {"round": a[1], "mortgageId": a[2]}
+    elif call.function == "registerMortgage":
+        path = f"/v1/property/units/{_h(a[0])}/mortgages"
+        body = {"certificate": {"root": _h(a[1]), "target": _h(a[2]), "proof": [_h(p) for p in a[3]]}}
+    elif call.function == "releaseMortgage":
+        path, body = f"/v1/property/units/{_h(a[0])}/mortgages/{a[1]}/release", {}
+    elif call.function == "registerSeizure":
+        path, body = f"/v1/property/units/{_h(a[0])}/seizures", {"ruling": _h(a[1])}
+    elif call.function == "releaseSeizure":
+        path, body = f"/v1/property/units/{_h(a[0])}/seizures/{a[1]}/release", {}
+    else:
+        raise UsageError(f"{call.function} cannot be relayed")
+    body.update(
+        {
+            "nonce": str(signed.nonce),
+            "deadline": signed.deadline,
+            "signature": _h(signed.signature),
+            "chainId": chain_id,
+            "registry": registry,
+        }
+    )
+    return path, body
+
+
 class RelayClient:
     """A few JSON calls to the relay at ``base_url``; ``timeout`` bounds each HTTP call."""
 
@@ -151,6 +226,24 @@ class RelayClient:
                 f"the relay at {self.base_url} serves chain {served_chain} registry {served_registry}; "
                 f"this CLI signs for chain {chain_id} registry {registry}"
             )
+
+    def check_property_domain(self, chain_id: int, registry: str) -> None:
+        """Refuse a relay that serves another chain or PropertyRegistry than the one the key signs for."""
+        _status, body = self._call("GET", "/healthz", ok=(200, 503))
+        served_chain, served = body.get("chainId"), str(body.get("propertyRegistry") or "")
+        if served_chain != chain_id or served.lower() != registry.lower():
+            raise RelayMismatch(
+                f"the relay at {self.base_url} serves chain {served_chain} property registry {served or 'none'}; "
+                f"this CLI signs for chain {chain_id} property registry {registry}"
+            )
+
+    def post_property_step(self, path: str, body: dict[str, Any]) -> StepAnswer:
+        """POST a signed property step; 200 EXECUTED or 202 SUBMITTED (the same step may be sent again)."""
+        _status, answer = self._call("POST", path, body, ok=(200, 202))
+        try:
+            return StepAnswer.from_json(answer)
+        except (KeyError, TypeError, ValueError):
+            raise RelayUnreachable(f"{self.base_url}{path} answered without a step outcome: is it the relay?") from None
 
     def post_anchor(self, body: dict[str, Any]) -> Accepted:
         return self._accepted(self._call("POST", "/v1/anchors", [body], ok=(202,))[1])
@@ -202,9 +295,7 @@ class RelayClient:
         except (KeyError, IndexError, TypeError, ValueError):
             raise RelayUnreachable(f"{self.base_url} answered 202 without a request id: is it the relay?") from None
 
-    def _call(
-        self, method: str, path: str, payload: Any = None, *, ok: tuple[int, ...]
-    ) -> tuple[int, dict[str, Any]]:
+    def _call(self, method: str, path: str, payload: Any = None, *, ok: tuple[int, ...]) -> tuple[int, dict[str, Any]]:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.base_url + path,

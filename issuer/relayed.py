@@ -20,6 +20,7 @@ from eth_utils.address import to_checksum_address
 
 from chain.client import ChainClient
 from chain.eip712 import recover_anchor_signer, recover_status_change_signer, sign_anchor, sign_status_change
+from chain.property import PropertyCall, PropertyClient, recover_action_signer, sign_action
 from chain.registry import RegistryClient
 from chain.types import SignedAnchor, SignedStatusChange, StatusChange
 from issuer.errors import IssuerError, UsageError
@@ -27,8 +28,11 @@ from issuer.relay_client import (
     Accepted,
     RelayClient,
     RelayRejected,
+    RelayTimeout,
     RequestState,
+    StepAnswer,
     anchor_json,
+    property_request,
     status_change_json,
 )
 
@@ -171,6 +175,47 @@ def relay_status_change(via: Via, account: LocalAccount, registry: RegistryClien
     return state.describe()
 
 
+def relay_property_step(
+    client: RelayClient,
+    account: LocalAccount,
+    prop: PropertyClient,
+    call: PropertyCall,
+    *,
+    deadline_window: int = DEFAULT_DEADLINE_WINDOW,
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    poll: float = 0.5,
+) -> StepAnswer:
+    """Sign the property step ``call``, have the relay run it, and return its answer once executed.
+
+    A 202 SUBMITTED answer is followed by sending the same signed step again (the relay answers
+    a step that already ran with that run) until it is executed or ``wait_timeout`` runs out.
+    """
+    chain_id = prop.client.chain_id
+    client.check_property_domain(chain_id, prop.address)
+    signed = sign_action(
+        account,
+        chain_id=chain_id,
+        registry=prop.address,
+        data=prop.calldata(call),
+        nonce=random_nonce(),
+        deadline=deadline(prop.client, deadline_window),
+    )
+    check_signer(recover_action_signer(signed, chain_id=chain_id, registry=prop.address), account.address)
+    path, body = property_request(call, signed, chain_id=chain_id, registry=prop.address)
+    give_up = time.monotonic() + wait_timeout
+    answer = client.post_property_step(path, body)
+    while answer.state != "EXECUTED":
+        if time.monotonic() >= give_up:
+            raise RelayTimeout(
+                f"the relay sent the step in tx {answer.tx_hash} but it was not mined within {wait_timeout:g} s; "
+                "check again later with `ereg property show`"
+            )
+        time.sleep(poll)
+        answer = client.post_property_step(path, body)
+    check_signer(answer.signer, account.address)
+    return answer
+
+
 __all__ = [
     "DEFAULT_DEADLINE_WINDOW",
     "DEFAULT_WAIT_TIMEOUT",
@@ -187,6 +232,7 @@ __all__ = [
     "check_accepted",
     "deadline",
     "random_nonce",
+    "relay_property_step",
     "relay_status_change",
     "signed_anchor",
     "signed_status_change",

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from eth_account import Account
 from typer.testing import CliRunner, Result
 
 from chain.events import Event, EventScanner
 from devstack.ipfs import IpfsDaemon
 from issuer.cli import app
+from registry_api.app import create_app
 from storage import DocumentStore, EmbeddedStore
 from tests.factories import World
+from tests.registry_api.conftest import relay_settings
 
 PASSWORD = "correct horse battery"
 VERIFIER_URL = "http://127.0.0.1:8000"
@@ -164,3 +171,62 @@ def cli(request: pytest.FixtureRequest, world: World, tmp_path: Path) -> Cli:
         ipfs=daemon,
         start_block=world.client.block_number(),
     )
+
+
+# ----------------------------------------------------------------------- a real relay
+@dataclass
+class RunningRelay:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def get(self, path: str) -> dict[str, Any]:
+        body: dict[str, Any] = httpx.get(self.url + path, timeout=10).json()
+        return body
+
+    def requests_for(self, root: str) -> list[dict[str, Any]]:
+        body = self.get(f"/v1/anchors/{root}")
+        requests: list[dict[str, Any]] = body.get("requests", [])
+        return requests
+
+
+StartRelay = Callable[..., RunningRelay]
+
+
+@pytest.fixture
+def start_relay(world: World, tmp_path: Path) -> Iterator[StartRelay]:
+    """``start_relay(**settings)``: the relay app served by uvicorn in a thread, batcher running."""
+    started: list[RunningRelay] = []
+
+    def start(**overrides: Any) -> RunningRelay:
+        queue_dir = tmp_path / f"relay-{len(started)}"
+        queue_dir.mkdir()
+        settings = relay_settings(world, queue_dir, **overrides)
+        app = create_app(settings, relayer=world.relayer, run_batcher=True)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        give_up = time.monotonic() + 20
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < give_up, "the relay did not start"
+            time.sleep(0.02)
+        relay = RunningRelay(f"http://127.0.0.1:{port}", server, thread)
+        started.append(relay)
+        return relay
+
+    try:
+        yield start
+    finally:
+        for relay in started:
+            relay.server.should_exit = True
+        for relay in started:
+            relay.thread.join(timeout=30)
+
+
+@pytest.fixture
+def relay(start_relay: StartRelay) -> RunningRelay:
+    return start_relay()

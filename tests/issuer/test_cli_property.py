@@ -19,7 +19,7 @@ from chain.types import Role, department_id
 from documents.samples import sample_record
 from tests.contracts.helpers import add_key, gov
 from tests.factories import NATRES, TAX
-from tests.issuer.conftest import Cli, write_keystore, write_records
+from tests.issuer.conftest import Cli, StartRelay, write_keystore, write_records
 
 pytestmark = pytest.mark.parametrize("node", ["dev"], indirect=True)
 
@@ -197,3 +197,35 @@ def test_refusals_return_resubmit_and_mortgage(prop: Cli) -> None:
     assert "case: none" in cli("property", "show", UNIT, env={"EREG_PROPERTY_REGISTRY": address})
     nowhere = "0x" + "12" * 20
     assert "no contract at" in cli.fail("property", "--property-registry", nowhere, "show", UNIT)
+
+
+def test_second_hand_transfer_through_the_relay(prop: Cli, start_relay: StartRelay) -> None:
+    """Every step signed by the acting department's key here and sent by the relay's account."""
+    cli = prop
+    relay = start_relay(deployments_dir=cli.home / "deployments")
+    via = ("--via", relay.url)
+    old = issue_certificate(cli, "old")
+    printed = cli("property", "register", UNIT, "--certificate", str(old), *SELLERS, "--key", "natres", *via)
+    assert ", relayed)" in printed
+    tx = re.search(r"\(tx (0x[0-9a-f]{64}), relayed\)", printed)
+    assert tx is not None
+    assert cli.world.client.w3.eth.get_transaction(tx.group(1))["from"] == cli.world.relayer.address
+    new = issue_certificate(cli, "new")
+    printed = cli("property", "open-transfer", UNIT, "--certificate", str(new), *BUYER, "--key", "natres", *via)
+    assert printed.startswith("opened case 1 on unit")
+    assert "seizure 1 registered" in cli("property", "seize", UNIT, "--ruling", "裁定", "--key", "court", *via)
+    assert "approved case 1 as TAX" in cli("property", "approve", "1", "--key", "tax", *via)
+    assert "approved case 1 as HOUSING" in cli("property", "approve", "1", "--key", "housing", *via)
+    # the relay's refusals are one-line errors carrying the registry's reason
+    line = cli.fail("property", "approve", "1", "--key", "natres", *via)
+    assert "HTTP 409" in line and "PropertyRegistryUnitSeized" in line
+    line = cli.fail("property", "approve", "1", "--key", "tax", "--as", "tax", *via)
+    assert "PropertyRegistryAlreadyApproved" in line
+    assert "released" in cli("property", "release-seizure", UNIT, "1", "--key", "court", *via)
+    printed = cli("property", "approve", "1", "--key", "natres", *via)
+    assert f"case 1 finalized: certificate {target_of(new)} is current, {target_of(old)} superseded" in printed
+    assert status_line(cli, old, 4).startswith("SUPERSEDED")
+    # the relay must serve the PropertyRegistry this CLI signs for
+    elsewhere = start_relay(deployments_dir=cli.tmp / "no-deployments")
+    line = cli.fail("property", "seize", UNIT, "--ruling", "x", "--key", "court", "--via", elsewhere.url)
+    assert "property registry none" in line

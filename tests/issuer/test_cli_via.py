@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
 from chain.types import State, type_id
 from documents import parse_document
@@ -28,72 +23,12 @@ from documents.samples import sample_business_licence
 from issuer.issuing import Journal
 from issuer.relay_client import RelayClient, RelayUnreachable
 from issuer.relayed import SignatureCheckFailed, check_signer
-from registry_api.app import create_app
 from tests.factories import SAMR, World
-from tests.issuer.conftest import Cli, write_records
-from tests.registry_api.conftest import relay_settings
+from tests.issuer.conftest import Cli, RunningRelay, StartRelay, write_records
 
 pytestmark = pytest.mark.chain
 
 BL = "business-license"
-
-
-@dataclass
-class RunningRelay:
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def get(self, path: str) -> dict[str, Any]:
-        body: dict[str, Any] = httpx.get(self.url + path, timeout=10).json()
-        return body
-
-    def requests_for(self, root: str) -> list[dict[str, Any]]:
-        body = self.get(f"/v1/anchors/{root}")
-        requests: list[dict[str, Any]] = body.get("requests", [])
-        return requests
-
-
-StartRelay = Callable[..., RunningRelay]
-
-
-@pytest.fixture
-def start_relay(world: World, tmp_path: Path) -> Iterator[StartRelay]:
-    """``start_relay(**settings)``: the relay app served by uvicorn in a thread, batcher running."""
-    started: list[RunningRelay] = []
-
-    def start(**overrides: Any) -> RunningRelay:
-        queue_dir = tmp_path / f"relay-{len(started)}"
-        queue_dir.mkdir()
-        settings = relay_settings(world, queue_dir, **overrides)
-        app = create_app(settings, relayer=world.relayer, run_batcher=True)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        give_up = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < give_up, "the relay did not start"
-            time.sleep(0.02)
-        relay = RunningRelay(f"http://127.0.0.1:{port}", server, thread)
-        started.append(relay)
-        return relay
-
-    try:
-        yield start
-    finally:
-        for relay in started:
-            relay.server.should_exit = True
-        for relay in started:
-            relay.thread.join(timeout=30)
-
-
-@pytest.fixture
-def relay(start_relay: StartRelay) -> RunningRelay:
-    return start_relay()
 
 
 def records(cli: Cli, count: int, name: str = "in") -> Path:
@@ -261,9 +196,7 @@ def test_an_unreachable_relay_is_one_line(cli: Cli) -> None:
     assert cli.anchored_roots() == []
 
 
-def test_a_relay_of_another_registry_is_refused_before_signing_anything(
-    cli: Cli, start_relay: StartRelay
-) -> None:
+def test_a_relay_of_another_registry_is_refused_before_signing_anything(cli: Cli, start_relay: StartRelay) -> None:
     relay = start_relay(registry_address="0x" + "11" * 20)
     line = cli.fail("anchor", "0x" + "8d" * 32, "--type", BL, "--count", "1", "--key", "samr", "--via", relay.url)
     assert "serves chain" in line and "[RELAY_MISMATCH]" in line, line
@@ -285,8 +218,19 @@ def test_bad_via_options_are_usage_errors(cli: Cli) -> None:
     line = cli.fail("anchor", root, "--type", BL, "--count", "1", "--key", "samr", "--via", "ftp://x", expect=2)
     assert "http(s) URL" in line
     line = cli.fail(
-        "anchor", root, "--type", BL, "--count", "1", "--key", "samr", "--via", "http://127.0.0.1:1",
-        "--wait-for", "QUEUED", expect=2,
+        "anchor",
+        root,
+        "--type",
+        BL,
+        "--count",
+        "1",
+        "--key",
+        "samr",
+        "--via",
+        "http://127.0.0.1:1",
+        "--wait-for",
+        "QUEUED",
+        expect=2,
     )
     assert "--wait-for is ANCHORED or FINAL" in line
 
