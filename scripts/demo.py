@@ -5,10 +5,11 @@ Starts a Besu-like chain (Hardhat, free gas) and a js-ipfs daemon, deploys the r
 registers four departments of 六安市 with signing keys, issues documents of several types
 (encrypted into IPFS, anchored in one transaction per batch), starts the verifier, prints its
 URL and one QR code, then verifies a genuine, a tampered, a revoked and a selectively
-disclosed document. Finally a second-hand flat changes hands at one window: the PropertyRegistry
-is deployed, the unit registered, a transfer case opened with a new property certificate and
-approved by TAX, HOUSING and NATRES; the old certificate then verifies as superseded and the new
-one as valid. Services stay up until Ctrl-C (or stop at once with --once).
+disclosed document. Finally a second-hand flat changes hands at one window: through the city
+platform's relay (registry_api), each step signed by its department's key, the unit is
+registered, a transfer case opened with a new property certificate and approved by TAX, HOUSING
+and NATRES; the old certificate then verifies as superseded and the new one as the property's
+current title. Services stay up until Ctrl-C (or stop at once with --once).
 
 Usage: python scripts/demo.py [--once] [--port 8000] [--out demo-output]
 """
@@ -37,6 +38,7 @@ from chain.deploy import deploy_registry  # noqa: E402
 from chain.property import (  # noqa: E402
     Certificate,
     Owner,
+    PropertyCall,
     PropertyClient,
     deploy_property_registry,
     new_salt,
@@ -53,6 +55,8 @@ from documents import document_to_bytes, hide_fields, parse_document  # noqa: E4
 from documents.samples import sample_business_licence, sample_record  # noqa: E402
 from issuer.issuing import Issuer, IssueSettings  # noqa: E402
 from issuer.keystore import Keystore  # noqa: E402
+from issuer.relay_client import RelayClient, StepAnswer  # noqa: E402
+from issuer.relayed import relay_property_step  # noqa: E402
 from storage import open_store  # noqa: E402
 
 DEPARTMENTS = [
@@ -90,11 +94,28 @@ def post_json(url: str, body: bytes, content_type: str = "application/json") -> 
         return result
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def property_line(verdict: dict[str, Any]) -> str:
+    """The PROPERTY_STATUS fragment in one line: current or superseded (by what, when), encumbrances."""
+    fragment = next((f for f in verdict["fragments"] if f["name"] == "PROPERTY_STATUS"), None)
+    if fragment is None:
+        return "  (no PROPERTY_STATUS fragment)"
+    details = fragment.get("details") or {}
+    parts = [f"PROPERTY_STATUS={fragment['code']}"]
+    if details.get("supersededBy"):
+        parts.append(f"by {str(details['supersededBy'])[:18]}… at {details.get('supersededAt')}")
+    for name in ("mortgages", "seizures"):
+        if name in details:
+            parts.append(f"{name} {len(details[name] or [])}")
+    return f"  {'':<34} {' '.join(parts)} {fragment['message_zh']}"
+
+
+def wait_healthy(
+    base: str, process: subprocess.Popen[bytes], timeout: float = 60.0, name: str = "the verifier"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("the verifier exited during start-up; see its log")
+            raise SystemExit(f"{name} exited during start-up; see its log")
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
                 if json.loads(response.read()).get("status") == "ok":
@@ -102,7 +123,7 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 6
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit("the verifier did not become healthy in time")
+    raise SystemExit(f"{name} did not become healthy in time")
 
 
 def main() -> int:
@@ -121,7 +142,7 @@ def main() -> int:
 
     say("Starting the local stack: Besu-like chain (Hardhat, free gas) and js-ipfs")
     stack: Stack = start_stack(run_dir, mode="besu")
-    verifier: subprocess.Popen[bytes] | None = None
+    services: list[subprocess.Popen[bytes]] = []
     try:
         print(f"  chain {stack.chain_id} at {stack.rpc_url}; IPFS API {stack.ipfs_api}")
         settings = ChainSettings(rpc_url=stack.rpc_url, chain_id=stack.chain_id, deployments_dir=home / "deployments")
@@ -131,16 +152,21 @@ def main() -> int:
         password = secrets.token_urlsafe(16)  # this run's keys only; never written anywhere
         keystore = Keystore(home / "keys")
         accounts = {}
-        for name in ["governance", *[code.lower() for code, *_ in DEPARTMENTS]]:
+        for name in ["governance", "relayer", *[code.lower() for code, *_ in DEPARTMENTS]]:
             info = keystore.create(name, password)
             accounts[name] = keystore.load(name, password)
             print(f"  {name:<12} {info.address}")
         gov = TransactionSender(client, accounts["governance"])
 
-        say("Deploying the registry")
+        say("Deploying the registries")
         deployment = deploy_registry(client, gov, deployments_dir=settings.deployments_dir)
         registry = RegistryClient(client, deployment.address)
         print(f"  DocumentRegistry {deployment.address} (block {deployment.block_number})")
+        prop_deployment = deploy_property_registry(
+            client, gov, deployments_dir=settings.deployments_dir, document_registry=registry.address
+        )
+        prop = PropertyClient(client, prop_deployment.address)
+        print(f"  PropertyRegistry {prop.address} (may supersede certificates in the DocumentRegistry)")
 
         say("Registering departments, their keys and the document types they issue")
         for doc_type in ("business-license", "food-business-license", "property-certificate", "mortgage-certificate"):
@@ -194,6 +220,7 @@ def main() -> int:
             "EREG_RPC_URL": stack.rpc_url,
             "EREG_CHAIN_ID": str(stack.chain_id),
             "EREG_REGISTRY_ADDRESS": deployment.address,
+            "EREG_PROPERTY_REGISTRY_ADDRESS": prop.address,
             "EREG_INDEX_START_BLOCK": str(deployment.block_number or 0),
             "EREG_INDEX_PATH": str(run_dir / "verifier-index.sqlite"),
             "EREG_IPFS_API": stack.ipfs_api or "",
@@ -207,6 +234,7 @@ def main() -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        services.append(verifier)
         wait_healthy(base, verifier)
         print(f"  verifier: {base}   (API docs: {base}/docs)")
 
@@ -257,25 +285,45 @@ def main() -> int:
         qr_check = post_json(f"{base}/v1/verify", first_url.encode(), "text/plain")
         print(verdict_line("window scan of the QR code", qr_check))
 
-        say("Second-hand transfer at one window: TAX, HOUSING and NATRES approve in parallel")
-        senders = {key: TransactionSender(client, accounts[key]) for key in ("la-natres", "la-tax", "la-housing")}
-        prop_deployment = deploy_property_registry(
-            client, gov, deployments_dir=settings.deployments_dir, document_registry=registry.address
+        say("Starting the city platform's relay (it sends department-signed steps; it holds no department key)")
+        relay_port = free_port()
+        relay_base = f"http://127.0.0.1:{relay_port}"
+        relay_env = {
+            **os.environ,
+            "EREG_RPC_URL": stack.rpc_url,
+            "EREG_CHAIN_ID": str(stack.chain_id),
+            "EREG_REGISTRY_ADDRESS": deployment.address,
+            "EREG_PROPERTY_REGISTRY_ADDRESS": prop.address,
+            "EREG_QUEUE_PATH": str(run_dir / "relay-queue.sqlite"),
+            "EREG_RELAYER_KEYSTORE": str(keystore.info("relayer").path),
+            "EREG_RELAYER_PASSWORD": password,  # to the child's environment only
+        }
+        relay_log = (run_dir / "relay.log").open("wb")
+        relay_process = subprocess.Popen(
+            [sys.executable, "-m", "registry_api", "--port", str(relay_port), "--log-level", "warning"],
+            cwd=REPO,
+            env=relay_env,
+            stdout=relay_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        prop = PropertyClient(client, prop_deployment.address)
-        print(f"  PropertyRegistry {prop.address} (may supersede certificates in the DocumentRegistry)")
+        services.append(relay_process)
+        wait_healthy(relay_base, relay_process, name="the relay")
+        print(f"  relay: {relay_base}   (API docs: {relay_base}/docs)")
+        window = RelayClient(relay_base)
+
+        def step(key: str, call: PropertyCall) -> StepAnswer:
+            return relay_property_step(window, accounts[key], prop, call)
+
+        say("Second-hand transfer at one window: TAX, HOUSING and NATRES approve in parallel")
         old_path = issued["property-certificate"][0]
         old_doc = parse_document(old_path.read_bytes())
         unit = unit_id(str(old_doc.data["unitNumber"]))
         sellers = [
             (str(o["idNumber"]), new_salt(), int(str(o["share"]).rstrip("%")) * 100) for o in old_doc.data["owners"]
         ]
-        prop.register_unit(
-            senders["la-natres"],
-            unit,
-            certificate_of(old_path),
-            [Owner(owner_commitment(identity, salt), share) for identity, salt, share in sellers],
-        )
+        seller_owners = [Owner(owner_commitment(identity, salt), share) for identity, salt, share in sellers]
+        step("la-natres", PropertyCall.register_unit(unit, certificate_of(old_path), seller_owners))
         print(f"  unit 0x{unit.hex()[:16]}… registered with {old_path.name} and {len(sellers)} owners' commitments")
 
         new_record = sample_record("property-certificate")
@@ -291,27 +339,23 @@ def main() -> int:
             "property-certificate",
             new_record,
             registry,
-            senders["la-natres"],
+            TransactionSender(client, accounts["la-natres"]),
             store,
             base,
         )
         print(f"  new certificate {new_path.parent.name}/{new_path.name} issued by NATRES for the buyer")
-        buyer_salt = new_salt()
-        receipt, case_id = prop.open_transfer(
-            senders["la-natres"],
-            unit,
-            certificate_of(new_path),
-            [Owner(owner_commitment("310115198805050031", buyer_salt), 10_000)],
-        )
+        buyer = [Owner(owner_commitment("310115198805050031", new_salt()), 10_000)]
+        answer = step("la-natres", PropertyCall.open_transfer(unit, certificate_of(new_path), buyer))
+        case_id = int(next(e.args["caseId"] for e in answer.events if e.name == "TransferOpened"))
         transactions = 1
-        print(f"  case {case_id} opened at the window (tx {receipt.tx_hash[:18]}…)")
+        print(f"  case {case_id} opened at the window (tx {answer.tx_hash[:18]}…, sent by the relay)")
         case = prop.transfer_case(case_id)
         for key, role in (("la-tax", Role.TAX), ("la-housing", Role.HOUSING), ("la-natres", Role.NATRES)):
-            receipt = prop.approve_transfer(senders[key], case_id, case.round, role)
+            answer = step(key, PropertyCall.approve_transfer(case_id, case.round, role))
             transactions += 1
-            finalized = prop.receipt_events(receipt, "TransferFinalized")
+            finalized = any(e.name == "TransferFinalized" for e in answer.events)
             done = "; case finalized, old certificate superseded" if finalized else ""
-            print(f"  {role.name:<8} approved (tx {receipt.tx_hash[:18]}…){done}")
+            print(f"  {role.name:<8} approved, signed by its own key (tx {answer.tx_hash[:18]}…){done}")
         print(f"  open -> final in {transactions} transactions, the same day")
 
         old_verdict: dict[str, Any] = {}
@@ -321,19 +365,23 @@ def main() -> int:
                 break
             time.sleep(0.1)
         print(verdict_line("old property certificate", old_verdict))
-        print(verdict_line("new property certificate", post_json(f"{base}/v1/verify", new_path.read_bytes())))
+        print(property_line(old_verdict))
+        new_verdict = post_json(f"{base}/v1/verify", new_path.read_bytes())
+        print(verdict_line("new property certificate", new_verdict))
+        print(property_line(new_verdict))
+        print(f"  chain of title: {base}/v1/properties/0x{unit.hex()}/history")
 
         if args.once:
             say("Done (--once): stopping the services")
             return 0
-        say(f"Services are up: verifier {base}, chain {stack.rpc_url}. Press Ctrl-C to stop.")
+        say(f"Services are up: verifier {base}, relay {relay_base}, chain {stack.rpc_url}. Press Ctrl-C to stop.")
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        if verifier is not None:
-            with_suppress_kill(verifier)
+        for service in services:
+            with_suppress_kill(service)
         stop_stack(run_dir)
 
 
