@@ -5,7 +5,8 @@ Each write acts with ``--key``, a signing key of the department whose role the s
 COURT seizes). Owners are given as ``IDENTITY:SHARE`` (share in basis points, or a percentage
 such as ``60%``); only salted commitments reach the chain, and the salts are printed here to be
 kept with the owners' records. The PropertyRegistry is found from ``--property-registry`` /
-``EREG_PROPERTY_REGISTRY``, else from the deployment record that ``ereg property deploy`` writes.
+``EREG_PROPERTY_REGISTRY_ADDRESS`` (as the services name it; ``EREG_PROPERTY_REGISTRY`` too),
+else from the deployment record that ``ereg property deploy`` writes.
 
 With ``--via URL`` (or ``EREG_RELAY_URL``) a step is not sent from the key's own account: the key
 signs it (EIP-712) and the city platform's relay sends it and answers with its events.
@@ -62,7 +63,10 @@ def callback(
     ctx: typer.Context,
     property_registry: Annotated[
         str | None,
-        typer.Option(envvar="EREG_PROPERTY_REGISTRY", help="PropertyRegistry address (else the deployment record)."),
+        typer.Option(
+            envvar=["EREG_PROPERTY_REGISTRY_ADDRESS", "EREG_PROPERTY_REGISTRY"],
+            help="PropertyRegistry address (else the deployment record).",
+        ),
     ] = None,
 ) -> None:
     ctx.meta[_META] = property_registry

@@ -194,6 +194,7 @@ def test_refusals_return_resubmit_and_mortgage(prop: Cli) -> None:
     record = read_deployment_record(cli.home / "deployments", cli.world.chain_id)
     assert record is not None
     address = record["contracts"]["PropertyRegistry"]["address"]
+    assert "case: none" in cli("property", "show", UNIT, env={"EREG_PROPERTY_REGISTRY_ADDRESS": address})
     assert "case: none" in cli("property", "show", UNIT, env={"EREG_PROPERTY_REGISTRY": address})
     nowhere = "0x" + "12" * 20
     assert "no contract at" in cli.fail("property", "--property-registry", nowhere, "show", UNIT)
