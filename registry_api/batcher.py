@@ -215,17 +215,26 @@ class Batcher:
             return self._split(kind, requests)
         tx["gas"] = int(estimate * self.client.settings.gas_multiplier) + 5_000
         self.sender.fee_policy().apply(tx)
-        tx["nonce"] = self.client.run(
-            lambda: int(self.client.w3.eth.get_transaction_count(self.account.address, "pending"))
-        )
-        signed = self.account.sign_transaction(tx)
-        tx_hash = HexBytes(signed.hash).to_0x_hex()
-        self.queue.record_transaction(
-            tx_hash, kind, int(tx["nonce"]), bytes(signed.raw_transaction), [r.id for r in requests]
-        )
-        if self.metrics is not None:
-            self.metrics.batch_size.observe(len(requests))
-        log.info("sending %s batch of %d in %s (nonce %d)", kind, len(requests), tx_hash, tx["nonce"])
+        # The relayer key also sends property steps (registry_api.property), through the same
+        # sender: its nonce lock is held from reading the nonce until the node has the transaction.
+        with self.sender.nonces.lock:
+            tx["nonce"] = self.client.run(
+                lambda: int(self.client.w3.eth.get_transaction_count(self.account.address, "pending"))
+            )
+            signed = self.account.sign_transaction(tx)
+            tx_hash = HexBytes(signed.hash).to_0x_hex()
+            self.queue.record_transaction(
+                tx_hash, kind, int(tx["nonce"]), bytes(signed.raw_transaction), [r.id for r in requests]
+            )
+            if self.metrics is not None:
+                self.metrics.batch_size.observe(len(requests))
+            log.info("sending %s batch of %d in %s (nonce %d)", kind, len(requests), tx_hash, tx["nonce"])
+            try:
+                self._broadcast(bytes(signed.raw_transaction))
+            except (RpcError, ContractRevert):
+                pass  # settled below: mined (a revert on Hardhat), known, or failed for good
+            finally:
+                self.sender.nonces.invalidate()
         record = self.queue.transaction(tx_hash)
         if record is not None:
             self._settle(record)

@@ -214,8 +214,12 @@ class PropertyRelay:
             raise errors.expired(deadline, now, self.deadline_margin)
         function = prop.execute_signed_function(signed)
         try:
-            # the estimate runs the step as the registry would: a refusal here costs nothing
-            tx_hash = self.sender.submit(function, prop.artifact)
+            # The batcher sends from the same key and reads its nonce from the node: under the
+            # shared nonce lock, the nonce is read afresh too. The estimate runs the step as the
+            # registry would: a refusal here costs nothing.
+            with self.sender.nonces.lock:
+                self.sender.nonces.invalidate()
+                tx_hash = self.sender.submit(function, prop.artifact)
         except ContractRevert as revert:
             raise refusal(revert) from None
         log.info("property step %s of %s sent: %s", call.function, signer, tx_hash)

@@ -5,6 +5,9 @@ refusals with their codes, and a step that is not mined within the relay's wait.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,7 @@ from tests.contracts.test_property import (
     s,  # noqa: F401 - the fixture
 )
 from tests.factories import NATRES
-from tests.registry_api.conftest import MakeRelay, runtime_of
+from tests.registry_api.conftest import MakeRelay, anchor_json, runtime_of
 
 pytestmark = pytest.mark.chain
 
@@ -332,3 +335,41 @@ def test_without_a_property_registry_the_steps_answer_503(
     client = make_relay(deployments_dir=tmp_path / "empty", property_registry_address=s.prop.address)
     assert client.get("/healthz").json()["propertyRegistry"] == s.prop.address
     assert runtime_of(client).property.registry().address == s.prop.address
+
+
+def test_steps_and_batches_share_the_relayer_key_without_nonce_clashes(
+    s: Setup,  # noqa: F811
+    make_relay: MakeRelay,
+) -> None:
+    """Property steps are sent while the batcher sends anchoring batches from the same account."""
+    client = make_relay(deployments_dir=s.world.settings.deployments_dir, run_batcher=True, batch_age=0.05)
+    w = Window(s, client)
+    units = [unit_id(f"341502001001GB00003F{n:08d}") for n in range(6)]
+    certificates = [s.certificate() for _ in units]
+    roots: list[str] = []
+    errors: list[str] = []
+
+    def anchor_many() -> None:
+        for _ in range(12):
+            signed = s.world.sign_anchor(os.urandom(32))
+            r = client.post("/v1/anchors", json=[anchor_json(signed)])
+            if r.status_code != 202:
+                errors.append(r.text)
+            roots.append(_hex(signed.root))
+            time.sleep(0.03)
+
+    anchoring = threading.Thread(target=anchor_many)
+    anchoring.start()
+    for unit, cert in zip(units, certificates, strict=True):
+        r = w.register(s.natres.account, unit, cert, owners(SELLERS, (6000, 4000)))
+        assert r.status_code == 200, r.text
+    anchoring.join()
+    assert not errors, errors
+    assert all(s.prop.unit_state(u).registered for u in units)
+    give_up = time.monotonic() + 30
+    while time.monotonic() < give_up:
+        states = [client.get(f"/v1/anchors/{root}").json()["requests"][0]["state"] for root in roots]
+        if all(state == "FINAL" for state in states):
+            break
+        time.sleep(0.1)
+    assert states == ["FINAL"] * len(roots), states
