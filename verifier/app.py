@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +18,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain.client import connect
+from chain.property import CONTRACT_NAME as PROPERTY_REGISTRY
+from chain.property import PropertyClient
 from chain.registry import RegistryClient, read_deployment_record, recorded_address
 from chain.settings import ChainSettings
 from storage import DocumentStore, open_store
 from verifier.api.errors import ApiError, error_body
 from verifier.api.fastpath import VerifyFastPath
-from verifier.api.routes import citizen, documents, health, verify
+from verifier.api.routes import citizen, documents, health, properties, verify
 from verifier.index import ChainIndex
 from verifier.metrics import Metrics
 from verifier.service import ChainGateway, VerificationService
@@ -39,6 +41,7 @@ class Runtime:
 
     settings: VerifierSettings
     registry_address: str
+    property_address: str | None
     index: ChainIndex
     service: VerificationService
     store: DocumentStore | None
@@ -61,9 +64,32 @@ def _chain_settings(settings: VerifierSettings) -> ChainSettings:
     )
 
 
+def property_registry_address(settings: VerifierSettings, registry_address: str) -> str | None:
+    """The PropertyRegistry to follow: the setting, else the deployment record's if it works with
+    ``registry_address``; None when there is none (the verifier then checks documents only)."""
+    if settings.property_registry_address:
+        return settings.property_registry_address
+    record = read_deployment_record(settings.deployments_dir, settings.chain_id) or {}
+    entry = record.get("contracts", {}).get(PROPERTY_REGISTRY)
+    if not entry or not entry.get("address"):
+        return None
+    wired_to = str(entry.get("documentRegistry") or "")
+    if wired_to.lower() != registry_address.lower():
+        log.warning(
+            "the recorded %s %s works with DocumentRegistry %s, not %s: not followed",
+            PROPERTY_REGISTRY,
+            entry["address"],
+            wired_to or "(unrecorded)",
+            registry_address,
+        )
+        return None
+    return str(entry["address"])
+
+
 def build_runtime(settings: VerifierSettings) -> Runtime:
     chain_settings = _chain_settings(settings)
     registry_address = settings.registry_address or recorded_address(settings.deployments_dir, settings.chain_id)
+    property_address = property_registry_address(settings, registry_address)
     start_block = settings.index_start_block
     if start_block is None:
         record = read_deployment_record(settings.deployments_dir, settings.chain_id) or {}
@@ -78,13 +104,26 @@ def build_runtime(settings: VerifierSettings) -> Runtime:
         start_block=start_block,
         confirmations=settings.confirmations,
         chunk_size=settings.log_chunk_size,
+        property_address=property_address,
     )
 
     def registry_factory() -> RegistryClient:
         client.check_chain_id()
         return RegistryClient(client, registry_address)
 
-    gateway = ChainGateway(registry_factory)
+    property_factory: Callable[[], PropertyClient] | None = None
+    if property_address is not None:
+        followed = property_address
+
+        def make_property_client() -> PropertyClient:
+            client.check_chain_id()
+            registry = PropertyClient(client, followed)
+            registry.ensure_deployed()  # no code there: RegistryNotFound (a ChainError), not a bad call
+            return registry
+
+        property_factory = make_property_client
+
+    gateway = ChainGateway(registry_factory, property_factory)
     store: DocumentStore | None = None
     if settings.ipfs_api or settings.store_dir:
         store = open_store(settings.ipfs_api, settings.store_dir or Path("blocks"), timeout=settings.ipfs_timeout)
@@ -99,6 +138,7 @@ def build_runtime(settings: VerifierSettings) -> Runtime:
     return Runtime(
         settings=settings,
         registry_address=registry_address,
+        property_address=index.property_address,
         index=index,
         service=service,
         store=store,
@@ -159,6 +199,7 @@ def create_app(settings: VerifierSettings | None = None, *, follow: bool = True)
     )
     app.include_router(verify.router)
     app.include_router(documents.router)
+    app.include_router(properties.router)
     app.include_router(citizen.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,18 +1,23 @@
 """The verifier's local index of registry events, kept in SQLite.
 
 Verification on the hot path reads only this index: anchors, batch and document statuses,
-departments, signer keys and document types. A follower thread keeps it current with
-:meth:`ChainIndex.sync` (or :meth:`ChainIndex.follow`), one SQLite transaction per scanned chunk
-together with the cursor, so a crash mid catch-up resumes from the last committed chunk and never
-applies an event twice.
+departments, signer keys and document types, and, when a PropertyRegistry is followed, the chain
+of title of property units (units, titles, mortgages, seizures, every event per unit). A follower
+thread keeps it current with :meth:`ChainIndex.sync` (or :meth:`ChainIndex.follow`), one SQLite
+transaction per scanned chunk together with the cursor, so a crash mid catch-up resumes from the
+last committed chunk and never applies an event twice. Both registries' logs come in the same
+``eth_getLogs`` requests, so they share chunks, confirmations, cursor and reorganisation handling.
 
 Reorganisations are detected before each pass by comparing the stored hash of the cursor block
 with the chain's; everything indexed above the newest block whose hash still matches is dropped
 and the governance tables are recomputed from the governance events kept in their own table.
+Property rows carry the block of every change made to them (registration, supersession,
+release), so a rollback deletes what was created above the fork block and undoes what was
+changed above it; a unit's current title is then restored from its titles.
 
 Storage: WAL mode, one writer connection (guarded by a lock) and one read connection per thread.
-The schema is versioned in ``meta``; a mismatch (or another registry or start block) drops and
-rebuilds the file.
+The schema is versioned in ``meta``; a mismatch (or another registry, property registry or start
+block) drops and rebuilds the file.
 """
 
 from __future__ import annotations
@@ -30,19 +35,20 @@ from typing import Any, NamedTuple, cast
 from eth_typing import ABIEvent
 from eth_utils.abi import event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
 from chain.artifacts import Artifact, load_artifact
 from chain.client import ChainClient
-from chain.errors import ChainError, ChainUnavailable, RpcError
+from chain.errors import ChainError, ChainUnavailable, RegistryNotFound, RpcError
 from chain.events import Event, EventScanner
 from chain.types import ZERO32, Action, Role, State
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CONTRACT_NAME = "DocumentRegistry"
 
 #: Largest number of block headers asked for in one JSON-RPC batch.
@@ -75,6 +81,75 @@ _STATE_AFTER: dict[Action, State] = {
     Action.SUPERSEDE: State.SUPERSEDED,
 }
 
+#: The PropertyRegistry's events this index follows (the chain of title), by their signatures.
+#: Decoded from fixed layouts (see _PROPERTY_LAYOUTS); a test checks them against the artifact.
+#: Any other event of the PropertyRegistry (a signed-action nonce, anything added later) is ignored.
+PROPERTY_EVENT_SIGNATURES: dict[str, str] = {
+    "UnitRegistered": "UnitRegistered(bytes32,bytes32,bytes32,bytes32,(bytes32,uint16)[])",
+    "TransferOpened": "TransferOpened(bytes32,uint64,bytes32,bytes32,bytes32,(bytes32,uint16)[])",
+    "TransferApproved": "TransferApproved(bytes32,uint64,bytes32,uint32,uint8)",
+    "TransferRejected": "TransferRejected(bytes32,uint64,bytes32,uint16)",
+    "TransferReturned": "TransferReturned(bytes32,uint64,bytes32,uint16)",
+    "TransferResubmitted": "TransferResubmitted(bytes32,uint64,bytes32,uint32,bytes32,bytes32,(bytes32,uint16)[])",
+    "TransferCancelled": "TransferCancelled(bytes32,uint64,bytes32,uint16)",
+    "TransferFinalized": "TransferFinalized(bytes32,uint64,bytes32,bytes32,bytes32,bytes32,uint32)",
+    "TransferConsented": "TransferConsented(bytes32,uint64,bytes32,uint32,uint32)",
+    "MortgageRegistered": "MortgageRegistered(bytes32,uint32,bytes32,bytes32,bytes32)",
+    "MortgageReleased": "MortgageReleased(bytes32,uint32,bytes32)",
+    "SeizureRegistered": "SeizureRegistered(bytes32,uint32,bytes32,bytes32)",
+    "SeizureReleased": "SeizureReleased(bytes32,uint32,bytes32)",
+}
+PROPERTY_EVENTS = frozenset(PROPERTY_EVENT_SIGNATURES)
+
+# (indexed arguments after topic 0, data arguments), each (name, kind): kind "b32" (bytes32),
+# "int" (an unsigned integer) or "owners" (a dynamic (bytes32 commitment, uint16 share)[]).
+_Layout = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+_UNIT_CASE_DEPT = (("unitId", "b32"), ("caseId", "int"), ("department", "b32"))
+_PROPERTY_LAYOUTS: dict[str, _Layout] = {
+    "UnitRegistered": (
+        (("unitId", "b32"), ("certTarget", "b32"), ("department", "b32")),
+        (("certRoot", "b32"), ("owners", "owners")),
+    ),
+    "TransferOpened": (_UNIT_CASE_DEPT, (("certRoot", "b32"), ("certTarget", "b32"), ("owners", "owners"))),
+    "TransferApproved": (_UNIT_CASE_DEPT, (("round", "int"), ("roles", "int"))),
+    "TransferRejected": (_UNIT_CASE_DEPT, (("reason", "int"),)),
+    "TransferReturned": (_UNIT_CASE_DEPT, (("reason", "int"),)),
+    "TransferResubmitted": (
+        _UNIT_CASE_DEPT,
+        (("round", "int"), ("certRoot", "b32"), ("certTarget", "b32"), ("owners", "owners")),
+    ),
+    "TransferCancelled": (_UNIT_CASE_DEPT, (("reason", "int"),)),
+    "TransferFinalized": (
+        (("unitId", "b32"), ("caseId", "int"), ("certTarget", "b32")),
+        (("certRoot", "b32"), ("previousRoot", "b32"), ("previousTarget", "b32"), ("round", "int")),
+    ),
+    "TransferConsented": (
+        (("unitId", "b32"), ("caseId", "int"), ("bank", "b32")),
+        (("mortgageId", "int"), ("round", "int")),
+    ),
+    "MortgageRegistered": (
+        (("unitId", "b32"), ("mortgageId", "int"), ("bank", "b32")),
+        (("certRoot", "b32"), ("certTarget", "b32")),
+    ),
+    "MortgageReleased": ((("unitId", "b32"), ("mortgageId", "int"), ("bank", "b32")), ()),
+    "SeizureRegistered": ((("unitId", "b32"), ("seizureId", "int"), ("court", "b32")), (("ruling", "b32"),)),
+    "SeizureReleased": ((("unitId", "b32"), ("seizureId", "int"), ("court", "b32")), ()),
+}
+_PROPERTY_TOPICS: dict[str, str] = {
+    "0x" + keccak(text=signature).hex(): name for name, signature in PROPERTY_EVENT_SIGNATURES.items()
+}
+#: The state a transfer case is in after each of its events.
+CASE_STATE_AFTER: dict[str, str] = {
+    "TransferOpened": "OPEN",
+    "TransferApproved": "OPEN",
+    "TransferConsented": "OPEN",
+    "TransferResubmitted": "OPEN",
+    "TransferReturned": "RETURNED",
+    "TransferRejected": "REJECTED",
+    "TransferCancelled": "CANCELLED",
+    "TransferFinalized": "FINALIZED",
+}
+
 _TABLES = (
     "meta",
     "cursor",
@@ -86,6 +161,12 @@ _TABLES = (
     "department_types",
     "anchors",
     "status_events",
+    "property_events",
+    "units",
+    "titles",
+    "mortgages",
+    "seizures",
+    "certificate_units",
 )
 
 _SCHEMA = """
@@ -165,6 +246,81 @@ CREATE TABLE status_events (
     PRIMARY KEY (block_number, log_index)
 );
 CREATE INDEX status_events_key ON status_events (root, target_hash, block_number, log_index);
+CREATE TABLE property_events (
+    block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    unit BLOB NOT NULL,
+    name TEXT NOT NULL,
+    case_id INTEGER,
+    department BLOB,
+    args TEXT NOT NULL,
+    block_hash TEXT NOT NULL,
+    tx_hash TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+);
+CREATE INDEX property_events_unit ON property_events (unit, block_number, log_index);
+CREATE INDEX property_events_case ON property_events (case_id, block_number, log_index) WHERE case_id IS NOT NULL;
+CREATE TABLE units (
+    unit BLOB PRIMARY KEY,
+    registered_by BLOB NOT NULL,
+    registered_at INTEGER NOT NULL,
+    registered_block INTEGER NOT NULL,
+    cert_root BLOB NOT NULL,
+    cert_target BLOB NOT NULL,
+    owners TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    since_block INTEGER NOT NULL,
+    case_id INTEGER
+);
+CREATE TABLE titles (
+    unit BLOB NOT NULL,
+    cert_target BLOB NOT NULL,
+    cert_root BLOB NOT NULL,
+    case_id INTEGER,
+    owners TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    since_block INTEGER NOT NULL,
+    superseded_by BLOB,
+    superseded_at INTEGER,
+    superseded_block INTEGER,
+    superseded_case INTEGER,
+    PRIMARY KEY (unit, cert_target)
+);
+CREATE INDEX titles_target ON titles (cert_target);
+CREATE TABLE mortgages (
+    unit BLOB NOT NULL,
+    mortgage_id INTEGER NOT NULL,
+    bank BLOB NOT NULL,
+    cert_root BLOB NOT NULL,
+    cert_target BLOB NOT NULL,
+    registered_at INTEGER NOT NULL,
+    registered_block INTEGER NOT NULL,
+    released_at INTEGER,
+    released_block INTEGER,
+    PRIMARY KEY (unit, mortgage_id)
+);
+CREATE TABLE seizures (
+    unit BLOB NOT NULL,
+    seizure_id INTEGER NOT NULL,
+    court BLOB NOT NULL,
+    ruling BLOB NOT NULL,
+    registered_at INTEGER NOT NULL,
+    registered_block INTEGER NOT NULL,
+    released_at INTEGER,
+    released_block INTEGER,
+    PRIMARY KEY (unit, seizure_id)
+);
+CREATE TABLE certificate_units (
+    cert_target BLOB NOT NULL,
+    unit BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    case_id INTEGER,
+    block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+);
+CREATE INDEX certificate_units_target ON certificate_units (cert_target);
 """
 
 # --------------------------------------------------------------------------- read queries
@@ -191,6 +347,41 @@ _Q_SIGNER = "SELECT signer, department, valid_from, valid_until, added_block FRO
 _Q_TYPE_NAME = "SELECT name FROM document_types WHERE id = ?"
 _Q_AUTHORIZED = "SELECT authorized FROM department_types WHERE department = ? AND doc_type = ?"
 _Q_CURSOR = "SELECT block_number, block_hash, synced_at FROM cursor WHERE id = 1"
+_UNIT_COLUMNS = (
+    "unit, registered_by, registered_at, registered_block, cert_root, cert_target, owners, since, since_block, case_id"
+)
+_TITLE_COLUMNS = (
+    "unit, cert_target, cert_root, case_id, owners, since, since_block, "
+    "superseded_by, superseded_at, superseded_block, superseded_case"
+)
+_MORTGAGE_COLUMNS = (
+    "unit, mortgage_id, bank, cert_root, cert_target, registered_at, registered_block, released_at, released_block"
+)
+_SEIZURE_COLUMNS = "unit, seizure_id, court, ruling, registered_at, registered_block, released_at, released_block"
+_PROPERTY_EVENT_COLUMNS = (
+    "block_number, log_index, unit, name, case_id, department, args, block_hash, tx_hash, timestamp"
+)
+_Q_UNIT = f"SELECT {_UNIT_COLUMNS} FROM units WHERE unit = ?"  # noqa: S608 - constants
+_Q_TITLES_OF_UNIT = f"SELECT {_TITLE_COLUMNS} FROM titles WHERE unit = ? ORDER BY since_block, since"  # noqa: S608
+_Q_TITLES_BY_TARGET = f"SELECT {_TITLE_COLUMNS} FROM titles WHERE cert_target = ? ORDER BY since_block"  # noqa: S608
+_Q_MORTGAGES = f"SELECT {_MORTGAGE_COLUMNS} FROM mortgages WHERE unit = ? ORDER BY mortgage_id"  # noqa: S608
+_Q_SEIZURES = f"SELECT {_SEIZURE_COLUMNS} FROM seizures WHERE unit = ? ORDER BY seizure_id"  # noqa: S608
+_Q_PROPERTY_EVENTS = (
+    f"SELECT {_PROPERTY_EVENT_COLUMNS} FROM property_events WHERE unit = ? "  # noqa: S608 - constants
+    "ORDER BY block_number, log_index"
+)
+_Q_CASE_EVENTS = (
+    f"SELECT {_PROPERTY_EVENT_COLUMNS} FROM property_events WHERE case_id = ? "  # noqa: S608 - constants
+    "ORDER BY block_number, log_index"
+)
+_Q_CERTIFICATE_UNITS = (
+    "SELECT cert_target, unit, kind, case_id, block_number, log_index FROM certificate_units "
+    "WHERE cert_target = ? ORDER BY block_number, log_index"
+)
+_Q_CASE_PROPOSAL = (
+    "SELECT args FROM property_events WHERE case_id = ? AND name IN ('TransferOpened', 'TransferResubmitted') "
+    "ORDER BY block_number DESC, log_index DESC LIMIT 1"
+)
 
 
 # ------------------------------------------------------------------------------ results
@@ -269,6 +460,112 @@ class SignerKeyRecord:
         return timestamp >= self.valid_from and (self.valid_until == 0 or timestamp < self.valid_until)
 
 
+@dataclass(frozen=True)
+class OwnerShare:
+    """A co-owner as the chain knows them: a salted commitment and a share in basis points."""
+
+    commitment: bytes
+    share: int
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """A property unit and its current title (certificate, owners, since when, by which case)."""
+
+    unit: bytes
+    registered_by: bytes
+    registered_at: int
+    registered_block: int
+    cert_root: bytes
+    cert_target: bytes
+    owners: tuple[OwnerShare, ...]
+    since: int
+    since_block: int
+    case_id: int | None  # None: the title of the registration itself
+
+
+@dataclass(frozen=True)
+class TitleRecord:
+    """One certificate a unit had: when it became the unit's title and when it was superseded."""
+
+    unit: bytes
+    cert_target: bytes
+    cert_root: bytes
+    case_id: int | None
+    owners: tuple[OwnerShare, ...]
+    since: int
+    since_block: int
+    superseded_by: bytes | None
+    superseded_at: int | None
+    superseded_block: int | None
+    superseded_case: int | None
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_by is None
+
+
+@dataclass(frozen=True)
+class MortgageRecord:
+    unit: bytes
+    id: int
+    bank: bytes
+    cert_root: bytes
+    cert_target: bytes  # the mortgage certificate
+    registered_at: int
+    registered_block: int
+    released_at: int | None
+    released_block: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
+@dataclass(frozen=True)
+class SeizureRecord:
+    unit: bytes
+    id: int
+    court: bytes
+    ruling: bytes  # hash of the court's ruling
+    registered_at: int
+    registered_block: int
+    released_at: int | None
+    released_block: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
+@dataclass(frozen=True)
+class PropertyEventRecord:
+    """One PropertyRegistry event of a unit, with its arguments as JSON values (bytes as 0x-hex)."""
+
+    block_number: int
+    log_index: int
+    unit: bytes
+    name: str
+    case_id: int | None
+    department: bytes | None  # the acting department (bank, court); for a finalization, the last approver
+    args: dict[str, Any]
+    block_hash: str
+    tx_hash: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class CertificateLink:
+    """A certificate target named by a unit's event: its title, a case's proposal, or a mortgage."""
+
+    cert_target: bytes
+    unit: bytes
+    kind: str  # "title" | "proposed" | "mortgage"
+    case_id: int | None
+    block_number: int
+    log_index: int
+
+
 class _ChainMoved(Exception):
     """The chain changed under a chunk being scanned (a block vanished or changed its hash)."""
 
@@ -281,19 +578,36 @@ class _RawLogScanner(EventScanner):
     the status events have fixed layouts (indexed bytes32 topics, static data words) and are
     decoded directly. Every other event goes through :meth:`EventScanner.decode`; an event the
     ABI does not know comes back with an empty name instead of failing the scan.
+
+    With ``property_address``, the same requests also fetch the PropertyRegistry's logs (one
+    ``eth_getLogs`` with both addresses); its chain-of-title events are decoded from their fixed
+    layouts (:data:`PROPERTY_EVENT_SIGNATURES`), any other of its events comes back with an empty
+    name.
     """
 
-    def __init__(self, client: ChainClient, artifact: Artifact, address: str, chunk_size: int) -> None:
+    def __init__(
+        self,
+        client: ChainClient,
+        artifact: Artifact,
+        address: str,
+        chunk_size: int,
+        property_address: str | None = None,
+    ) -> None:
         super().__init__(client, artifact, address, chunk_size)
         self._names: dict[str, str] = {}
         for abi in artifact.event_abis():
             topic = "0x" + event_abi_to_log_topic(cast(ABIEvent, abi)).hex()
             self._names[topic] = str(abi["name"])
         self._checksums: dict[str, str] = {}
+        self.property_address = to_checksum_address(property_address) if property_address else None
+        self._property_lower = self.property_address.lower() if self.property_address else None
+        self._addresses: str | list[str] = (
+            [self.address, self.property_address] if self.property_address else self.address
+        )
 
     def fetch_logs(self, start: int, end: int) -> list[Any]:
         self.requests += 1
-        params = {"address": self.address, "fromBlock": hex(start), "toBlock": hex(end)}
+        params = {"address": self._addresses, "fromBlock": hex(start), "toBlock": hex(end)}
         provider = self.client.w3.provider
 
         def fetch() -> list[Any]:
@@ -305,6 +619,8 @@ class _RawLogScanner(EventScanner):
         return self.client.run(fetch)
 
     def decode(self, log: Any) -> Event:
+        if self._property_lower is not None and str(log["address"]).lower() == self._property_lower:
+            return _decode_property(log)
         topics: list[str] = log["topics"]
         name = self._names.get(topics[0].lower(), "") if topics else ""
         block_number = int(log["blockNumber"], 16)
@@ -360,9 +676,63 @@ class _RawLogScanner(EventScanner):
         return found
 
 
+def _decode_property(log: Any) -> Event:
+    """A PropertyRegistry log: a chain-of-title event from its fixed layout, else a nameless event."""
+    topics: list[str] = log["topics"]
+    name = _PROPERTY_TOPICS.get(topics[0].lower(), "") if topics else ""
+    args: dict[str, Any]
+    if name:
+        indexed, data_fields = _PROPERTY_LAYOUTS[name]
+        data = bytes.fromhex(str(log["data"])[2:])
+        try:
+            args = {}
+            for (arg, kind), topic in zip(indexed, topics[1:], strict=True):
+                raw = bytes.fromhex(topic[2:])
+                args[arg] = raw if kind == "b32" else int.from_bytes(raw, "big")
+            for position, (arg, kind) in enumerate(data_fields):
+                word = data[32 * position : 32 * position + 32]
+                if len(word) != 32:
+                    raise ValueError("data too short")
+                if kind == "b32":
+                    args[arg] = word
+                elif kind == "int":
+                    args[arg] = int.from_bytes(word, "big")
+                else:
+                    args[arg] = _decode_owners(data, int.from_bytes(word, "big"))
+        except ValueError as exc:  # also a wrong topic count (zip strict)
+            raise ChainError(f"malformed {name} log in transaction {log['transactionHash']}: {exc}") from None
+    else:
+        args = {"topic0": topics[0] if topics else None}
+    return Event(
+        name=name,
+        args=args,
+        block_number=int(log["blockNumber"], 16),
+        block_hash=str(log["blockHash"]).lower(),
+        tx_hash=str(log["transactionHash"]).lower(),
+        log_index=int(log["logIndex"], 16),
+    )
+
+
+def _decode_owners(data: bytes, offset: int) -> list[dict[str, Any]]:
+    """The ABI encoding of ``(bytes32 commitment, uint16 share)[]`` at ``offset`` of ``data``."""
+    if offset + 32 > len(data):
+        raise ValueError("owners offset out of range")
+    count = int.from_bytes(data[offset : offset + 32], "big")
+    start = offset + 32
+    if start + 64 * count > len(data):
+        raise ValueError("owners out of range")
+    return [
+        {
+            "commitment": data[start + 64 * i : start + 64 * i + 32],
+            "share": int.from_bytes(data[start + 64 * i + 32 : start + 64 * i + 64], "big"),
+        }
+        for i in range(count)
+    ]
+
+
 # --------------------------------------------------------------------------------- index
 class ChainIndex:
-    """SQLite index of one registry's events; see the module docstring."""
+    """SQLite index of one registry's events (and of its PropertyRegistry's); see the module docstring."""
 
     def __init__(
         self,
@@ -373,6 +743,7 @@ class ChainIndex:
         start_block: int,
         confirmations: int = 0,
         chunk_size: int = 1000,
+        property_address: str | None = None,
     ) -> None:
         if start_block < 0:
             raise ValueError("start_block must be >= 0")
@@ -383,6 +754,8 @@ class ChainIndex:
         self.path = Path(path)
         self.client = client
         self.registry_address = to_checksum_address(registry_address)
+        #: The PropertyRegistry followed too (None: documents only).
+        self.property_address = to_checksum_address(property_address) if property_address else None
         self.start_block = start_block
         self.confirmations = confirmations
         self.chunk_size = chunk_size
@@ -398,6 +771,7 @@ class ChainIndex:
         self._signer_departments: dict[str, bytes] = {}
         self._scanner: _RawLogScanner | None = None
         self._closed = False
+        self._property_checked = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = self._open(writer=True)
         self._prepare_schema()
@@ -446,6 +820,7 @@ class ChainIndex:
         return {
             "schema_version": str(SCHEMA_VERSION),
             "registry_address": self.registry_address,
+            "property_address": self.property_address or "",
             "start_block": str(self.start_block),
         }
 
@@ -567,6 +942,67 @@ class ChainIndex:
         """Blocks between ``chain_head`` and the last indexed block."""
         return max(0, chain_head - self.head().block_number)
 
+    # ------------------------------------------------------------------- property reads
+    @property
+    def follows_property(self) -> bool:
+        """Whether this index follows a PropertyRegistry."""
+        return self.property_address is not None
+
+    def property_unit(self, unit: bytes) -> UnitRecord | None:
+        """A registered unit and its current title, or None."""
+        row = self._reader().execute(_Q_UNIT, (unit,)).fetchone()
+        if row is None:
+            return None
+        return UnitRecord(
+            unit=row[0],
+            registered_by=row[1],
+            registered_at=row[2],
+            registered_block=row[3],
+            cert_root=row[4],
+            cert_target=row[5],
+            owners=_owners_of(row[6]),
+            since=row[7],
+            since_block=row[8],
+            case_id=row[9],
+        )
+
+    def titles(self, unit: bytes) -> list[TitleRecord]:
+        """Every certificate the unit ever had, oldest first."""
+        return [_title(row) for row in self._reader().execute(_Q_TITLES_OF_UNIT, (unit,)).fetchall()]
+
+    def titles_by_target(self, cert_target: bytes) -> list[TitleRecord]:
+        """The titles whose certificate has this target hash (normally one), oldest first."""
+        return [_title(row) for row in self._reader().execute(_Q_TITLES_BY_TARGET, (cert_target,)).fetchall()]
+
+    def certificate_links(self, cert_target: bytes) -> list[CertificateLink]:
+        """Every unit event naming this certificate target (title, case proposal, mortgage), oldest first."""
+        rows = self._reader().execute(_Q_CERTIFICATE_UNITS, (cert_target,)).fetchall()
+        return [CertificateLink(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]
+
+    def mortgages(self, unit: bytes, *, active_only: bool = False) -> list[MortgageRecord]:
+        """The unit's mortgages by id (released ones too unless ``active_only``)."""
+        found = [
+            MortgageRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
+            for row in self._reader().execute(_Q_MORTGAGES, (unit,)).fetchall()
+        ]
+        return [m for m in found if m.active] if active_only else found
+
+    def seizures(self, unit: bytes, *, active_only: bool = False) -> list[SeizureRecord]:
+        """The unit's seizures by id (released ones too unless ``active_only``)."""
+        found = [
+            SeizureRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+            for row in self._reader().execute(_Q_SEIZURES, (unit,)).fetchall()
+        ]
+        return [z for z in found if z.active] if active_only else found
+
+    def property_events(self, unit: bytes) -> list[PropertyEventRecord]:
+        """The unit's chain of title: every event keyed by it, in chain order."""
+        return [_property_event(row) for row in self._reader().execute(_Q_PROPERTY_EVENTS, (unit,)).fetchall()]
+
+    def case_events(self, case_id: int) -> list[PropertyEventRecord]:
+        """Every event of one transfer case, in chain order."""
+        return [_property_event(row) for row in self._reader().execute(_Q_CASE_EVENTS, (case_id,)).fetchall()]
+
     def snapshot(self) -> dict[str, Any]:
         """A canonical dump of all derived state (not the bookkeeping: block hashes, sync time)."""
         conn = self._reader()
@@ -582,6 +1018,12 @@ class ChainIndex:
                 "anchors": "root",
                 "status_events": "block_number, log_index",
                 "governance_events": "block_number, log_index",
+                "property_events": "block_number, log_index",
+                "units": "unit",
+                "titles": "unit, cert_target",
+                "mortgages": "unit, mortgage_id",
+                "seizures": "unit, seizure_id",
+                "certificate_units": "block_number, log_index",
             }
             for table, order in tables.items():
                 cur = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608 - fixed names
@@ -626,6 +1068,12 @@ class ChainIndex:
             raise ChainUnavailable("this chain index has no chain client (read-only)")
         with self._write_lock:
             started = time.perf_counter()
+            if self.property_address is not None and not self._property_checked:
+                # a wrong address would index nothing and every property certificate would read
+                # NOT_REGISTERED: refuse to sync instead (the index stays stale, verdicts ERROR)
+                if not client.code_at(self.property_address):
+                    raise RegistryNotFound(f"no PropertyRegistry at {self.property_address} on this chain")
+                self._property_checked = True
             reorged = self._handle_reorg(client)
             cursor, _hash, _at = self._cursor()
             safe = client.block_number() - self.confirmations
@@ -660,7 +1108,13 @@ class ChainIndex:
     # ------------------------------------------------------------------------ internals
     def _get_scanner(self, client: ChainClient) -> _RawLogScanner:
         if self._scanner is None:
-            self._scanner = _RawLogScanner(client, load_artifact(CONTRACT_NAME), self.registry_address, self.chunk_size)
+            self._scanner = _RawLogScanner(
+                client,
+                load_artifact(CONTRACT_NAME),
+                self.registry_address,
+                self.chunk_size,
+                property_address=self.property_address,
+            )
         return self._scanner
 
     def _cursor(self) -> tuple[int, str | None, float | None]:
@@ -759,9 +1213,10 @@ class ChainIndex:
         conn = self._writer
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("anchors", "status_events", "governance_events"):
+            for table in ("anchors", "status_events", "governance_events", "property_events", "certificate_units"):
                 conn.execute(f"DELETE FROM {table} WHERE block_number > ?", (number,))  # noqa: S608
             conn.execute("DELETE FROM block_hashes WHERE number > ?", (number,))
+            _rollback_property(conn, number)
             for table in ("departments", "signer_keys", "document_types", "department_types"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
             replay = conn.execute(
@@ -793,6 +1248,8 @@ class ChainIndex:
         statuses: list[tuple[Any, ...]] = []
         applied = 0
         added_signers: dict[str, bytes] = {}
+        approval: tuple[str, bytes] | None = None  # (tx, department) of the last TransferApproved
+        property_rows = _PropertyRows([], [], {})
         conn.execute("BEGIN IMMEDIATE")
         try:
             for event in events:
@@ -856,8 +1313,14 @@ class ChainIndex:
                         added_signers[str(normalized["signer"]).lower()] = bytes.fromhex(
                             str(normalized["department"])[2:]
                         )
+                elif name in PROPERTY_EVENTS:
+                    timestamp = cast(tuple[str, int], headers[event.block_number])[1]
+                    # a finalization is made by the approval just before it in the same transaction
+                    finalizer = approval[1] if approval is not None and approval[0] == event.tx_hash else None
+                    _apply_property(conn, property_rows, event, timestamp, finalizer)
+                    approval = (event.tx_hash, args["department"]) if name == "TransferApproved" else None
                 else:
-                    continue  # NonceUsed, AccessControl events, anything unknown
+                    continue  # NonceUsed, AccessControl events, signed-action events, anything unknown
                 applied += 1
             if anchors:
                 conn.executemany(
@@ -871,6 +1334,7 @@ class ChainIndex:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     statuses,
                 )
+            property_rows.flush(conn)
             conn.executemany(
                 "INSERT OR REPLACE INTO block_hashes (number, hash) VALUES (?, ?)",
                 [(n, h[0]) for n, h in headers.items() if h is not None],
@@ -904,6 +1368,212 @@ def _status_event(row: Sequence[Any]) -> StatusEvent:
         tx_hash=row[9],
         log_index=row[10],
         timestamp=row[11],
+    )
+
+
+def _owners_of(text: str) -> tuple[OwnerShare, ...]:
+    return tuple(OwnerShare(bytes.fromhex(o["commitment"][2:]), int(o["share"])) for o in json.loads(text))
+
+
+def _title(row: Sequence[Any]) -> TitleRecord:
+    return TitleRecord(
+        unit=row[0],
+        cert_target=row[1],
+        cert_root=row[2],
+        case_id=row[3],
+        owners=_owners_of(row[4]),
+        since=row[5],
+        since_block=row[6],
+        superseded_by=row[7],
+        superseded_at=row[8],
+        superseded_block=row[9],
+        superseded_case=row[10],
+    )
+
+
+def _property_event(row: Sequence[Any]) -> PropertyEventRecord:
+    return PropertyEventRecord(
+        block_number=row[0],
+        log_index=row[1],
+        unit=row[2],
+        name=row[3],
+        case_id=row[4],
+        department=row[5],
+        args=json.loads(row[6]),
+        block_hash=row[7],
+        tx_hash=row[8],
+        timestamp=row[9],
+    )
+
+
+def _json_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Property event arguments as JSON values: bytes as 0x-hex, owners as {commitment, share}."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if isinstance(value, bytes | bytearray):
+            out[key] = "0x" + bytes(value).hex()
+        elif key == "owners":
+            out[key] = [{"commitment": "0x" + bytes(o["commitment"]).hex(), "share": int(o["share"])} for o in value]
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class _PropertyRows:
+    """Append-only rows of one chunk, inserted together at its end; and the owners each case of
+    the chunk last proposed (its events are not in the table yet when it is finalized)."""
+
+    events: list[tuple[Any, ...]]
+    links: list[tuple[Any, ...]]
+    proposals: dict[int, str]
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        if self.events:
+            conn.executemany(
+                f"INSERT INTO property_events ({_PROPERTY_EVENT_COLUMNS}) "  # noqa: S608 - constants
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self.events,
+            )
+        if self.links:
+            conn.executemany(
+                "INSERT INTO certificate_units (cert_target, unit, kind, case_id, block_number, log_index) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                self.links,
+            )
+
+
+def _apply_property(
+    conn: sqlite3.Connection, rows: _PropertyRows, event: Event, timestamp: int, finalizer: bytes | None
+) -> None:
+    """Apply one chain-of-title event: log it under its unit (in ``rows``) and update the derived tables.
+
+    Every row and every change carries its block (``*_block``) for :func:`_rollback_property`.
+    """
+    name = event.name
+    args = event.args
+    unit: bytes = args["unitId"]
+    block = event.block_number
+    case_id: int | None = args.get("caseId")
+    department: bytes | None = args.get("department") or args.get("bank") or args.get("court") or finalizer
+    normalized = _json_args(args)
+    rows.events.append(
+        (
+            block,
+            event.log_index,
+            unit,
+            name,
+            case_id,
+            department,
+            json.dumps(normalized, separators=(",", ":")),
+            event.block_hash,
+            event.tx_hash,
+            timestamp,
+        )
+    )
+
+    def link(target: bytes, kind: str) -> None:
+        rows.links.append((target, unit, kind, case_id, block, event.log_index))
+
+    if name == "UnitRegistered":
+        owners = json.dumps(normalized["owners"], separators=(",", ":"))
+        conn.execute(
+            f"INSERT OR REPLACE INTO units ({_UNIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",  # noqa: S608
+            (
+                unit,
+                args["department"],
+                timestamp,
+                block,
+                args["certRoot"],
+                args["certTarget"],
+                owners,
+                timestamp,
+                block,
+            ),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO titles (unit, cert_target, cert_root, case_id, owners, since, since_block) "
+            "VALUES (?, ?, ?, NULL, ?, ?, ?)",
+            (unit, args["certTarget"], args["certRoot"], owners, timestamp, block),
+        )
+        link(args["certTarget"], "title")
+    elif name in ("TransferOpened", "TransferResubmitted"):
+        link(args["certTarget"], "proposed")
+        rows.proposals[int(args["caseId"])] = json.dumps(normalized["owners"], separators=(",", ":"))
+    elif name == "TransferFinalized":
+        # the new owners are those the case last proposed (its opening or latest resubmission)
+        owners_text = rows.proposals.get(int(args["caseId"]))
+        if owners_text is None:
+            proposal = conn.execute(_Q_CASE_PROPOSAL, (case_id,)).fetchone()
+            owners_text = json.dumps(json.loads(proposal[0])["owners"] if proposal else [], separators=(",", ":"))
+        owners = owners_text
+        conn.execute(
+            "UPDATE titles SET superseded_by = ?, superseded_at = ?, superseded_block = ?, superseded_case = ? "
+            "WHERE unit = ? AND cert_target = ? AND superseded_by IS NULL",
+            (args["certTarget"], timestamp, block, case_id, unit, args["previousTarget"]),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO titles (unit, cert_target, cert_root, case_id, owners, since, since_block) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (unit, args["certTarget"], args["certRoot"], case_id, owners, timestamp, block),
+        )
+        conn.execute(
+            "UPDATE units SET cert_root = ?, cert_target = ?, owners = ?, since = ?, since_block = ?, case_id = ? "
+            "WHERE unit = ?",
+            (args["certRoot"], args["certTarget"], owners, timestamp, block, case_id, unit),
+        )
+        link(args["certTarget"], "title")
+    elif name == "MortgageRegistered":
+        conn.execute(
+            "INSERT OR REPLACE INTO mortgages (unit, mortgage_id, bank, cert_root, cert_target, registered_at, "
+            "registered_block) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (unit, args["mortgageId"], args["bank"], args["certRoot"], args["certTarget"], timestamp, block),
+        )
+        link(args["certTarget"], "mortgage")
+    elif name == "MortgageReleased":
+        conn.execute(
+            "UPDATE mortgages SET released_at = ?, released_block = ? WHERE unit = ? AND mortgage_id = ?",
+            (timestamp, block, unit, args["mortgageId"]),
+        )
+    elif name == "SeizureRegistered":
+        conn.execute(
+            "INSERT OR REPLACE INTO seizures (unit, seizure_id, court, ruling, registered_at, registered_block) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (unit, args["seizureId"], args["court"], args["ruling"], timestamp, block),
+        )
+    elif name == "SeizureReleased":
+        conn.execute(
+            "UPDATE seizures SET released_at = ?, released_block = ? WHERE unit = ? AND seizure_id = ?",
+            (timestamp, block, unit, args["seizureId"]),
+        )
+    # approvals, consents, rejections, returns and cancellations live in the event log only
+
+
+def _rollback_property(conn: sqlite3.Connection, number: int) -> None:
+    """Undo every property change above block ``number`` (the event log is trimmed by the caller).
+
+    Rows created above it are deleted, changes made above it (supersession, release) are undone,
+    and a unit whose title changed above it gets back the title that is current again.
+    """
+    conn.execute("DELETE FROM titles WHERE since_block > ?", (number,))
+    conn.execute(
+        "UPDATE titles SET superseded_by = NULL, superseded_at = NULL, superseded_block = NULL, "
+        "superseded_case = NULL WHERE superseded_block > ?",
+        (number,),
+    )
+    for table in ("mortgages", "seizures"):
+        conn.execute(f"DELETE FROM {table} WHERE registered_block > ?", (number,))  # noqa: S608 - fixed names
+        conn.execute(
+            f"UPDATE {table} SET released_at = NULL, released_block = NULL WHERE released_block > ?",  # noqa: S608
+            (number,),
+        )
+    conn.execute("DELETE FROM units WHERE registered_block > ?", (number,))
+    conn.execute(
+        "UPDATE units SET (cert_root, cert_target, owners, since, since_block, case_id) = ("
+        "SELECT t.cert_root, t.cert_target, t.owners, t.since, t.since_block, t.case_id FROM titles t "
+        "WHERE t.unit = units.unit AND t.superseded_by IS NULL ORDER BY t.since_block DESC LIMIT 1) "
+        "WHERE since_block > ?",
+        (number,),
     )
 
 
@@ -975,11 +1645,21 @@ def _apply_governance(conn: sqlite3.Connection, name: str, args: dict[str, Any],
 
 
 __all__ = [
+    "CASE_STATE_AFTER",
+    "PROPERTY_EVENTS",
+    "PROPERTY_EVENT_SIGNATURES",
     "AnchorRecord",
+    "CertificateLink",
     "ChainIndex",
     "DepartmentRecord",
     "Head",
+    "MortgageRecord",
+    "OwnerShare",
+    "PropertyEventRecord",
+    "SeizureRecord",
     "SignerKeyRecord",
     "StatusEvent",
     "SyncResult",
+    "TitleRecord",
+    "UnitRecord",
 ]

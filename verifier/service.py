@@ -3,6 +3,10 @@
 The hot path reads only the local index. The chain is asked only when the index cannot answer:
 a root newer than the index, a signer whose key predates the index, or an index that has not
 synced recently (then an unreachable chain gives ERROR, never a stale VALID or an INVALID).
+
+Property certificates get a PROPERTY_STATUS fragment from the PropertyRegistry's chain of title,
+under the same rule: from the index when it answered the document's status, else from the
+chain's ``unitState`` of the units the index (or the certificate's own unit number) names.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chain.errors import ChainError
+from chain.property import PropertyClient, UnitState, unit_id
 from chain.registry import RegistryClient
 from chain.types import State
 from documents import (
@@ -29,7 +34,7 @@ from documents.hashing import keccak256
 from documents.model import WrappedDocument, parse_time
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
-from verifier.index import ChainIndex
+from verifier.index import CASE_STATE_AFTER, ChainIndex, OwnerShare
 from verifier.verdict import (
     VERDICT_MESSAGES,
     AnchorInfo,
@@ -46,9 +51,13 @@ from verifier.verdict import (
 ZERO32 = b"\x00" * 32
 _PRECEDENCE = (State.REVOKED, State.SUPERSEDED, State.SUSPENDED)
 
-#: Deepest nesting of arrays and objects accepted in JSON input (a document's data nests at most
-#: 32 levels). Checked before parsing: this process runs with the recursion limit web3's py_ecc
-#: sets (100,000), so a deep enough input overflows the C stack of ``json`` instead of raising.
+#: The document type whose documents are titles of property units (and get PROPERTY_STATUS).
+#: Only this type: the PropertyRegistry accepts a title only if its batch was anchored as this
+#: type, and a target hash commits to the document's type, so no document of another type can
+#: have a title's target hash.
+PROPERTY_CERTIFICATE = "property-certificate"
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the chain says about one document, from the index or from the chain itself."""
@@ -74,14 +83,32 @@ class Facts:
 class ChainGateway:
     """Lazy access to the chain for the fallback path; any failure is ChainError."""
 
-    def __init__(self, registry_factory: Callable[[], RegistryClient]) -> None:
+    def __init__(
+        self,
+        registry_factory: Callable[[], RegistryClient],
+        property_factory: Callable[[], PropertyClient] | None = None,
+    ) -> None:
         self._factory = registry_factory
+        self._property_factory = property_factory
         self._registry: RegistryClient | None = None
+        self._property: PropertyClient | None = None
 
     def registry(self) -> RegistryClient:
         if self._registry is None:
             self._registry = self._factory()
         return self._registry
+
+    def unit_state(self, unit: bytes) -> UnitState:
+        """The PropertyRegistry's ``unitState(unit)``; ChainError when there is none or it cannot be read."""
+        if self._property is None:
+            if self._property_factory is None:
+                raise ChainError("no PropertyRegistry is configured")
+            self._property = self._property_factory()
+        return self._property.unit_state(unit)
+
+    def department_name(self, department: bytes) -> str | None:
+        found = self.registry().department(department)
+        return found.name or None
 
     def facts(self, root: bytes, target_hash: bytes) -> Facts:
         registry = self.registry()
@@ -170,6 +197,8 @@ class VerificationService:
             fragments = [fragment]
             if doc is not None:
                 fragments += [self._skipped(FragmentName.DOCUMENT_STATUS), self._skipped(FragmentName.ISSUER_IDENTITY)]
+                if self._has_property_status(doc):
+                    fragments.append(self._skipped(FragmentName.PROPERTY_STATUS))
             return self._finish(fragments, doc=doc, cid=cid)
         fragments = [self._ok(FragmentName.DOCUMENT_INTEGRITY)]
         root = result.merkle_root or b""
@@ -189,6 +218,11 @@ class VerificationService:
             else:
                 fragments.append(self._status_fragment(doc, facts))
                 fragments.append(self._issuer_fragment(doc, facts))
+        if self._has_property_status(doc):
+            if context_error is not None or (facts is not None and not facts.anchored):
+                fragments.append(self._skipped(FragmentName.PROPERTY_STATUS))
+            else:
+                fragments.append(self._property_fragment(doc, target, facts))
         # STORAGE is checked when the request names the CID (a scanned QR code, or the citizen
         # page's {document, cid}). A document's own proof.cid is covered by no hash, so anyone
         # could edit it; checking it would add an IPFS round trip (and an IPFS outage) to every
@@ -304,6 +338,163 @@ class VerificationService:
                 return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.INVALID, "KEY_NOT_VALID_AT_ISSUANCE")
         return self._ok(FragmentName.ISSUER_IDENTITY)
 
+    # ------------------------------------------------------------------ property status
+    def _has_property_status(self, doc: WrappedDocument) -> bool:
+        """PROPERTY_STATUS is given for property certificates, when a PropertyRegistry is followed."""
+        return doc.type == PROPERTY_CERTIFICATE and self.index.follows_property
+
+    def _property_fragment(self, doc: WrappedDocument, target: bytes, facts: Facts | None) -> Fragment:
+        """From the index alone when it answered the document's status (it is fresh and knows the
+        anchor): no chain call. Otherwise from the chain, for the units the index or the document
+        names; an unreachable chain is ERROR, never INVALID."""
+        if facts is not None and facts.source == "index":
+            return self._property_from_index(target)
+        try:
+            return self._property_from_chain(doc, target, facts)
+        except ChainError:
+            return Fragment.of(FragmentName.PROPERTY_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
+
+    def _property_from_index(self, target: bytes) -> Fragment:
+        titles = self.index.titles_by_target(target)
+        if not titles:
+            return self._not_registered(target)
+        title = next((t for t in titles if t.current), titles[-1])
+        if not title.current:
+            return self._superseded(title.unit, title.superseded_by, title.superseded_at, title.superseded_case)
+        mortgages = [
+            (m.id, m.bank, m.cert_target, m.registered_at) for m in self.index.mortgages(title.unit, active_only=True)
+        ]
+        seizures = [
+            (z.id, z.court, z.ruling, z.registered_at) for z in self.index.seizures(title.unit, active_only=True)
+        ]
+        return self._title_fragment(
+            title.unit, title.since, title.case_id, title.owners, mortgages, seizures, ask_chain=False
+        )
+
+    def _property_from_chain(self, doc: WrappedDocument, target: bytes, facts: Facts | None) -> Fragment:
+        # The units to ask: those the index links to this certificate, then the unit number the
+        # certificate itself discloses (covered by its hash; the chain decides, not the number).
+        units: list[bytes] = []
+        for link in self.index.certificate_links(target):
+            if link.kind != "mortgage" and link.unit not in units:
+                units.append(link.unit)
+        number = doc.data.get("unitNumber") if isinstance(doc.data, dict) else None
+        if isinstance(number, str) and number.strip():
+            named = unit_id(number)
+            if named not in units:
+                units.append(named)
+        titles = self.index.titles_by_target(target)
+        for unit in units:
+            state = self.chain.unit_state(unit)
+            if state.registered and state.cert_target == target:
+                known = next((t for t in titles if t.unit == unit), None)
+                return self._title_fragment(
+                    unit,
+                    known.since if known else None,
+                    known.case_id if known else None,
+                    tuple(OwnerShare(o.commitment, o.share) for o in state.owners),
+                    [(m.id, m.bank, m.cert_target, m.registered_at) for m in state.mortgages if not m.released_at],
+                    [(z.id, z.court, z.ruling, z.registered_at) for z in state.seizures if not z.released_at],
+                    ask_chain=True,
+                )
+        superseded = next((t for t in titles if not t.current), None)
+        if superseded is not None:
+            return self._superseded(
+                superseded.unit, superseded.superseded_by, superseded.superseded_at, superseded.superseded_case
+            )
+        if facts is not None and facts.state is State.SUPERSEDED:
+            # became a title and was transferred away after the index's last sync
+            return self._superseded(titles[0].unit if titles else None, facts.successor, facts.changed_at, None)
+        if not units:
+            # the index is behind, knows no unit for this certificate, and the certificate hides its
+            # unit number: nothing on chain can be asked, so no decision (never a stale INVALID)
+            return Fragment.of(
+                FragmentName.PROPERTY_STATUS,
+                Status.ERROR,
+                "CHAIN_UNAVAILABLE",
+                {"detail": "the index is behind the chain and the certificate discloses no unit number"},
+            )
+        return self._not_registered(target)
+
+    def _not_registered(self, target: bytes) -> Fragment:
+        """A property certificate that is no unit's title, now or before: INVALID.
+
+        It is anchored and authentic, but a property certificate is a title only once the
+        PropertyRegistry makes it a unit's current certificate (registration, or the last approval
+        of a transfer): one issued for a transfer still in progress, or never registered, names no
+        owner the registry stands behind, so it must not read as valid. Open cases proposing it
+        are listed.
+        """
+        pending = []
+        for link in self.index.certificate_links(target):
+            if link.kind == "proposed" and link.case_id is not None:
+                events = self.index.case_events(link.case_id)
+                state = CASE_STATE_AFTER.get(events[-1].name, "OPEN") if events else "OPEN"
+                if state in ("OPEN", "RETURNED"):
+                    pending.append({"unit": _hex(link.unit), "caseId": link.case_id, "state": state})
+        return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "NOT_REGISTERED", {"pendingCases": pending})
+
+    @staticmethod
+    def _superseded(unit: bytes | None, by: bytes | None, at: int | None, case_id: int | None) -> Fragment:
+        details: dict[str, Any] = {
+            "unit": _hex(unit) if unit else None,
+            "supersededBy": _hex(by) if by else None,
+            "supersededAt": _iso(at) if at else None,
+            "caseId": case_id,
+        }
+        return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "SUPERSEDED", details)
+
+    def _title_fragment(
+        self,
+        unit: bytes,
+        since: int | None,
+        case_id: int | None,
+        owners: tuple[OwnerShare, ...],
+        mortgages: list[tuple[int, bytes, bytes, int]],
+        seizures: list[tuple[int, bytes, bytes, int]],
+        *,
+        ask_chain: bool,
+    ) -> Fragment:
+        """CURRENT, or FROZEN while a court's seizure is active; mortgages are listed, never invalidating."""
+        details: dict[str, Any] = {
+            "unit": _hex(unit),
+            "since": _iso(since) if since else None,
+            "caseId": case_id,
+            "owners": [{"commitment": _hex(o.commitment), "shareBasisPoints": o.share} for o in owners],
+            "mortgages": [
+                {
+                    "id": mortgage_id,
+                    "bank": self._department_ref(bank, ask_chain),
+                    "certificate": _hex(certificate),
+                    "since": _iso(registered_at),
+                }
+                for mortgage_id, bank, certificate, registered_at in mortgages
+            ],
+            "seizures": [
+                {
+                    "id": seizure_id,
+                    "court": self._department_ref(court, ask_chain),
+                    "ruling": _hex(ruling),
+                    "since": _iso(at),
+                }
+                for seizure_id, court, ruling, at in seizures
+            ],
+        }
+        if seizures:
+            return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "FROZEN", details)
+        return Fragment.of(FragmentName.PROPERTY_STATUS, Status.VALID, "CURRENT", details)
+
+    def _department_ref(self, department: bytes, ask_chain: bool) -> dict[str, Any]:
+        """{id, name} of a department, its name from the index (else, off the hot path, the chain)."""
+        record = self.index.department(department)
+        name = record.name if record is not None else None
+        if name is None and ask_chain:
+            try:
+                name = self.chain.department_name(department)
+            except ChainError:
+                name = None
+        return {"id": _hex(department), "name": name}
+
     def _fetch(self, cid: str) -> bytes | Fragment:
         if self.store is None:
             return Fragment.of(
@@ -396,3 +587,7 @@ class VerificationService:
 
 def _iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()

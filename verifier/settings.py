@@ -19,6 +19,9 @@ class VerifierSettings(BaseSettings):
     rpc_url: AnyHttpUrl
     chain_id: PositiveInt
     registry_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    #: The PropertyRegistry to follow (chain of title, PROPERTY_STATUS, /v1/properties); default:
+    #: the deployment record's, if it is wired to the same DocumentRegistry; none: documents only.
+    property_registry_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
     deployments_dir: Path = Path("deployments")
     #: First block to index; default: the deployment record's block.
     index_start_block: int | None = Field(default=None, ge=0)

@@ -75,9 +75,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The document store cannot be reached right now; try again later.",
         "暂时无法访问证照存储，请稍后重试。",
     ),
-    # PROPERTY_STATUS
+    # PROPERTY_STATUS (also SUPERSEDED and CHAIN_UNAVAILABLE above)
     "CURRENT": ("This is the current certificate of the property.", "该证书为该不动产的现行有效证书。"),
-    "FROZEN": ("The property is seized by a court.", "该不动产已被法院查封。"),
+    "FROZEN": (
+        "The property is seized by a court: it cannot be transferred or mortgaged.",
+        "该不动产已被法院查封，不得转移或抵押。",
+    ),
+    "NOT_REGISTERED": (
+        "This certificate is not the registered title of any property unit.",
+        "该证书未登记为任何不动产单元的权属证书。",
+    ),
 }
 
 

@@ -24,7 +24,7 @@ from chain.property import (
 from chain.sender import Receipt, TransactionSender
 from chain.types import Role, State
 from tests.contracts.helpers import gov
-from tests.contracts.test_property import (
+from tests.property_setup import (
     BANK,
     BUYER,
     COURT,

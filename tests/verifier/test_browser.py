@@ -15,12 +15,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,12 +32,14 @@ import pytest
 import segno
 import uvicorn
 
-from chain.types import Action, StatusChange
+from chain.types import Action, Role, StatusChange
 from documents import build_qr_url, canonicalize, load_schema, parse_qr_url, seal
 from storage import DocumentStore
 from tests.conftest import require
-from tests.factories import BUSINESS_LICENSE, World
+from tests.factories import BUSINESS_LICENSE, PROPERTY_CERTIFICATE, World
+from tests.property_setup import BUYER, MORTGAGE_CERTIFICATE, SELLERS, Setup, make_setup, owners
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings
+from tests.verifier.test_property import BANK_NAME, COURT_NAME, block_time, certificate_of, property_record, register
 from verifier.app import create_app
 
 # The page does not depend on the chain mode: run in the dev mode only (no skipped copies).
@@ -153,10 +157,28 @@ def _free_socket() -> socket.socket:
 @pytest.fixture
 def live(world: World, tmp_path: Path) -> Iterator[LiveVerifier]:
     """The verifier app served by uvicorn (access log on) on a free port, logs captured."""
+    with _serve(world, tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+def s(world: World) -> Setup:
+    return make_setup(world)
+
+
+@pytest.fixture
+def live_property(world: World, s: Setup, tmp_path: Path) -> Iterator[LiveVerifier]:
+    """``live``, following the test's PropertyRegistry too."""
+    with _serve(world, tmp_path, property_registry_address=s.prop.address) as served:
+        yield served
+
+
+@contextmanager
+def _serve(world: World, tmp_path: Path, **overrides: Any) -> Iterator[LiveVerifier]:
     assert world.node.mode == BROWSER_MODE
     sock = _free_socket()
     port = sock.getsockname()[1]
-    app = create_app(verifier_settings(world, tmp_path))
+    app = create_app(verifier_settings(world, tmp_path, **overrides))
     # log_config=None: uvicorn leaves logging alone, so its access log reaches our handler.
     config = uvicorn.Config(app, log_config=None, access_log=True, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
@@ -450,3 +472,117 @@ def test_qr_without_key_shows_incomplete(browser: BrowserContext, live: LiveVeri
         page.close()
     # the page asked the server for nothing but itself and its assets
     assert not [r for r in live.requests if "/v1/" in r["url"]], live.requests
+
+
+# ------------------------------------------------------------------------ property titles
+def abbreviated(value: bytes) -> str:
+    """How the page shortens a hash: 0x and six hex digits, an ellipsis, the last four."""
+    text = "0x" + value.hex()
+    return f"{text[:8]}…{text[-4:]}"
+
+
+def test_property_certificate_shows_its_title(
+    browser: BrowserContext, live_property: LiveVerifier, issue: IssueFn, world: World, s: Setup
+) -> None:
+    """Current with owners' shares and a mortgage; frozen by a court; superseded after a transfer."""
+    live = live_property
+    (doc,) = issue(
+        [property_record(1)], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key, verifier_url=live.base_url
+    )
+    unit, registered = register(s, certificate_of(doc))
+    mortgaged, mortgage_id = s.prop.register_mortgage(s.bank, unit, s.certificate(MORTGAGE_CERTIFICATE))
+    live.wait_for_index()
+    url = scan(doc, live)
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("VALID", "result valid")
+        assert checks(page)["PROPERTY_STATUS"] == "CURRENT"
+        assert page.locator("#property").is_visible()
+        assert page.locator("#property").get_attribute("data-code") == "CURRENT"
+        assert text(page, "#property-status") == "现行有效的不动产权证书"
+        title = terms(page, "#property-title")
+        assert title["不动产单元（哈希）"] == abbreviated(unit)
+        assert title["登记生效时间"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, registered)))
+        shares = page.eval_on_selector_all("#property-owners li", "lis => lis.map(li => li.textContent)")
+        assert shares == [
+            f"权利人 1 · {abbreviated(SELLERS[0].commitment)} · 60%",
+            f"权利人 2 · {abbreviated(SELLERS[1].commitment)} · 40%",
+        ]
+        mortgages = page.eval_on_selector_all("#property-mortgages li", "lis => lis.map(li => li.textContent)")
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, mortgaged)))
+        assert mortgages == [f"{BANK_NAME} · 抵押登记时间 {since}"]
+        assert page.locator("#property-seizures-box").is_hidden()
+        # no personal data in the property section (the document's own fields may show it): commitments only
+        section = text(page, "#property")
+        people = doc.obj()["data"]["owners"]
+        assert all(o["idNumber"] in text(page, "#fields") for o in people)
+        assert not any(o["idNumber"] in section or o["name"] in section for o in people)
+        screenshot(page, "property-current")
+        page.locator("#lang").click()
+        assert text(page, "#property-status") == "Current title certificate"
+        assert "Owners' shares" in text(page, "#property")
+        assert terms(page, "#property-title")["Unit (hash)"] == abbreviated(unit)
+        assert f"{BANK_NAME} · registered {since}" in text(page, "#property-mortgages")
+        screenshot(page, "property-current-en")
+    finally:
+        page.close()
+
+    seized, seizure_id = s.prop.register_seizure(s.court, unit, os.urandom(32))
+    live.wait_for_index()
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid")
+        assert checks(page)["PROPERTY_STATUS"] == "FROZEN"
+        assert "查封" in text(page, "#reason")
+        assert "frozen" in (page.locator("#property-status").get_attribute("class") or "")
+        box = page.locator("#property-seizures-box")
+        assert box.is_visible() and "warning" in (box.get_attribute("class") or "")
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, seized)))
+        assert text(page, "#property-seizures") == f"{COURT_NAME} · 查封时间 {since}"
+        # the warning is drawn in red
+        colour = page.eval_on_selector("#property-seizures li", "li => getComputedStyle(li).color")
+        assert colour == "rgb(198, 40, 40)", colour
+        screenshot(page, "property-frozen")
+        page.locator("#lang").click()
+        assert text(page, "#property-status") == "The property is seized by a court"
+    finally:
+        page.close()
+    s.prop.release_seizure(s.court, unit, seizure_id)
+
+    (successor,) = issue(
+        [property_record(2)], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key, verifier_url=live.base_url
+    )
+    new = certificate_of(successor)
+    _receipt, case_id = s.prop.open_transfer(s.natres, unit, new, owners((BUYER,), (10_000,)))
+    s.prop.consent_to_transfer(s.bank, case_id, 1, mortgage_id)
+    for role in (Role.TAX, Role.HOUSING):
+        s.approve(case_id, role)
+    finalized = s.approve(case_id, Role.NATRES)
+    live.wait_for_index()
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid")
+        assert checks(page)["PROPERTY_STATUS"] == "SUPERSEDED"
+        assert text(page, "#property-status") == "已被新证书取代（已办理转移登记）"
+        title = terms(page, "#property-title")
+        assert title["取代证书"] == abbreviated(new.target)
+        assert title["取代时间"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, finalized)))
+        assert title["转移登记业务号"] == str(case_id)
+        assert page.locator("#property-owners-box").is_hidden()
+        screenshot(page, "property-superseded")
+        page.locator("#lang").click()
+        assert text(page, "#property-status") == "Replaced by a newer certificate (transferred)"
+        assert terms(page, "#property-title")["Replaced by"] == abbreviated(new.target)
+    finally:
+        page.close()
+    page = open_page(browser, live, scan(successor, live))
+    try:
+        assert verdict_of(page) == ("VALID", "result valid")
+        assert text(page, "#property-status") == "现行有效的不动产权证书"
+        shares = page.eval_on_selector_all("#property-owners li", "lis => lis.map(li => li.textContent)")
+        assert shares == [f"权利人 1 · {abbreviated(BUYER.commitment)} · 100%"]
+        # the mortgage stays registered after the transfer (the bank consented): listed, still valid
+        assert BANK_NAME in text(page, "#property-mortgages")
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))

@@ -23,6 +23,15 @@ const TEXT = {
       STORAGE: '存储副本', PROPERTY_STATUS: '不动产状态',
     },
     colon: '：',
+    property: '不动产登记状态', owners: '权利人份额', mortgages: '抵押登记', seizures: '查封登记',
+    ownersNote: '权利人以加盐承诺值表示，不含姓名或证件号。',
+    propertyStates: {
+      CURRENT: '现行有效的不动产权证书', SUPERSEDED: '已被新证书取代（已办理转移登记）',
+      FROZEN: '该不动产已被法院查封', NOT_REGISTERED: '该证书未登记为不动产权属', CHAIN_UNAVAILABLE: '暂时无法查询不动产登记状态',
+    },
+    unit: '不动产单元（哈希）', since: '登记生效时间', caseId: '转移登记业务号', supersededBy: '取代证书',
+    supersededAt: '取代时间', owner: (i) => `权利人 ${i}`, mortgageSince: '抵押登记时间', seizureSince: '查封时间',
+    unknownDept: '未知机关',
   },
   en: {
     brand: 'Document verification', checking: 'Checking…', fields: 'Document', issuer: 'Issuer',
@@ -44,6 +53,16 @@ const TEXT = {
       STORAGE: 'Stored copy', PROPERTY_STATUS: 'Property status',
     },
     colon: ': ',
+    property: 'Property registration', owners: "Owners' shares", mortgages: 'Mortgages', seizures: 'Seizures',
+    ownersNote: 'Owners appear as salted commitments: no names or ID numbers.',
+    propertyStates: {
+      CURRENT: 'Current title certificate', SUPERSEDED: 'Replaced by a newer certificate (transferred)',
+      FROZEN: 'The property is seized by a court', NOT_REGISTERED: 'Not the registered title of any property',
+      CHAIN_UNAVAILABLE: 'The property registration cannot be read now',
+    },
+    unit: 'Unit (hash)', since: 'Title since', caseId: 'Transfer case', supersededBy: 'Replaced by',
+    supersededAt: 'Replaced on', owner: (i) => `Owner ${i}`, mortgageSince: 'registered', seizureSince: 'seized',
+    unknownDept: 'unknown department',
   },
 };
 
@@ -123,6 +142,70 @@ function row(dl, label, value) {
   dl.append(dt, dd);
 }
 
+// 0x1a2b3c…9f0e: enough to compare by eye, short enough for a phone.
+function abbreviate(hex) {
+  return typeof hex === 'string' && hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : show(hex);
+}
+
+function percent(basisPoints) {
+  return `${(basisPoints / 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+}
+
+function item(list, text, data) {
+  const li = document.createElement('li');
+  li.textContent = text;
+  for (const [key, value] of Object.entries(data || {})) li.dataset[key] = value;
+  list.append(li);
+}
+
+function deptName(ref) {
+  return ref && ref.name ? ref.name : t('unknownDept');
+}
+
+// The PROPERTY_STATUS fragment of a property certificate: current, superseded, frozen or not registered.
+function renderProperty(v) {
+  const box = $('property');
+  const f = v.fragments.find((x) => x.name === 'PROPERTY_STATUS');
+  if (!f || f.status === 'SKIPPED') { box.hidden = true; return; }
+  box.hidden = false;
+  box.dataset.code = f.code;
+  const d = f.details || {};
+  const status = $('property-status');
+  status.className = `property-status ${{
+    CURRENT: 'current', SUPERSEDED: 'superseded', FROZEN: 'frozen', NOT_REGISTERED: 'unregistered',
+  }[f.code] || 'unknown'}`;
+  status.textContent = TEXT[lang].propertyStates[f.code] || (lang === 'zh' ? f.message_zh : f.message);
+  const title = $('property-title');
+  title.replaceChildren();
+  if (d.unit) row(title, t('unit'), abbreviate(d.unit));
+  if (f.code === 'SUPERSEDED') {
+    if (d.supersededBy) row(title, t('supersededBy'), abbreviate(d.supersededBy));
+    if (d.supersededAt) row(title, t('supersededAt'), d.supersededAt);
+  } else if (d.since) {
+    row(title, t('since'), d.since);
+  }
+  if (d.caseId !== undefined && d.caseId !== null) row(title, t('caseId'), d.caseId);
+  const owners = $('property-owners');
+  owners.replaceChildren();
+  (d.owners || []).forEach((o, i) => item(
+    owners, `${t('owner')(i + 1)} · ${abbreviate(o.commitment)} · ${percent(o.shareBasisPoints)}`,
+    { share: o.shareBasisPoints },
+  ));
+  $('property-owners-box').hidden = !(d.owners && d.owners.length);
+  const mortgages = $('property-mortgages');
+  mortgages.replaceChildren();
+  for (const m of d.mortgages || []) {
+    item(mortgages, `${deptName(m.bank)} · ${t('mortgageSince')} ${m.since}`, { id: m.id });
+  }
+  $('property-mortgages-box').hidden = !(d.mortgages && d.mortgages.length);
+  const seizures = $('property-seizures');
+  seizures.replaceChildren();
+  for (const z of d.seizures || []) {
+    item(seizures, `${deptName(z.court)} · ${t('seizureSince')} ${z.since}`, { id: z.id });
+  }
+  $('property-seizures-box').hidden = !(d.seizures && d.seizures.length);
+}
+
 function banner(kind, headline, reason) {
   const box = $('result');
   box.className = `result ${kind}`;
@@ -165,6 +248,7 @@ function render() {
   const note = $('hidden-note');
   note.hidden = !v.document.hiddenFields;
   note.textContent = v.document.hiddenFields ? t('hidden')(v.document.hiddenFields) : '';
+  renderProperty(v);
   const issuer = $('issuer');
   issuer.replaceChildren();
   row(issuer, t('department'), v.issuer && v.issuer.name ? v.issuer.name : v.issuer && v.issuer.department);

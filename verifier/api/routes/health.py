@@ -22,6 +22,7 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
     body: dict[str, Any] = {
         "chainId": runtime.settings.chain_id,
         "registry": runtime.registry_address,
+        "propertyRegistry": runtime.property_address,
         "index": {"block": head.block_number, "syncedSecondsAgo": age},
     }
     healthy = age is not None and age <= runtime.settings.max_index_age

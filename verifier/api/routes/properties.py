@@ -1,0 +1,396 @@
+"""GET /v1/properties/{unit} and /v1/properties/{unit}/history: a unit's title from the index.
+
+The unit is given as its unit number (不动产单元号) in clear, hashed here with
+:func:`chain.property.unit_id` as the chain keys it, or as that 0x-prefixed 32-byte hash. Both
+answers come from the verifier's index alone (no chain call) and say how fresh the index is.
+Owners appear as the chain knows them: salted commitments and shares, never names or ID numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
+
+from chain.property import unit_id
+from chain.types import Role
+from documents import load_schema
+from verifier.api.deps import RuntimeDep
+from verifier.api.errors import ApiError, ErrorBody
+from verifier.index import (
+    CASE_STATE_AFTER,
+    ChainIndex,
+    MortgageRecord,
+    OwnerShare,
+    PropertyEventRecord,
+    SeizureRecord,
+    TitleRecord,
+    UnitRecord,
+)
+
+router = APIRouter(prefix="/v1", tags=["properties"])
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+#: The unit number as the property certificate's schema defines it (28 characters).
+UNIT_NUMBER = re.compile(str(load_schema("property-certificate")["properties"]["unitNumber"]["pattern"]))
+
+UnitPath = Annotated[
+    str,
+    Path(
+        description=(
+            "The unit number (不动产单元号, 28 characters, e.g. 341502001001GB00001F00010001), "
+            "or its hash keccak256(utf8(unit number)) as 0x and 64 hex digits"
+        ),
+        max_length=200,
+        openapi_examples={
+            "unit number": {"value": "341502001001GB00001F00010001"},
+            "unit hash": {"value": "0x" + unit_id("341502001001GB00001F00010001").hex()},
+        },
+    ),
+]
+
+
+# ------------------------------------------------------------------------------- models
+class _Model(BaseModel):
+    model_config = {"populate_by_name": True}
+
+
+class DepartmentRef(_Model):
+    id: str
+    name: str | None = None
+
+
+class OwnerView(_Model):
+    commitment: str = Field(description="Salted commitment to the owner (never a name or ID number)")
+    share_basis_points: int = Field(alias="shareBasisPoints", description="Share in basis points (10,000 = all)")
+
+
+class CurrentCertificate(_Model):
+    target: str = Field(description="Target hash of the current property certificate")
+    root: str = Field(description="Batch root the certificate was anchored under")
+    since: str
+    block: int
+    case_id: int | None = Field(
+        alias="caseId", description="The transfer case that made it current; null: registration"
+    )
+
+
+class MortgageView(_Model):
+    id: int
+    bank: DepartmentRef
+    certificate: str = Field(description="Target hash of the mortgage certificate")
+    since: str
+    released_at: str | None = Field(default=None, alias="releasedAt")
+
+
+class SeizureView(_Model):
+    id: int
+    court: DepartmentRef
+    ruling: str = Field(description="Hash of the court's ruling")
+    since: str
+    released_at: str | None = Field(default=None, alias="releasedAt")
+
+
+class CaseView(_Model):
+    id: int
+    state: str = Field(description="OPEN or RETURNED")
+    round: int
+    certificate: str | None = Field(description="Target hash of the certificate the case proposes")
+    opened_at: str = Field(alias="openedAt")
+    approved_roles: list[str] = Field(alias="approvedRoles", description="Approvals of the current round")
+
+
+class IndexView(_Model):
+    block: int = Field(description="Last block the index has read")
+    synced_at: str | None = Field(alias="syncedAt")
+    fresh: bool = Field(description="Whether the index synced within the verifier's maximum index age")
+
+
+class PropertyUnitView(_Model):
+    unit: str = Field(description="The unit's hash (its key on chain)")
+    registered_at: str = Field(alias="registeredAt")
+    registered_block: int = Field(alias="registeredBlock")
+    registered_by: DepartmentRef = Field(alias="registeredBy")
+    certificate: CurrentCertificate
+    owners: list[OwnerView]
+    mortgages: list[MortgageView] = Field(description="Active mortgages (informational)")
+    seizures: list[SeizureView] = Field(description="Active seizures: while any is active the unit is frozen")
+    frozen: bool
+    open_case: CaseView | None = Field(alias="openCase")
+    index: IndexView
+
+
+class TitleView(_Model):
+    certificate: str = Field(description="Target hash of the certificate")
+    root: str
+    since: str
+    case_id: int | None = Field(alias="caseId")
+    owners: list[OwnerView]
+    superseded_by: str | None = Field(alias="supersededBy")
+    superseded_at: str | None = Field(alias="supersededAt")
+    superseded_case: int | None = Field(alias="supersededCase")
+
+
+class PropertyEventView(_Model):
+    block: int
+    log_index: int = Field(alias="logIndex")
+    time: str
+    transaction: str
+    event: str
+    case_id: int | None = Field(default=None, alias="caseId")
+    department: DepartmentRef | None = Field(
+        default=None, description="The acting department (the bank, the court; the last approver of a finalization)"
+    )
+    certificate: str | None = Field(default=None, description="Target hash of the certificate the event names")
+    certificate_root: str | None = Field(default=None, alias="certificateRoot")
+    previous_certificate: str | None = Field(default=None, alias="previousCertificate")
+    round: int | None = None
+    roles: list[str] | None = None
+    reason: int | None = None
+    mortgage_id: int | None = Field(default=None, alias="mortgageId")
+    seizure_id: int | None = Field(default=None, alias="seizureId")
+    ruling: str | None = None
+    owners: list[OwnerView] | None = None
+
+
+class PropertyHistory(_Model):
+    unit: str
+    current: PropertyUnitView
+    titles: list[TitleView] = Field(description="Every certificate the unit had, oldest first")
+    mortgages: list[MortgageView] = Field(description="Every mortgage, released ones included")
+    seizures: list[SeizureView] = Field(description="Every seizure, released ones included")
+    events: list[PropertyEventView] = Field(description="The chain of title: every event of the unit, in chain order")
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Unknown unit, or no property registry followed"},
+    422: {"model": ErrorBody, "description": "Not a unit number or unit hash"},
+}
+
+
+# ------------------------------------------------------------------------------- routes
+@router.get(
+    "/properties/{unit}",
+    summary="Current state of a property unit",
+    description="The unit's current certificate, owners' shares, active mortgages and seizures and open "
+    "transfer case, from the verifier's index.",
+    response_model=PropertyUnitView,
+    responses=_RESPONSES,
+)
+def get_property(unit: UnitPath, runtime: RuntimeDep) -> PropertyUnitView:
+    index = runtime.index
+    record = _unit_record(index, unit)
+    return _current(index, record, index.property_events(record.unit), runtime.settings.max_index_age)
+
+
+@router.get(
+    "/properties/{unit}/history",
+    summary="Chain of title of a property unit",
+    description="The unit's current summary, every certificate it had, every mortgage and seizure, and every "
+    "event keyed by the unit in chain order, from the verifier's index.",
+    response_model=PropertyHistory,
+    responses=_RESPONSES,
+)
+def get_property_history(unit: UnitPath, runtime: RuntimeDep) -> PropertyHistory:
+    index = runtime.index
+    record = _unit_record(index, unit)
+    events = index.property_events(record.unit)
+    names: dict[bytes, str | None] = {}
+    return PropertyHistory(
+        unit=_hex(record.unit),
+        current=_current(index, record, events, runtime.settings.max_index_age, names),
+        titles=[_title(t) for t in index.titles(record.unit)],
+        mortgages=[_mortgage(index, m, names) for m in index.mortgages(record.unit)],
+        seizures=[_seizure(index, z, names) for z in index.seizures(record.unit)],
+        events=[_event(index, e, names) for e in events],
+    )
+
+
+# ------------------------------------------------------------------------------ helpers
+def parse_unit(value: str) -> bytes:
+    """The unit's hash from a unit number or a 0x hash; ApiError 422 for anything else."""
+    if _HEX32.fullmatch(value):
+        return bytes.fromhex(value[2:])
+    if UNIT_NUMBER.fullmatch(value):
+        return unit_id(value)
+    raise ApiError(
+        422,
+        "INVALID_UNIT",
+        "give a 28-character real-estate unit number or its 0x-prefixed 32-byte hash",
+        "请提供 28 位不动产单元号，或其以 0x 开头的 32 字节哈希",
+    )
+
+
+def _unit_record(index: ChainIndex, value: str) -> UnitRecord:
+    unit = parse_unit(value)
+    if not index.follows_property:
+        raise ApiError(
+            404,
+            "PROPERTY_REGISTRY_NOT_FOUND",
+            "this verifier follows no property registry",
+            "本核验服务未接入不动产登记合约",
+        )
+    record = index.property_unit(unit)
+    if record is None:
+        raise ApiError(
+            404,
+            "UNKNOWN_UNIT",
+            "no property unit with this number is registered",
+            "未找到该不动产单元的登记记录",
+        )
+    return record
+
+
+def _current(
+    index: ChainIndex,
+    record: UnitRecord,
+    events: list[PropertyEventRecord],
+    max_index_age: float,
+    names: dict[bytes, str | None] | None = None,
+) -> PropertyUnitView:
+    names = {} if names is None else names
+    mortgages = [_mortgage(index, m, names) for m in index.mortgages(record.unit, active_only=True)]
+    seizures = [_seizure(index, z, names) for z in index.seizures(record.unit, active_only=True)]
+    head = index.head()
+    return PropertyUnitView(
+        unit=_hex(record.unit),
+        registeredAt=_iso(record.registered_at),
+        registeredBlock=record.registered_block,
+        registeredBy=_department(index, record.registered_by, names),
+        certificate=CurrentCertificate(
+            target=_hex(record.cert_target),
+            root=_hex(record.cert_root),
+            since=_iso(record.since),
+            block=record.since_block,
+            caseId=record.case_id,
+        ),
+        owners=_owners(record.owners),
+        mortgages=mortgages,
+        seizures=seizures,
+        frozen=bool(seizures),
+        openCase=_open_case(events),
+        index=IndexView(
+            block=head.block_number,
+            syncedAt=_iso(int(head.synced_at)) if head.synced_at is not None else None,
+            fresh=head.synced_at is not None and time.time() - head.synced_at <= max_index_age,
+        ),
+    )
+
+
+def _open_case(events: list[PropertyEventRecord]) -> CaseView | None:
+    """The unit's open or returned transfer case, replayed from its events."""
+    cases: dict[int, dict[str, Any]] = {}
+    last: int | None = None
+    for event in events:
+        if event.case_id is None or event.name not in CASE_STATE_AFTER:
+            continue
+        case = cases.setdefault(event.case_id, {"round": 1, "roles": 0, "certificate": None, "opened": event.timestamp})
+        case["state"] = CASE_STATE_AFTER[event.name]
+        if event.name in ("TransferOpened", "TransferResubmitted"):
+            case["certificate"] = event.args.get("certTarget")
+            case["round"] = int(event.args.get("round", 1))
+            case["roles"] = 0
+        elif event.name == "TransferReturned":
+            case["roles"] = 0
+        elif event.name == "TransferApproved":
+            case["roles"] |= int(event.args["roles"])
+        last = event.case_id
+    if last is None or cases[last]["state"] not in ("OPEN", "RETURNED"):
+        return None
+    case = cases[last]
+    return CaseView(
+        id=last,
+        state=case["state"],
+        round=case["round"],
+        certificate=case["certificate"],
+        openedAt=_iso(case["opened"]),
+        approvedRoles=_roles(case["roles"]),
+    )
+
+
+def _title(title: TitleRecord) -> TitleView:
+    return TitleView(
+        certificate=_hex(title.cert_target),
+        root=_hex(title.cert_root),
+        since=_iso(title.since),
+        caseId=title.case_id,
+        owners=_owners(title.owners),
+        supersededBy=_hex(title.superseded_by) if title.superseded_by else None,
+        supersededAt=_iso(title.superseded_at) if title.superseded_at is not None else None,
+        supersededCase=title.superseded_case,
+    )
+
+
+def _mortgage(index: ChainIndex, mortgage: MortgageRecord, names: dict[bytes, str | None]) -> MortgageView:
+    return MortgageView(
+        id=mortgage.id,
+        bank=_department(index, mortgage.bank, names),
+        certificate=_hex(mortgage.cert_target),
+        since=_iso(mortgage.registered_at),
+        releasedAt=_iso(mortgage.released_at) if mortgage.released_at is not None else None,
+    )
+
+
+def _seizure(index: ChainIndex, seizure: SeizureRecord, names: dict[bytes, str | None]) -> SeizureView:
+    return SeizureView(
+        id=seizure.id,
+        court=_department(index, seizure.court, names),
+        ruling=_hex(seizure.ruling),
+        since=_iso(seizure.registered_at),
+        releasedAt=_iso(seizure.released_at) if seizure.released_at is not None else None,
+    )
+
+
+def _event(index: ChainIndex, event: PropertyEventRecord, names: dict[bytes, str | None]) -> PropertyEventView:
+    args = event.args
+    owners = args.get("owners")
+    return PropertyEventView(
+        block=event.block_number,
+        logIndex=event.log_index,
+        time=_iso(event.timestamp),
+        transaction=event.tx_hash,
+        event=event.name,
+        caseId=event.case_id,
+        department=_department(index, event.department, names) if event.department else None,
+        certificate=args.get("certTarget"),
+        certificateRoot=args.get("certRoot"),
+        previousCertificate=args.get("previousTarget"),
+        round=args.get("round"),
+        roles=_roles(int(args["roles"])) if "roles" in args else None,
+        reason=args.get("reason"),
+        mortgageId=args.get("mortgageId"),
+        seizureId=args.get("seizureId"),
+        ruling=args.get("ruling"),
+        owners=(
+            [OwnerView(commitment=o["commitment"], shareBasisPoints=int(o["share"])) for o in owners]
+            if owners is not None
+            else None
+        ),
+    )
+
+
+def _department(index: ChainIndex, department: bytes, names: dict[bytes, str | None]) -> DepartmentRef:
+    if department not in names:
+        record = index.department(department)
+        names[department] = record.name if record is not None else None
+    return DepartmentRef(id=_hex(department), name=names[department])
+
+
+def _owners(owners: tuple[OwnerShare, ...]) -> list[OwnerView]:
+    return [OwnerView(commitment=_hex(o.commitment), shareBasisPoints=o.share) for o in owners]
+
+
+def _roles(bits: int) -> list[str]:
+    return [role.name for role in Role if role.name and role & bits]
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
