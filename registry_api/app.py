@@ -81,6 +81,7 @@ def build_runtime(settings: RelaySettings, relayer: LocalAccount | None = None) 
         client,
         batcher.sender,
         address=settings.property_registry_address,
+        document_registry=registry.address,
         deployments_dir=settings.deployments_dir,
         deadline_margin=settings.deadline_margin,
         wait=settings.property_wait,

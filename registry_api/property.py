@@ -132,6 +132,7 @@ class PropertyRelay:
         sender: TransactionSender,
         *,
         address: str | None,
+        document_registry: str,
         deployments_dir: Path,
         deadline_margin: int = 30,
         wait: float = 20.0,
@@ -139,6 +140,7 @@ class PropertyRelay:
         self.client = client
         self.sender = sender
         self._address = address
+        self.document_registry = document_registry
         self.deployments_dir = deployments_dir
         self.deadline_margin = deadline_margin
         self.wait = wait
@@ -166,6 +168,8 @@ class PropertyRelay:
         address = self._address or entry.get("address")
         if address is None:
             raise not_deployed("no address is configured and the deployment record names none")
+        if self._address is None and str(entry.get("documentRegistry", "")).lower() != self.document_registry.lower():
+            raise not_deployed(f"the recorded {CONTRACT_NAME} {address} works with another DocumentRegistry")
         prop = PropertyClient(self.client, str(address))
         try:
             prop.ensure_deployed()

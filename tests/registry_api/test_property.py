@@ -5,6 +5,7 @@ refusals with their codes, and a step that is not mined within the relay's wait.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -25,9 +26,11 @@ from chain.property import (
     sign_action,
     unit_id,
 )
+from chain.registry import deployment_record_path, read_deployment_record
 from chain.types import Role, State
 from devstack.hardhat import rpc
-from tests.contracts.test_property import (
+from tests.factories import NATRES
+from tests.property_setup import (
     BANK,
     BUYER,
     SELLERS,
@@ -36,7 +39,6 @@ from tests.contracts.test_property import (
     owners,
     s,  # noqa: F401 - the fixture
 )
-from tests.factories import NATRES
 from tests.registry_api.conftest import MakeRelay, anchor_json, runtime_of
 
 pytestmark = pytest.mark.chain
@@ -331,6 +333,17 @@ def test_without_a_property_registry_the_steps_answer_503(
     w = Window(s, client)
     r = w.approve(s.tax.account, 1, Role.TAX)
     assert r.status_code == 503 and error_code(r) == "PROPERTY_REGISTRY_UNAVAILABLE"
+    # A recorded PropertyRegistry wired to another DocumentRegistry is not used.
+    record = read_deployment_record(s.world.settings.deployments_dir, s.world.chain_id)
+    assert record is not None
+    record["contracts"]["PropertyRegistry"]["documentRegistry"] = "0x" + "11" * 20
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    deployment_record_path(elsewhere, s.world.chain_id).write_text(json.dumps(record), encoding="utf-8")
+    client = make_relay(deployments_dir=elsewhere)
+    assert client.get("/healthz").json()["propertyRegistry"] is None
+    r = Window(s, client).approve(s.tax.account, 1, Role.TAX)
+    assert r.status_code == 503 and "another DocumentRegistry" in r.json()["error"]["message"]
     # Named in the settings, it is used (and reported) without any record.
     client = make_relay(deployments_dir=tmp_path / "empty", property_registry_address=s.prop.address)
     assert client.get("/healthz").json()["propertyRegistry"] == s.prop.address
