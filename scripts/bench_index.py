@@ -8,7 +8,14 @@ signed anchors relayed with ``anchorMany`` (100 roots a transaction) and about o
 times a full catch-up of a fresh index from the deployment block and prints events, seconds and
 events per second.
 
-Usage: python scripts/bench_index.py [--events 20000] [--mode besu|dev] [--chunk-size 1000] [--json]
+With ``--property-units N`` it also deploys the PropertyRegistry, registers N units and
+transfers each once (open, TAX, HOUSING and NATRES approvals; the last supersedes the old
+certificate), mining 50 to 100 transactions a block as a busy QBFT network would, and the index
+follows both registries: about 7 more events a unit (six of the chain of title and the
+DocumentRegistry's supersede).
+
+Usage: python scripts/bench_index.py [--events 20000] [--property-units 0] [--mode besu|dev]
+                                     [--chunk-size 1000] [--json]
 """
 
 from __future__ import annotations
@@ -27,19 +34,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from chain.client import ChainClient, connect
 from chain.deploy import deploy_registry
 from chain.eip712 import sign_anchor, sign_status_change
+from chain.property import (
+    Certificate,
+    Owner,
+    PropertyCall,
+    PropertyClient,
+    deploy_property_registry,
+    owner_commitment,
+)
 from chain.registry import RegistryClient
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
-from chain.types import Action, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
-from devstack.hardhat import fund, start_hardhat, stop_hardhat
+from chain.types import Action, Role, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
+from devstack.hardhat import fund, rpc, start_hardhat, stop_hardhat
+from documents.merkle import MerkleTree
 from verifier.index import ChainIndex
 
 PER_TRANSACTION = 100
 DOC_TYPE = "business-license"
+PROPERTY_CERTIFICATE = "property-certificate"
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,8 @@ class Setup:
     registry: RegistryClient
     start_block: int
     seconds: float
+    governor: LocalAccount
+    tmp: Path
 
 
 @dataclass(frozen=True)
@@ -169,10 +189,79 @@ def create_events(client: ChainClient, tmp: Path, events: int) -> Setup:
                 gas_per_change = used * 15 // (10 * len(signed_changes))
     if last_hash is not None:
         relay.wait(last_hash, registry.artifact)
-    return Setup(client, registry, deployment.block_number, time.perf_counter() - started)
+    return Setup(client, registry, deployment.block_number, time.perf_counter() - started, governor, tmp)
 
 
-def measure(mode: str, events: int, chunk_size: int) -> dict[str, float]:
+def create_property_events(setup: Setup, units: int) -> tuple[str, float, list[tuple[bytes, bytes]]]:
+    """Deploy the PropertyRegistry, register ``units`` units and transfer each once.
+
+    Automining is off while the steps are sent (with fixed gas, so nothing is estimated against
+    the pending state); a block is mined every ``per_block`` transactions. Returns the registry's
+    address, the seconds taken and each unit with its current certificate's target.
+    """
+    client, registry = setup.client, setup.registry
+    rpc_url = str(client.settings.rpc_url).rstrip("/")
+    started = time.perf_counter()
+    gov = TransactionSender(client, setup.governor)
+    prop = PropertyClient(
+        client,
+        deploy_property_registry(
+            client, gov, deployments_dir=setup.tmp / "deployments", document_registry=registry.address
+        ).address,
+    )
+    keys = {role: Account.create() for role in (Role.NATRES, Role.TAX, Role.HOUSING)}
+    registry.register_document_type(gov, PROPERTY_CERTIFICATE)
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    for role, key in keys.items():
+        fund(rpc_url, key.address)
+        dept = department_id(f"LA-{role.name}")
+        registry.register_department(gov, dept, f"六安市 {role.name}", "11341500MB00000" + f"{int(role):02d}X", role)
+        registry.add_signer_key(gov, dept, key.address, now - 3600)
+    registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(PROPERTY_CERTIFICATE))
+    send = {role: TransactionSender(client, key) for role, key in keys.items()}
+    # every certificate (old and new for each unit) in one anchored batch
+    targets = [os.urandom(32) for _ in range(2 * units)]
+    tree = MerkleTree(targets)
+    registry.anchor(send[Role.NATRES], tree.root, type_id(PROPERTY_CERTIFICATE), len(targets))
+
+    def cert(i: int) -> Certificate:
+        return Certificate(tree.root, targets[i], tuple(tree.proof(i)))
+
+    def owners(n: int) -> list[Owner]:
+        return [Owner(owner_commitment(f"34240119800101{n:04d}", os.urandom(16)), 10_000)]
+
+    def phase(calls: list[tuple[Role, PropertyCall]], gas: int, per_block: int) -> None:
+        rpc(rpc_url, "evm_setAutomine", [False])
+        try:
+            for i, (role, call) in enumerate(calls, start=1):
+                fn = getattr(prop.contract.functions, call.function)(*call.args)
+                send[role].submit(fn, prop.artifact, gas=gas)
+                if i % per_block == 0:
+                    rpc(rpc_url, "evm_mine")
+            rpc(rpc_url, "evm_mine")
+        finally:
+            rpc(rpc_url, "evm_setAutomine", [True])
+
+    unit_ids = [keccak(text=f"341502001001GB{n:06d}F00010001") for n in range(units)]
+    phase(
+        [(Role.NATRES, PropertyCall.register_unit(u, cert(2 * n), owners(n))) for n, u in enumerate(unit_ids)],
+        600_000,
+        40,
+    )
+    phase(
+        [(Role.NATRES, PropertyCall.open_transfer(u, cert(2 * n + 1), owners(n))) for n, u in enumerate(unit_ids)],
+        600_000,
+        40,
+    )
+    for role in (Role.TAX, Role.HOUSING, Role.NATRES):
+        phase([(role, PropertyCall.approve_transfer(n + 1, 1, role)) for n in range(units)], 300_000, 80)
+    if prop.unit_state(unit_ids[-1]).cert_target != targets[-1]:
+        raise SystemExit("the last transfer did not finalize")
+    current = [(u, targets[2 * n + 1]) for n, u in enumerate(unit_ids)]
+    return prop.address, time.perf_counter() - started, current
+
+
+def measure(mode: str, events: int, chunk_size: int, property_units: int = 0) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ereg-index-") as name:
         tmp = Path(name)
         node = start_hardhat(tmp, mode=mode)  # type: ignore[arg-type]
@@ -180,15 +269,24 @@ def measure(mode: str, events: int, chunk_size: int) -> dict[str, float]:
             settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id, deployments_dir=tmp / "deployments")
             client = connect(settings)
             setup = create_events(client, tmp, events)
+            property_address, property_seconds, current = None, 0.0, []
+            if property_units:
+                property_address, property_seconds, current = create_property_events(setup, property_units)
             index = ChainIndex(
                 tmp / "index.sqlite",
                 client,
                 setup.registry.address,
                 start_block=setup.start_block,
                 chunk_size=chunk_size,
+                property_address=property_address,
             )
             try:
                 result = index.sync()
+                # the index did follow the chain of title: every unit's current certificate is the new one
+                for unit, target in current:
+                    record = index.property_unit(unit)
+                    if record is None or record.cert_target != target:
+                        raise SystemExit(f"unit 0x{unit.hex()} is not indexed with its current certificate")
             finally:
                 index.close()
             return {
@@ -197,7 +295,7 @@ def measure(mode: str, events: int, chunk_size: int) -> dict[str, float]:
                 "blocks": result.to_block - result.from_block + 1,
                 "seconds": result.seconds,
                 "events_per_second": result.events / result.seconds if result.seconds else 0.0,
-                "setup_seconds": setup.seconds,
+                "setup_seconds": setup.seconds + property_seconds,
             }
         finally:
             stop_hardhat(node)
@@ -206,17 +304,19 @@ def measure(mode: str, events: int, chunk_size: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description="catch-up speed of the verifier's chain index")
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--property-units", type=int, default=0, help="units registered and transferred once")
     parser.add_argument("--mode", choices=["dev", "besu"], default="besu")
     parser.add_argument("--chunk-size", type=int, default=1_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    figures = measure(args.mode, args.events, args.chunk_size)
+    figures = measure(args.mode, args.events, args.chunk_size, args.property_units)
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
     print(
         f"mode {args.mode}: {int(figures['events']):,} registry events "
         f"({int(figures['applied']):,} indexed, the rest NonceUsed/RoleGranted) in {int(figures['blocks']):,} blocks"
+        + (f", {args.property_units:,} property units transferred" if args.property_units else "")
     )
     print(f"created in {figures['setup_seconds']:.1f} s")
     print(f"catch-up: {figures['seconds']:.2f} s, {figures['events_per_second']:,.0f} events/s (target >= 5,000)")
