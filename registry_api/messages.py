@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from chain.types import Action, SignedAnchor, SignedStatusChange, StatusChange, type_id
 
@@ -22,6 +22,20 @@ Signature = Annotated[
 Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
+
+
+def _decimal_string(value: Any) -> Any:
+    # uint256 nonces may exceed what JSON clients keep exact: a decimal string is accepted.
+    if isinstance(value, str) and value.isdigit() and len(value) <= 78:
+        return int(value)
+    return value
+
+
+Nonce = Annotated[
+    int,
+    BeforeValidator(_decimal_string),
+    Field(ge=0, le=UINT256_MAX, description="The signer's unordered nonce (a decimal string is accepted)"),
+]
 
 
 def to_bytes(value: str) -> bytes:
@@ -106,17 +120,9 @@ class StatusChangeRequest(Domain):
     successor: Bytes32 = ZERO32_HEX
     successor_proof: list[Bytes32] = Field(default_factory=list, alias="successorProof", max_length=64)
     reason: int = Field(default=0, ge=0, le=2**16 - 1)
-    nonce: int = Field(ge=0, le=UINT256_MAX, description="The signer's unordered nonce")
+    nonce: Nonce
     deadline: int = Field(ge=0, le=UINT64_MAX)
     signature: Signature
-
-    @field_validator("nonce", mode="before")
-    @classmethod
-    def _nonce(cls, value: Any) -> Any:
-        # uint256 nonces may exceed what JSON clients keep exact: a decimal string is accepted.
-        if isinstance(value, str) and value.isdigit() and len(value) <= 78:
-            return int(value)
-        return value
 
     def change(self) -> StatusChange:
         return StatusChange(

@@ -11,11 +11,11 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from chain.property import MAX_OWNERS, Certificate, Owner
 from chain.types import Role
-from registry_api.messages import UINT64_MAX, UINT256_MAX, Address, Bytes32, Signature, to_bytes
+from registry_api.messages import UINT64_MAX, Address, Bytes32, Nonce, Signature, to_bytes
 
 UINT32_MAX = 2**32 - 1
 UINT16_MAX = 2**16 - 1
@@ -47,18 +47,11 @@ class OwnerRef(_Model):
 class Authorization(_Model):
     """The acting key's signature of the step (and, optionally, the domain it signed for)."""
 
-    nonce: int = Field(ge=0, le=UINT256_MAX, description="The signer's unordered nonce (a decimal string is accepted)")
+    nonce: Nonce
     deadline: int = Field(ge=0, le=UINT64_MAX, description="Unix time after which the signature is void")
     signature: Signature
     chain_id: int | None = Field(default=None, alias="chainId", ge=1, le=UINT64_MAX)
     registry: Address | None = Field(default=None, description="The PropertyRegistry the key signed for")
-
-    @field_validator("nonce", mode="before")
-    @classmethod
-    def _nonce(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.isdigit() and len(value) <= 78:
-            return int(value)
-        return value
 
 
 class TitleRequest(Authorization):
