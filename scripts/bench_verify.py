@@ -9,9 +9,14 @@
 4. HTTP: `python -m verifier` with N workers, loaded by wrk (a separate C process) at
    concurrency 32 for 60 s with 10,000 distinct documents (10% of them revoked): throughput and
    p50/p99 latency as wrk measures them.
+5. With ``--property-units N``: the PropertyRegistry deployed and followed by the index, N
+   property certificates issued and registered as units' titles, one in ten units transferred
+   (its old certificate superseded by a new one), one in ten mortgaged, one in twenty seized;
+   then 3. and 4. again with the property certificates (old and new) as the request bodies, so
+   every verdict carries PROPERTY_STATUS (CURRENT, SUPERSEDED or FROZEN).
 
 Usage: python scripts/bench_verify.py [--batches 100] [--batch-size 10000] [--duration 60]
-                                      [--connections 32] [--workers 1 2]
+                                      [--connections 32] [--workers 1 2] [--property-units 0]
 Needs wrk (Debian package wrk).
 """
 
@@ -31,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,17 +44,28 @@ sys.path.insert(0, str(REPO))  # the project's packages before this folder's scr
 
 from eth_account import Account  # noqa: E402
 
-from chain.client import connect  # noqa: E402
+from chain.client import ChainClient, connect  # noqa: E402
 from chain.deploy import deploy_registry  # noqa: E402
 from chain.eip712 import sign_anchor, sign_status_change  # noqa: E402
+from chain.property import (  # noqa: E402
+    Certificate,
+    Owner,
+    PropertyCall,
+    PropertyClient,
+    deploy_property_registry,
+    owner_commitment,
+    unit_id,
+)
 from chain.registry import RegistryClient  # noqa: E402
 from chain.sender import TransactionSender  # noqa: E402
 from chain.settings import ChainSettings  # noqa: E402
-from chain.types import Action, StatusChange, department_id, type_id  # noqa: E402
+from chain.types import Action, Role, StatusChange, department_id, type_id  # noqa: E402
+from devstack.hardhat import rpc  # noqa: E402
 from devstack.process import free_port  # noqa: E402
 from devstack.stack import start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, wrap_batch  # noqa: E402
-from documents.samples import SAMPLE_VALIDITY, sample_business_licence  # noqa: E402
+from documents.merkle import MerkleTree  # noqa: E402
+from documents.samples import SAMPLE_VALIDITY, sample_business_licence, sample_record  # noqa: E402
 from verifier.index import ChainIndex  # noqa: E402
 from verifier.service import ChainGateway, VerificationService  # noqa: E402
 
@@ -122,6 +139,7 @@ def build_chain(root: Path, batches: int, batch_size: int, sample_per_batch: int
     return {
         "stack": stack,
         "client": client,
+        "gov": gov,
         "registry": registry,
         "deployment_block": deployment.block_number or 0,
         "samples": samples,
@@ -130,18 +148,91 @@ def build_chain(root: Path, batches: int, batch_size: int, sample_per_batch: int
     }
 
 
+def build_property(built: dict[str, object], units: int) -> dict[str, object]:
+    """Deploy the PropertyRegistry, register ``units`` titles, transfer, mortgage and seize some."""
+    client: ChainClient = built["client"]  # type: ignore[assignment]
+    registry: RegistryClient = built["registry"]  # type: ignore[assignment]
+    gov: TransactionSender = built["gov"]  # type: ignore[assignment]
+    rpc_url = str(client.settings.rpc_url).rstrip("/")
+    prop = PropertyClient(client, deploy_property_registry(
+        client, gov, deployments_dir=client.settings.deployments_dir, document_registry=registry.address).address)
+    keys = {}
+    for code, roles in (("LA-NATRES", Role.NATRES), ("LA-TAX", Role.TAX), ("LA-HOUSING", Role.HOUSING),
+                        ("LA-BANK-ICBC", Role.BANK), ("LA-COURT", Role.COURT)):
+        key = Account.create()
+        dept = department_id(code)
+        registry.register_department(gov, dept, code, "11341500MB00000" + f"{int(roles):02d}X", roles)
+        registry.add_signer_key(gov, dept, key.address, int(time.time()) - 3600)
+        keys[roles] = TransactionSender(client, key)
+    for doc_type in ("property-certificate", "mortgage-certificate"):
+        registry.register_document_type(gov, doc_type)
+        registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(doc_type))
+    issuer = {"department": "0x" + department_id("LA-NATRES").hex(), "chainId": client.chain_id,
+              "registry": registry.address}
+    transferred = range(0, units, 10)
+    records = []
+    for n in range(units + len(transferred)):  # the titles, then the transferred units' new ones
+        record = sample_record("property-certificate")
+        record["unitNumber"] = f"341502001001GB{n % units:05d}F00010001"
+        record["certificateNumber"] = f"皖（2026）六安市不动产权第{n:07d}号"
+        records.append(record)
+    batch = wrap_batch(records, "property-certificate", issuer, SAMPLE_VALIDITY, check_schema=False)
+    registry.anchor(keys[Role.NATRES], batch.root, type_id("property-certificate"), len(records))
+    mortgage_targets = [os.urandom(32) for _ in range(units)]
+    mortgage_tree = MerkleTree(mortgage_targets)
+    registry.anchor(keys[Role.NATRES], mortgage_tree.root, type_id("mortgage-certificate"), units)
+
+    def cert(i: int) -> Certificate:
+        return Certificate(batch.root, bytes.fromhex(batch.documents[i].proof.target_hash[2:]),
+                           tuple(batch.tree.proof(i)))
+
+    def owners(n: int) -> list[Owner]:
+        return [Owner(owner_commitment(f"34240119800101{n:04d}", os.urandom(16)), 10_000)]
+
+    def phase(calls: list[tuple[Role, PropertyCall]], gas: int, per_block: int) -> None:
+        rpc(rpc_url, "evm_setAutomine", [False])
+        try:
+            for i, (role, call) in enumerate(calls, start=1):
+                fn = getattr(prop.contract.functions, call.function)(*call.args)
+                keys[role].submit(fn, prop.artifact, gas=gas)
+                if i % per_block == 0:
+                    rpc(rpc_url, "evm_mine")
+            rpc(rpc_url, "evm_mine")
+        finally:
+            rpc(rpc_url, "evm_setAutomine", [True])
+
+    unit_of = [unit_id(f"341502001001GB{n:05d}F00010001") for n in range(units)]
+    phase([(Role.NATRES, PropertyCall.register_unit(unit_of[n], cert(n), owners(n))) for n in range(units)],
+          600_000, 40)
+    phase([(Role.NATRES, PropertyCall.open_transfer(unit_of[n], cert(units + k), owners(n)))
+           for k, n in enumerate(transferred)], 600_000, 40)
+    for role in (Role.TAX, Role.HOUSING, Role.NATRES):
+        phase([(role, PropertyCall.approve_transfer(k + 1, 1, role)) for k in range(len(transferred))], 300_000, 80)
+    mortgaged = range(5, units, 10)
+    phase([(Role.BANK, PropertyCall.register_mortgage(
+        unit_of[n], Certificate(mortgage_tree.root, mortgage_targets[n], tuple(mortgage_tree.proof(n)))))
+        for n in mortgaged], 400_000, 50)
+    seized = range(3, units, 20)
+    phase([(Role.COURT, PropertyCall.register_seizure(unit_of[n], os.urandom(32))) for n in seized], 300_000, 80)
+    bodies = [document_to_bytes(doc) for doc in batch.documents]
+    return {"address": prop.address, "bodies": bodies, "transferred": len(transferred),
+            "mortgaged": len(mortgaged), "seized": len(seized)}
+
+
 def catch_up(root: Path, built: dict[str, object]) -> tuple[int, float, Path]:
     path = root / "index.sqlite"
     index = ChainIndex(path, built["client"], built["registry"].address,  # type: ignore[attr-defined]
-                       start_block=int(built["deployment_block"]))  # type: ignore[call-overload]
+                       start_block=int(built["deployment_block"]),  # type: ignore[call-overload]
+                       property_address=built.get("property_address"))  # type: ignore[arg-type]
     result = index.sync()
     index.close()
     return result.events, result.seconds, path
 
 
-def in_process_cost(built: dict[str, object], index_path: Path) -> float:
+def in_process_cost(built: dict[str, object], index_path: Path, samples: list[bytes] | None = None) -> float:
     registry: RegistryClient = built["registry"]  # type: ignore[assignment]
-    index = ChainIndex(index_path, registry.client, registry.address, start_block=int(built["deployment_block"]))  # type: ignore[call-overload]
+    index = ChainIndex(index_path, registry.client, registry.address, start_block=int(built["deployment_block"]),  # type: ignore[call-overload]
+                       property_address=built.get("property_address"))  # type: ignore[arg-type]
     index.sync()
     gateway = ChainGateway(lambda: registry)
     fallbacks = [0]
@@ -154,9 +245,15 @@ def in_process_cost(built: dict[str, object], index_path: Path) -> float:
     gateway.facts = counted  # type: ignore[method-assign,assignment]
     service = VerificationService(chain_id=registry.client.chain_id, registry_address=registry.address, index=index,
                                   chain=gateway, store=None)
-    samples: list[bytes] = built["samples"]  # type: ignore[assignment]
+    samples = samples if samples is not None else built["samples"]  # type: ignore[assignment]
     verdicts = {service.verify_bytes(body).verdict.value for body in samples[:200]}
     assert verdicts <= {"VALID", "INVALID"}, verdicts  # noqa: S101 - a benchmark sanity check
+    if built.get("property_address"):
+        codes = Counter(
+            next(f.code for f in service.verify_bytes(body).fragments if f.name.value == "PROPERTY_STATUS")
+            for body in samples
+        )
+        built["property_codes"] = dict(codes)
     runs = []
     for _ in range(3):
         started = time.perf_counter()
@@ -170,11 +267,11 @@ def in_process_cost(built: dict[str, object], index_path: Path) -> float:
 
 
 def http_load(root: Path, built: dict[str, object], index_path: Path, workers: int, duration: int,
-              connections: int) -> dict[str, float]:
+              connections: int, samples: list[bytes] | None = None) -> dict[str, float]:
     stack = built["stack"]
     registry: RegistryClient = built["registry"]  # type: ignore[assignment]
     bodies = root / "bodies.jsonl"
-    bodies.write_bytes(b"\n".join(built["samples"]) + b"\n")  # type: ignore[arg-type]
+    bodies.write_bytes(b"\n".join(samples if samples is not None else built["samples"]) + b"\n")  # type: ignore[arg-type]
     script = root / "post.lua"
     script.write_text(LUA)
     port = free_port()
@@ -186,6 +283,8 @@ def http_load(root: Path, built: dict[str, object], index_path: Path, workers: i
         "EREG_INDEX_START_BLOCK": str(built["deployment_block"]),
         "EREG_INDEX_PATH": str(index_path),
     }
+    if built.get("property_address"):
+        env["EREG_PROPERTY_REGISTRY_ADDRESS"] = str(built["property_address"])
     server = subprocess.Popen(
         [sys.executable, "-m", "verifier", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -230,6 +329,13 @@ def http_load(root: Path, built: dict[str, object], index_path: Path, workers: i
     }
 
 
+def print_http(workers: int, args: argparse.Namespace, result: dict[str, float], what: str = "") -> None:
+    print(f"HTTP, {what}{workers} worker(s), {args.connections} connections, {args.duration} s: "
+          f"{result['requests_per_second']:,.0f} verifications/s, p50 {result['p50_ms']:.1f} ms, "
+          f"p90 {result['p90_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, non-2xx {result['non_2xx']}, "
+          f"timeouts {result['timeouts']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="verification speed")
     parser.add_argument("--batches", type=int, default=100)
@@ -237,6 +343,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--property-units", type=int, default=0)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -257,10 +364,23 @@ def main() -> int:
                   f"chain fallbacks {built['fallbacks']} of {built['verified']:,} verifications")
             for workers in args.workers:
                 result = http_load(root, built, index_path, workers, args.duration, args.connections)
-                print(f"HTTP, {workers} worker(s), {args.connections} connections, {args.duration} s: "
-                      f"{result['requests_per_second']:,.0f} verifications/s, p50 {result['p50_ms']:.1f} ms, "
-                      f"p90 {result['p90_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, non-2xx {result['non_2xx']}, "
-                      f"timeouts {result['timeouts']}")
+                print_http(workers, args, result)
+            if args.property_units:
+                print(f"property: {args.property_units:,} units …")
+                started = time.perf_counter()
+                prop = build_property(built, args.property_units)
+                built["property_address"] = prop["address"]
+                print(f"  registered, {prop['transferred']} transferred, {prop['mortgaged']} mortgaged, "
+                      f"{prop['seized']} seized in {time.perf_counter() - started:.0f} s")
+                events, seconds, index_path = catch_up(root, built)
+                print(f"index catch-up with the PropertyRegistry: {events:,} events in {seconds:.2f} s")
+                bodies: list[bytes] = prop["bodies"]  # type: ignore[assignment]
+                cost = in_process_cost(built, index_path, bodies)
+                print(f"in-process verification of property certificates: {cost * 1e6:,.0f} µs each; "
+                      f"PROPERTY_STATUS {built['property_codes']}; chain fallbacks {built['fallbacks']}")
+                for workers in args.workers:
+                    result = http_load(root, built, index_path, workers, args.duration, args.connections, bodies)
+                    print_http(workers, args, result, "property certificates, ")
         finally:
             stop_stack(root / "run")
     return 0

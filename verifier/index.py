@@ -22,6 +22,7 @@ block) drops and rebuilds the file.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -917,7 +918,7 @@ class ChainIndex:
         if row is None:
             return None
         return SignerKeyRecord(
-            signer=to_checksum_address(row[0]),
+            signer=_checksum(row[0]),
             department=row[1],
             valid_from=row[2],
             valid_until=row[3],
@@ -1580,6 +1581,12 @@ def _rollback_property(conn: sqlite3.Connection, number: int) -> None:
 def _normalize(args: dict[str, Any]) -> dict[str, Any]:
     """Event arguments as JSON values: bytes as 0x-hex, everything else as is."""
     return {k: ("0x" + bytes(v).hex() if isinstance(v, bytes | bytearray) else v) for k, v in args.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksum(address: str) -> str:
+    """EIP-55 form of an address (a keccak hash each time: about 34 µs, a tenth of a verification)."""
+    return str(to_checksum_address(address))
 
 
 def _b32(value: Any) -> bytes:
