@@ -163,6 +163,7 @@ class PropertyRelay:
             return None
 
     def _resolve(self) -> PropertyClient:
+        self.client.check_chain_id()  # the node must serve the chain the signatures are bound to
         record = read_deployment_record(self.deployments_dir, self.client.chain_id) or {}
         entry = record.get("contracts", {}).get(CONTRACT_NAME) or {}
         address = self._address or entry.get("address")
