@@ -44,13 +44,14 @@ STATUS_CHANGE_TYPES = {
 }
 
 
+def typed_domain(name: str, version: str, chain_id: int, contract: str) -> dict[str, Any]:
+    """An EIP-712 domain bound to one chain and one contract (OpenZeppelin EIP712's fields)."""
+    return {"name": name, "version": version, "chainId": chain_id, "verifyingContract": to_checksum_address(contract)}
+
+
 def domain(chain_id: int, registry: str) -> dict[str, Any]:
-    return {
-        "name": DOMAIN_NAME,
-        "version": DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": to_checksum_address(registry),
-    }
+    """The DocumentRegistry's domain."""
+    return typed_domain(DOMAIN_NAME, DOMAIN_VERSION, chain_id, registry)
 
 
 def anchor_message(root: bytes, doc_type: bytes, count: int, deadline: int) -> dict[str, Any]:

@@ -20,12 +20,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3.contract import Contract
 from web3.logs import DISCARD
 
-from chain.artifacts import Artifact, load_artifact
+from chain.artifacts import load_artifact
 from chain.client import ChainClient
+from chain.contract import ContractClient
 from chain.deploy import Deployment, deploy_contract
+from chain.eip712 import typed_domain
 from chain.errors import ChainError, RegistryNotFound
 from chain.events import Event, EventScanner
 from chain.registry import CONTRACT_NAME as DOCUMENT_REGISTRY
@@ -333,12 +334,8 @@ class SignedAction:
 
 
 def action_domain(chain_id: int, registry: str) -> dict[str, Any]:
-    return {
-        "name": ACTION_DOMAIN_NAME,
-        "version": ACTION_DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": to_checksum_address(registry),
-    }
+    """The PropertyRegistry's domain."""
+    return typed_domain(ACTION_DOMAIN_NAME, ACTION_DOMAIN_VERSION, chain_id, registry)
 
 
 def action_signable(data: bytes, nonce: int, deadline: int, chain_id: int, registry: str) -> Any:
@@ -382,37 +379,50 @@ class ActionEvent:
     log_index: int
 
 
-class PropertyClient:
-    """Reads need only a client; writes need a :class:`TransactionSender` for the acting department key."""
+@dataclass(frozen=True)
+class RecordedPropertyRegistry:
+    address: str
+    block_number: int
+    document_registry: str
 
-    def __init__(self, client: ChainClient, address: str) -> None:
-        self.client = client
-        self.address = to_checksum_address(address)
-        self.artifact: Artifact = load_artifact(CONTRACT_NAME)
-        self.contract: Contract = client.contract(CONTRACT_NAME, self.address)
+
+def recorded_property_registry(
+    deployments_dir: Path, chain_id: int, *, document_registry: str | None = None
+) -> RecordedPropertyRegistry:
+    """The PropertyRegistry of the chain's deployment record; with ``document_registry``, only if
+    it supersedes in that DocumentRegistry. Raises RegistryNotFound (saying why) otherwise."""
+    record = read_deployment_record(deployments_dir, chain_id) or {}
+    entry = record.get("contracts", {}).get(CONTRACT_NAME) or {}
+    if not entry.get("address"):
+        raise RegistryNotFound(
+            f"no {CONTRACT_NAME} in deployment record {deployment_record_path(deployments_dir, chain_id)}"
+        )
+    found = RecordedPropertyRegistry(
+        to_checksum_address(str(entry["address"])),
+        int(entry.get("blockNumber") or 0),
+        str(entry.get("documentRegistry") or ""),
+    )
+    if document_registry is not None and found.document_registry.lower() != document_registry.lower():
+        raise RegistryNotFound(
+            f"the recorded {CONTRACT_NAME} {found.address} works with another DocumentRegistry "
+            f"({found.document_registry or 'unrecorded'}), not {document_registry}"
+        )
+    return found
+
+
+class PropertyClient(ContractClient):
+    """Reads need only a client; writes need a :class:`TransactionSender` for the acting key."""
+
+    contract_name = CONTRACT_NAME
 
     @classmethod
     def from_record(cls, client: ChainClient, deployments_dir: Path) -> PropertyClient:
         """The PropertyRegistry named by the deployment record of the client's chain id."""
-        record = read_deployment_record(deployments_dir, client.chain_id)
-        entry = (record or {}).get("contracts", {}).get(CONTRACT_NAME)
-        if entry is None:
-            raise RegistryNotFound(
-                f"no {CONTRACT_NAME} in deployment record {deployment_record_path(deployments_dir, client.chain_id)}"
-            )
-        registry = cls(client, str(entry["address"]))
+        registry = cls(client, recorded_property_registry(deployments_dir, client.chain_id).address)
         registry.ensure_deployed()
         return registry
 
-    def ensure_deployed(self) -> None:
-        if not self.client.code_at(self.address):
-            raise RegistryNotFound(f"no contract at {self.address} on chain {self.client.chain_id}")
-
     # ---------------------------------------------------------------------------- reads
-    def _call(self, fn_name: str, *args: Any) -> Any:
-        fn = getattr(self.contract.functions, fn_name)(*args)
-        return self.client.run(lambda: fn.call(), self.artifact)
-
     def document_registry(self) -> str:
         return str(self._call("documentRegistry"))
 
@@ -453,10 +463,6 @@ class PropertyClient:
     def execute_signed_function(self, signed: SignedAction) -> Any:
         """The unsent ``executeSigned`` call (for a relayer that submits and waits on its own)."""
         return self.contract.functions.executeSigned(signed.data, signed.nonce, signed.deadline, signed.signature)
-
-    def _send(self, sender: TransactionSender, fn_name: str, *args: Any) -> Receipt:
-        fn = getattr(self.contract.functions, fn_name)(*args)
-        return sender.transact(fn, self.artifact)
 
     def register_unit(
         self, sender: TransactionSender, unit: bytes, certificate: Certificate, owners: Sequence[Owner]

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from web3.contract import Contract
 
-from chain.artifacts import Artifact, load_artifact
 from chain.client import ChainClient
+from chain.contract import ContractClient
 from chain.errors import RegistryNotFound
 from chain.sender import Receipt, TransactionSender
 from chain.types import (
@@ -27,14 +26,10 @@ from chain.types import (
 CONTRACT_NAME = "DocumentRegistry"
 
 
-class RegistryClient:
+class RegistryClient(ContractClient):
     """Reads need only a client; writes need a :class:`TransactionSender` for the acting key."""
 
-    def __init__(self, client: ChainClient, address: str) -> None:
-        self.client = client
-        self.address = to_checksum_address(address)
-        self.artifact: Artifact = load_artifact(CONTRACT_NAME)
-        self.contract: Contract = client.contract(CONTRACT_NAME, self.address)
+    contract_name = CONTRACT_NAME
 
     @classmethod
     def from_settings(cls, client: ChainClient) -> RegistryClient:
@@ -44,15 +39,7 @@ class RegistryClient:
         registry.ensure_deployed()
         return registry
 
-    def ensure_deployed(self) -> None:
-        if not self.client.code_at(self.address):
-            raise RegistryNotFound(f"no contract at {self.address} on chain {self.client.chain_id}")
-
     # ---------------------------------------------------------------------------- reads
-    def _call(self, fn_name: str, *args: Any) -> Any:
-        fn = getattr(self.contract.functions, fn_name)(*args)
-        return self.client.run(lambda: fn.call(), self.artifact)
-
     def document_status(self, root: bytes, target_hash: bytes = b"\x00" * 32) -> DocumentStatus:
         return DocumentStatus.from_tuple(self._call("documentStatus", root, target_hash))
 
@@ -98,10 +85,6 @@ class RegistryClient:
         return bytes(self._call("statusChangeDigest", change.as_tuple(), nonce, deadline))
 
     # --------------------------------------------------------------------------- writes
-    def _send(self, sender: TransactionSender, fn_name: str, *args: Any) -> Receipt:
-        fn = getattr(self.contract.functions, fn_name)(*args)
-        return sender.transact(fn, self.artifact)
-
     def register_department(
         self,
         sender: TransactionSender,

@@ -50,33 +50,27 @@ class FeePolicy:
 
 
 class NonceManager:
-    """Hands out consecutive nonces of one account to concurrent callers.
+    """Hands out the nonces of one account to concurrent callers of this process.
 
-    The next nonce is read from the node once ("pending"), then counted locally. Callers hold
-    ``lock`` from taking a nonce until the signed transaction is handed to the node, so the node
-    receives an account's transactions in nonce order (Hardhat's automine refuses gaps; Besu
-    would park them). A send that fails marks the counter stale, so the next caller re-reads it.
+    A caller holds ``lock`` from :meth:`take` until the signed transaction is handed to the node,
+    and :meth:`take` reads the account's "pending" transaction count from the node each time, so
+    the node receives an account's transactions in nonce order (Hardhat's automine refuses gaps;
+    Besu would park them) and nothing is counted locally that could go stale: a refused send, a
+    transaction sent by another component from the same key (the relay's batcher and its property
+    steps), or a chain reverted under the process all show in the node's count.
     """
 
     def __init__(self, client: ChainClient, address: str) -> None:
         self._client = client
         self._address = address
         self.lock = threading.RLock()
-        self._next: int | None = None
 
     def take(self) -> int:
+        """The next nonce; call it holding :attr:`lock` until the transaction is sent."""
         with self.lock:
-            if self._next is None:
-                self._next = self._client.run(
-                    lambda: int(self._client.w3.eth.get_transaction_count(self._address, "pending"))  # type: ignore[arg-type]
-                )
-            nonce = self._next
-            self._next += 1
-            return nonce
-
-    def invalidate(self) -> None:
-        with self.lock:
-            self._next = None
+            return self._client.run(
+                lambda: int(self._client.w3.eth.get_transaction_count(self._address, "pending"))  # type: ignore[arg-type]
+            )
 
 
 class TransactionSender:
@@ -158,13 +152,7 @@ class TransactionSender:
         with self.nonces.lock:
             tx["nonce"] = self.nonces.take()
             signed = self.account.sign_transaction(tx)
-            try:
-                tx_hash = self.client.run(
-                    lambda: self.client.w3.eth.send_raw_transaction(signed.raw_transaction), artifact
-                )
-            except ChainError:
-                self.nonces.invalidate()
-                raise
+            tx_hash = self.client.run(lambda: self.client.w3.eth.send_raw_transaction(signed.raw_transaction), artifact)
         return HexBytes(tx_hash).to_0x_hex()
 
     def wait(self, tx_hash: str, artifact: Artifact | None = None, *, tx: dict[str, Any] | None = None) -> Receipt:

@@ -15,6 +15,7 @@ anchors a root twice nor accepts a nonce twice, so even a resend cannot double a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -215,12 +216,10 @@ class Batcher:
             return self._split(kind, requests)
         tx["gas"] = int(estimate * self.client.settings.gas_multiplier) + 5_000
         self.sender.fee_policy().apply(tx)
-        # The relayer key also sends property steps (registry_api.property), through the same
-        # sender: its nonce lock is held from reading the nonce until the node has the transaction.
+        # The relayer key also sends property steps (registry_api.property) through the same
+        # sender: its nonce lock is held from taking the nonce until the node has the transaction.
         with self.sender.nonces.lock:
-            tx["nonce"] = self.client.run(
-                lambda: int(self.client.w3.eth.get_transaction_count(self.account.address, "pending"))
-            )
+            tx["nonce"] = self.sender.nonces.take()
             signed = self.account.sign_transaction(tx)
             tx_hash = HexBytes(signed.hash).to_0x_hex()
             self.queue.record_transaction(
@@ -229,12 +228,9 @@ class Batcher:
             if self.metrics is not None:
                 self.metrics.batch_size.observe(len(requests))
             log.info("sending %s batch of %d in %s (nonce %d)", kind, len(requests), tx_hash, tx["nonce"])
-            try:
+            # settled below whatever the node says: mined (a revert, on Hardhat), known, or refused
+            with contextlib.suppress(RpcError, ContractRevert):
                 self._broadcast(bytes(signed.raw_transaction))
-            except (RpcError, ContractRevert):
-                pass  # settled below: mined (a revert on Hardhat), known, or failed for good
-            finally:
-                self.sender.nonces.invalidate()
         record = self.queue.transaction(tx_hash)
         if record is not None:
             self._settle(record)

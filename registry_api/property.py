@@ -30,13 +30,12 @@ from hexbytes import HexBytes
 from chain.client import ChainClient
 from chain.errors import ChainError, ChainUnavailable, ContractRevert, RegistryNotFound, TransactionTimeout
 from chain.property import (
-    CONTRACT_NAME,
     PropertyCall,
     PropertyClient,
     SignedAction,
     action_signable,
+    recorded_property_registry,
 )
-from chain.registry import read_deployment_record
 from chain.sender import Receipt, TransactionSender
 from registry_api import errors
 from registry_api.errors import RelayError
@@ -164,20 +163,20 @@ class PropertyRelay:
 
     def _resolve(self) -> PropertyClient:
         self.client.check_chain_id()  # the node must serve the chain the signatures are bound to
-        record = read_deployment_record(self.deployments_dir, self.client.chain_id) or {}
-        entry = record.get("contracts", {}).get(CONTRACT_NAME) or {}
-        address = self._address or entry.get("address")
+        address = self._address
         if address is None:
-            raise not_deployed("no address is configured and the deployment record names none")
-        if self._address is None and str(entry.get("documentRegistry", "")).lower() != self.document_registry.lower():
-            raise not_deployed(f"the recorded {CONTRACT_NAME} {address} works with another DocumentRegistry")
-        prop = PropertyClient(self.client, str(address))
+            try:
+                recorded = recorded_property_registry(
+                    self.deployments_dir, self.client.chain_id, document_registry=self.document_registry
+                )
+            except RegistryNotFound as exc:
+                raise not_deployed(f"no address is configured, and {exc}") from None
+            address, self._from_block = recorded.address, recorded.block_number
+        prop = PropertyClient(self.client, address)
         try:
             prop.ensure_deployed()
         except RegistryNotFound as exc:
             raise not_deployed(str(exc)) from None
-        if str(entry.get("address", "")).lower() == prop.address.lower():
-            self._from_block = int(entry.get("blockNumber") or 0)
         return prop
 
     # -------------------------------------------------------------------------- steps
@@ -219,12 +218,9 @@ class PropertyRelay:
             raise errors.expired(deadline, now, self.deadline_margin)
         function = prop.execute_signed_function(signed)
         try:
-            # The batcher sends from the same key and reads its nonce from the node: under the
-            # shared nonce lock, the nonce is read afresh too. The estimate runs the step as the
-            # registry would: a refusal here costs nothing.
-            with self.sender.nonces.lock:
-                self.sender.nonces.invalidate()
-                tx_hash = self.sender.submit(function, prop.artifact)
+            # The estimate runs the step as the registry would: a refusal here costs nothing. The
+            # batcher sends from the same key through the same sender (one nonce lock).
+            tx_hash = self.sender.submit(function, prop.artifact)
         except ContractRevert as revert:
             raise refusal(revert) from None
         log.info("property step %s of %s sent: %s", call.function, signer, tx_hash)

@@ -35,29 +35,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
+from property_workload import PROPERTY_CERTIFICATE, run_workload, setup_property
 
 from chain.client import ChainClient, connect
 from chain.deploy import deploy_registry
 from chain.eip712 import sign_anchor, sign_status_change
 from chain.property import (
     Certificate,
-    Owner,
-    PropertyCall,
-    PropertyClient,
-    deploy_property_registry,
-    owner_commitment,
 )
 from chain.registry import RegistryClient
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from chain.types import Action, Role, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
-from devstack.hardhat import fund, rpc, start_hardhat, stop_hardhat
+from devstack.hardhat import fund, start_hardhat, stop_hardhat
 from documents.merkle import MerkleTree
 from verifier.index import ChainIndex
 
 PER_TRANSACTION = 100
 DOC_TYPE = "business-license"
-PROPERTY_CERTIFICATE = "property-certificate"
 
 
 @dataclass(frozen=True)
@@ -193,72 +188,25 @@ def create_events(client: ChainClient, tmp: Path, events: int) -> Setup:
 
 
 def create_property_events(setup: Setup, units: int) -> tuple[str, float, list[tuple[bytes, bytes]]]:
-    """Deploy the PropertyRegistry, register ``units`` units and transfer each once.
-
-    Automining is off while the steps are sent (with fixed gas, so nothing is estimated against
-    the pending state); a block is mined every ``per_block`` transactions. Returns the registry's
-    address, the seconds taken and each unit with its current certificate's target.
-    """
-    client, registry = setup.client, setup.registry
-    rpc_url = str(client.settings.rpc_url).rstrip("/")
+    """Deploy the PropertyRegistry, register ``units`` units and transfer each once (the shared
+    workload of scripts/property_workload.py). Returns the registry's address, the seconds taken
+    and each unit with its current certificate's target."""
     started = time.perf_counter()
-    gov = TransactionSender(client, setup.governor)
-    prop = PropertyClient(
-        client,
-        deploy_property_registry(
-            client, gov, deployments_dir=setup.tmp / "deployments", document_registry=registry.address
-        ).address,
-    )
-    keys = {role: Account.create() for role in (Role.NATRES, Role.TAX, Role.HOUSING)}
-    registry.register_document_type(gov, PROPERTY_CERTIFICATE)
-    now = int(client.w3.eth.get_block("latest")["timestamp"])
-    for role, key in keys.items():
-        fund(rpc_url, key.address)
-        dept = department_id(f"LA-{role.name}")
-        registry.register_department(gov, dept, f"六安市 {role.name}", "11341500MB00000" + f"{int(role):02d}X", role)
-        registry.add_signer_key(gov, dept, key.address, now - 3600)
-    registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(PROPERTY_CERTIFICATE))
-    send = {role: TransactionSender(client, key) for role, key in keys.items()}
+    gov = TransactionSender(setup.client, setup.governor)
+    workload = setup_property(setup.client, setup.registry, gov, setup.tmp / "deployments")
     # every certificate (old and new for each unit) in one anchored batch
     targets = [os.urandom(32) for _ in range(2 * units)]
     tree = MerkleTree(targets)
-    registry.anchor(send[Role.NATRES], tree.root, type_id(PROPERTY_CERTIFICATE), len(targets))
+    setup.registry.anchor(workload.senders[Role.NATRES], tree.root, type_id(PROPERTY_CERTIFICATE), len(targets))
 
     def cert(i: int) -> Certificate:
         return Certificate(tree.root, targets[i], tuple(tree.proof(i)))
 
-    def owners(n: int) -> list[Owner]:
-        return [Owner(owner_commitment(f"34240119800101{n:04d}", os.urandom(16)), 10_000)]
-
-    def phase(calls: list[tuple[Role, PropertyCall]], gas: int, per_block: int) -> None:
-        rpc(rpc_url, "evm_setAutomine", [False])
-        try:
-            for i, (role, call) in enumerate(calls, start=1):
-                fn = getattr(prop.contract.functions, call.function)(*call.args)
-                send[role].submit(fn, prop.artifact, gas=gas)
-                if i % per_block == 0:
-                    rpc(rpc_url, "evm_mine")
-            rpc(rpc_url, "evm_mine")
-        finally:
-            rpc(rpc_url, "evm_setAutomine", [True])
-
     unit_ids = [keccak(text=f"341502001001GB{n:06d}F00010001") for n in range(units)]
-    phase(
-        [(Role.NATRES, PropertyCall.register_unit(u, cert(2 * n), owners(n))) for n, u in enumerate(unit_ids)],
-        600_000,
-        40,
-    )
-    phase(
-        [(Role.NATRES, PropertyCall.open_transfer(u, cert(2 * n + 1), owners(n))) for n, u in enumerate(unit_ids)],
-        600_000,
-        40,
-    )
-    for role in (Role.TAX, Role.HOUSING, Role.NATRES):
-        phase([(role, PropertyCall.approve_transfer(n + 1, 1, role)) for n in range(units)], 300_000, 80)
-    if prop.unit_state(unit_ids[-1]).cert_target != targets[-1]:
-        raise SystemExit("the last transfer did not finalize")
+    titles = [cert(2 * n) for n in range(units)]
+    run_workload(workload, unit_ids, titles, transfers={n: cert(2 * n + 1) for n in range(units)})
     current = [(u, targets[2 * n + 1]) for n, u in enumerate(unit_ids)]
-    return prop.address, time.perf_counter() - started, current
+    return workload.prop.address, time.perf_counter() - started, current
 
 
 def measure(mode: str, events: int, chunk_size: int, property_units: int = 0) -> dict[str, float]:

@@ -43,24 +43,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the project's packages before this folder's scripts
 
 from eth_account import Account  # noqa: E402
+from property_workload import run_workload, setup_property  # noqa: E402 - scripts/
 
 from chain.client import ChainClient, connect  # noqa: E402
 from chain.deploy import deploy_registry  # noqa: E402
 from chain.eip712 import sign_anchor, sign_status_change  # noqa: E402
 from chain.property import (  # noqa: E402
     Certificate,
-    Owner,
-    PropertyCall,
-    PropertyClient,
-    deploy_property_registry,
-    owner_commitment,
     unit_id,
 )
 from chain.registry import RegistryClient  # noqa: E402
 from chain.sender import TransactionSender  # noqa: E402
 from chain.settings import ChainSettings  # noqa: E402
 from chain.types import Action, Role, StatusChange, department_id, type_id  # noqa: E402
-from devstack.hardhat import rpc  # noqa: E402
 from devstack.process import free_port  # noqa: E402
 from devstack.stack import start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, wrap_batch  # noqa: E402
@@ -149,26 +144,14 @@ def build_chain(root: Path, batches: int, batch_size: int, sample_per_batch: int
 
 
 def build_property(built: dict[str, object], units: int) -> dict[str, object]:
-    """Deploy the PropertyRegistry, register ``units`` titles, transfer, mortgage and seize some."""
+    """Deploy the PropertyRegistry, register ``units`` titles, transfer, mortgage and seize some
+    (the shared workload of scripts/property_workload.py), with real wrapped certificates."""
     client: ChainClient = built["client"]  # type: ignore[assignment]
     registry: RegistryClient = built["registry"]  # type: ignore[assignment]
     gov: TransactionSender = built["gov"]  # type: ignore[assignment]
-    rpc_url = str(client.settings.rpc_url).rstrip("/")
-    prop = PropertyClient(client, deploy_property_registry(
-        client, gov, deployments_dir=client.settings.deployments_dir, document_registry=registry.address).address)
-    keys = {}
-    for code, roles in (("LA-NATRES", Role.NATRES), ("LA-TAX", Role.TAX), ("LA-HOUSING", Role.HOUSING),
-                        ("LA-BANK-ICBC", Role.BANK), ("LA-COURT", Role.COURT)):
-        key = Account.create()
-        dept = department_id(code)
-        registry.register_department(gov, dept, code, "11341500MB00000" + f"{int(roles):02d}X", roles)
-        registry.add_signer_key(gov, dept, key.address, int(time.time()) - 3600)
-        keys[roles] = TransactionSender(client, key)
-    for doc_type in ("property-certificate", "mortgage-certificate"):
-        registry.register_document_type(gov, doc_type)
-        registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(doc_type))
-    issuer = {"department": "0x" + department_id("LA-NATRES").hex(), "chainId": client.chain_id,
-              "registry": registry.address}
+    workload = setup_property(client, registry, gov, client.settings.deployments_dir)
+    natres = workload.senders[Role.NATRES]
+    issuer = {"department": "0x" + workload.issuer.hex(), "chainId": client.chain_id, "registry": registry.address}
     transferred = range(0, units, 10)
     records = []
     for n in range(units + len(transferred)):  # the titles, then the transferred units' new ones
@@ -177,45 +160,28 @@ def build_property(built: dict[str, object], units: int) -> dict[str, object]:
         record["certificateNumber"] = f"皖（2026）六安市不动产权第{n:07d}号"
         records.append(record)
     batch = wrap_batch(records, "property-certificate", issuer, SAMPLE_VALIDITY, check_schema=False)
-    registry.anchor(keys[Role.NATRES], batch.root, type_id("property-certificate"), len(records))
+    registry.anchor(natres, batch.root, type_id("property-certificate"), len(records))
     mortgage_targets = [os.urandom(32) for _ in range(units)]
     mortgage_tree = MerkleTree(mortgage_targets)
-    registry.anchor(keys[Role.NATRES], mortgage_tree.root, type_id("mortgage-certificate"), units)
+    registry.anchor(natres, mortgage_tree.root, type_id("mortgage-certificate"), units)
 
     def cert(i: int) -> Certificate:
         return Certificate(batch.root, bytes.fromhex(batch.documents[i].proof.target_hash[2:]),
                            tuple(batch.tree.proof(i)))
 
-    def owners(n: int) -> list[Owner]:
-        return [Owner(owner_commitment(f"34240119800101{n:04d}", os.urandom(16)), 10_000)]
-
-    def phase(calls: list[tuple[Role, PropertyCall]], gas: int, per_block: int) -> None:
-        rpc(rpc_url, "evm_setAutomine", [False])
-        try:
-            for i, (role, call) in enumerate(calls, start=1):
-                fn = getattr(prop.contract.functions, call.function)(*call.args)
-                keys[role].submit(fn, prop.artifact, gas=gas)
-                if i % per_block == 0:
-                    rpc(rpc_url, "evm_mine")
-            rpc(rpc_url, "evm_mine")
-        finally:
-            rpc(rpc_url, "evm_setAutomine", [True])
-
-    unit_of = [unit_id(f"341502001001GB{n:05d}F00010001") for n in range(units)]
-    phase([(Role.NATRES, PropertyCall.register_unit(unit_of[n], cert(n), owners(n))) for n in range(units)],
-          600_000, 40)
-    phase([(Role.NATRES, PropertyCall.open_transfer(unit_of[n], cert(units + k), owners(n)))
-           for k, n in enumerate(transferred)], 600_000, 40)
-    for role in (Role.TAX, Role.HOUSING, Role.NATRES):
-        phase([(role, PropertyCall.approve_transfer(k + 1, 1, role)) for k in range(len(transferred))], 300_000, 80)
     mortgaged = range(5, units, 10)
-    phase([(Role.BANK, PropertyCall.register_mortgage(
-        unit_of[n], Certificate(mortgage_tree.root, mortgage_targets[n], tuple(mortgage_tree.proof(n)))))
-        for n in mortgaged], 400_000, 50)
     seized = range(3, units, 20)
-    phase([(Role.COURT, PropertyCall.register_seizure(unit_of[n], os.urandom(32))) for n in seized], 300_000, 80)
+    run_workload(
+        workload,
+        [unit_id(f"341502001001GB{n:05d}F00010001") for n in range(units)],
+        [cert(n) for n in range(units)],
+        transfers={n: cert(units + k) for k, n in enumerate(transferred)},
+        mortgages={n: Certificate(mortgage_tree.root, mortgage_targets[n], tuple(mortgage_tree.proof(n)))
+                   for n in mortgaged},
+        seizures=seized,
+    )
     bodies = [document_to_bytes(doc) for doc in batch.documents]
-    return {"address": prop.address, "bodies": bodies, "transferred": len(transferred),
+    return {"address": workload.prop.address, "bodies": bodies, "transferred": len(transferred),
             "mortgaged": len(mortgaged), "seized": len(seized)}
 
 

@@ -67,13 +67,11 @@ class World:
         return account
 
     def reset_local_state(self) -> None:
-        """After evm_revert the node forgot the test's transactions (and balances given during
-        the test): forget cached nonces, and senders of accounts made during the test."""
+        """After evm_revert the node forgot the test's transactions and the balances given during
+        the test: forget the senders of accounts made during the test (they must be funded again)."""
         fixed = {a.address for a in (self.governor, self.samr_key, self.natres_key, self.relayer)}
         for address in list(self.senders):
-            if address in fixed:
-                self.senders[address].nonces.invalidate()
-            else:
+            if address not in fixed:
                 del self.senders[address]
 
     def now(self) -> int:

@@ -18,8 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain.client import connect
-from chain.property import CONTRACT_NAME as PROPERTY_REGISTRY
-from chain.property import PropertyClient
+from chain.errors import RegistryNotFound
+from chain.property import PropertyClient, recorded_property_registry
 from chain.registry import RegistryClient, read_deployment_record, recorded_address
 from chain.settings import ChainSettings
 from storage import DocumentStore, open_store
@@ -69,21 +69,14 @@ def property_registry_address(settings: VerifierSettings, registry_address: str)
     ``registry_address``; None when there is none (the verifier then checks documents only)."""
     if settings.property_registry_address:
         return settings.property_registry_address
-    record = read_deployment_record(settings.deployments_dir, settings.chain_id) or {}
-    entry = record.get("contracts", {}).get(PROPERTY_REGISTRY)
-    if not entry or not entry.get("address"):
-        return None
-    wired_to = str(entry.get("documentRegistry") or "")
-    if wired_to.lower() != registry_address.lower():
-        log.warning(
-            "the recorded %s %s works with DocumentRegistry %s, not %s: not followed",
-            PROPERTY_REGISTRY,
-            entry["address"],
-            wired_to or "(unrecorded)",
-            registry_address,
+    try:
+        recorded = recorded_property_registry(
+            settings.deployments_dir, settings.chain_id, document_registry=registry_address
         )
+    except RegistryNotFound as exc:
+        log.info("no PropertyRegistry followed: %s", exc)
         return None
-    return str(entry["address"])
+    return recorded.address
 
 
 def build_runtime(settings: VerifierSettings) -> Runtime:

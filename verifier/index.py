@@ -45,6 +45,7 @@ from chain.artifacts import Artifact, load_artifact
 from chain.client import ChainClient
 from chain.errors import ChainError, ChainUnavailable, RegistryNotFound, RpcError
 from chain.events import Event, EventScanner
+from chain.property import Owner
 from chain.types import ZERO32, Action, Role, State
 
 log = logging.getLogger(__name__)
@@ -461,12 +462,9 @@ class SignerKeyRecord:
         return timestamp >= self.valid_from and (self.valid_until == 0 or timestamp < self.valid_until)
 
 
-@dataclass(frozen=True)
-class OwnerShare:
-    """A co-owner as the chain knows them: a salted commitment and a share in basis points."""
-
-    commitment: bytes
-    share: int
+#: A co-owner as the chain knows them (a salted commitment and a share in basis points): the
+#: chain client's own type.
+OwnerShare = Owner
 
 
 @dataclass(frozen=True)

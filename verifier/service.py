@@ -392,7 +392,7 @@ class VerificationService:
                     unit,
                     known.since if known else None,
                     known.case_id if known else None,
-                    tuple(OwnerShare(o.commitment, o.share) for o in state.owners),
+                    state.owners,
                     [(m.id, m.bank, m.cert_target, m.registered_at) for m in state.mortgages if not m.released_at],
                     [(z.id, z.court, z.ruling, z.registered_at) for z in state.seizures if not z.released_at],
                     ask_chain=True,

@@ -796,8 +796,6 @@ def test_reorg_rolls_property_rows_back(world: World, s: Setup, tmp_path: Path) 
         finally:
             rpc(url, "evm_revert", [fork])
             world.reset_local_state()
-            for sender in (s.natres, s.tax, s.housing, s.court, s.other_court, s.bank, s.other_bank, s.other_tax):
-                sender.nonces.invalidate()
         kept_case, kept = s.open(unit)  # the surviving branch: a case is opened, nothing more
         world.mine(max(1, height - world.client.block_number() + 3))
         assert world.client.block_number() > height
