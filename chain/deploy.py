@@ -1,10 +1,11 @@
-"""Idempotent deployment of the registry, with a deployment record per chain id."""
+"""Idempotent deployment of the council and the registry, with a deployment record per chain id."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from eth_utils.address import to_checksum_address
 
 from chain.artifacts import load_artifact
 from chain.client import ChainClient
-from chain.errors import ChainError
+from chain.errors import ChainError, RegistryNotFound
+from chain.governance import COUNCIL, CouncilClient
 from chain.registry import CONTRACT_NAME, deployment_record_path, read_deployment_record
 from chain.sender import TransactionSender
 
@@ -28,30 +30,78 @@ class Deployment:
     record_path: Path
 
 
+def deploy_council(
+    client: ChainClient,
+    sender: TransactionSender,
+    *,
+    deployments_dir: Path,
+    members: Sequence[str],
+    threshold: int,
+    veto_threshold: int,
+    delay: int,
+    development: bool = False,
+    force: bool = False,
+) -> Deployment:
+    """Deploy the governance council (and with it its time lock) unless the record names the same one.
+
+    The contract refuses a council of one member, or with no delay, unless ``development``.
+    """
+    members = [to_checksum_address(m) for m in members]
+    return deploy_contract(
+        client,
+        sender,
+        name=COUNCIL,
+        args=(members, threshold, veto_threshold, delay, development),
+        deployments_dir=deployments_dir,
+        record={
+            "members": members,
+            "threshold": threshold,
+            "vetoThreshold": veto_threshold,
+            "delay": delay,
+            "development": development,
+        },
+        force=force,
+    )
+
+
 def deploy_registry(
     client: ChainClient,
     sender: TransactionSender,
     *,
     deployments_dir: Path,
-    admin: str | None = None,
-    governor: str | None = None,
+    council: str,
     force: bool = False,
 ) -> Deployment:
-    """Deploy DocumentRegistry unless the chain's record names a live one built from the same sources.
+    """Deploy DocumentRegistry governed by ``council`` unless the chain's record names a live one
+    built from the same sources for the same council.
 
-    ``admin`` (DEFAULT_ADMIN_ROLE) and ``governor`` (GOVERNOR_ROLE) default to the sender.
+    The council's time lock gets DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE, the council GUARDIAN_ROLE;
+    the deployer keeps nothing.
     """
-    admin = to_checksum_address(admin or sender.address)
-    governor = to_checksum_address(governor or sender.address)
+    council = to_checksum_address(council)
+    if not client.code_at(council):
+        raise RegistryNotFound(f"no {COUNCIL} at {council} on chain {client.chain_id}")
+    timelock = CouncilClient(client, council).timelock()
     return deploy_contract(
         client,
         sender,
         name=CONTRACT_NAME,
-        args=(admin, governor),
+        args=(timelock, timelock, council),
         deployments_dir=deployments_dir,
-        record={"admin": admin, "governor": governor},
+        record={"council": council, "timelock": timelock},
         force=force,
     )
+
+
+def recorded_council(deployments_dir: Path, chain_id: int) -> str:
+    """The council of the chain's deployment record."""
+    record = read_deployment_record(deployments_dir, chain_id) or {}
+    entry = record.get("contracts", {}).get(COUNCIL) or {}
+    if not entry.get("address"):
+        raise RegistryNotFound(
+            f"no {COUNCIL} in deployment record {deployment_record_path(deployments_dir, chain_id)}"
+        )
+    return to_checksum_address(str(entry["address"]))
 
 
 def deploy_contract(

@@ -22,15 +22,15 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3.logs import DISCARD
 
-from chain.artifacts import load_artifact
 from chain.client import ChainClient
 from chain.contract import ContractClient
 from chain.deploy import Deployment, deploy_contract
 from chain.eip712 import typed_domain
 from chain.errors import ChainError, RegistryNotFound
 from chain.events import Event, EventScanner
+from chain.governance import Call
 from chain.registry import CONTRACT_NAME as DOCUMENT_REGISTRY
-from chain.registry import deployment_record_path, read_deployment_record
+from chain.registry import GovernanceActor, RegistryClient, deployment_record_path, read_deployment_record
 from chain.sender import Receipt, TransactionSender
 from chain.types import ZERO32, Role
 
@@ -46,7 +46,7 @@ MAX_ENCUMBRANCES = 16
 #: Roles that approve a transfer case.
 APPROVING_ROLES = Role.NATRES | Role.TAX | Role.HOUSING
 
-#: Role of the DocumentRegistry that lets the PropertyRegistry supersede certificates.
+#: Role of the DocumentRegistry that lets the PropertyRegistry lock, replace and revoke titles.
 PROPERTY_REGISTRY_ROLE = keccak(text="PROPERTY_REGISTRY_ROLE")
 
 
@@ -68,6 +68,11 @@ def owner_commitment(identity: str, salt: bytes) -> bytes:
 
 def new_salt() -> bytes:
     return os.urandom(16)
+
+
+class CaseKind(enum.IntEnum):
+    TRANSFER = 0
+    CORRECTION = 1
 
 
 class CaseState(enum.IntEnum):
@@ -105,6 +110,7 @@ class Certificate:
 @dataclass(frozen=True)
 class TransferCase:
     id: int
+    kind: CaseKind
     unit_id: bytes
     state: CaseState
     round: int
@@ -117,11 +123,13 @@ class TransferCase:
     natres_approver: bytes
     tax_approver: bytes
     housing_approver: bytes
+    reason: int = 0  # a correction's reason code
 
     @classmethod
     def from_tuple(cls, raw: Any) -> TransferCase:
         (
             case_id,
+            kind,
             unit,
             state,
             round_,
@@ -134,9 +142,11 @@ class TransferCase:
             natres,
             tax,
             housing,
+            reason,
         ) = raw
         return cls(
             id=int(case_id),
+            kind=CaseKind(kind),
             unit_id=bytes(unit),
             state=CaseState(state),
             round=int(round_),
@@ -149,6 +159,7 @@ class TransferCase:
             natres_approver=bytes(natres),
             tax_approver=bytes(tax),
             housing_approver=bytes(housing),
+            reason=int(reason),
         )
 
 
@@ -274,6 +285,18 @@ class PropertyCall:
         return cls("consentToTransfer", (case_id, round_, mortgage_id))
 
     @classmethod
+    def open_correction(
+        cls, unit: bytes, certificate: Certificate | None, owners: Sequence[Owner], reason: int
+    ) -> PropertyCall:
+        """A correction that replaces the title by ``certificate``, or revokes it (None, no owners)."""
+        cert = certificate or Certificate(ZERO32, ZERO32)
+        return cls("openCorrection", (unit, *_certificate_args(cert), _owners(owners), reason))
+
+    @classmethod
+    def approve_correction(cls, case_id: int) -> PropertyCall:
+        return cls("approveCorrection", (case_id,))
+
+    @classmethod
     def register_mortgage(cls, unit: bytes, certificate: Certificate) -> PropertyCall:
         return cls("registerMortgage", (unit, *_certificate_args(certificate)))
 
@@ -309,6 +332,8 @@ ACTIONS = frozenset(
         "releaseMortgage",
         "registerSeizure",
         "releaseSeizure",
+        "openCorrection",
+        "approveCorrection",
     }
 )
 
@@ -493,6 +518,25 @@ class PropertyClient(ContractClient):
     def cancel_transfer(self, sender: TransactionSender, case_id: int, reason: int) -> Receipt:
         return self.execute(sender, PropertyCall.cancel_transfer(case_id, reason))
 
+    def open_correction(
+        self,
+        sender: TransactionSender,
+        unit: bytes,
+        certificate: Certificate | None,
+        owners: Sequence[Owner],
+        reason: int,
+    ) -> tuple[Receipt, int]:
+        """Open a correction case; returns the receipt and the case's id."""
+        receipt = self.execute(sender, PropertyCall.open_correction(unit, certificate, owners, reason))
+        return receipt, int(self.receipt_event(receipt, "CorrectionOpened")["caseId"])
+
+    def approve_correction(self, sender: TransactionSender, case_id: int) -> Receipt:
+        return self.execute(sender, PropertyCall.approve_correction(case_id))
+
+    def approve_correction_call(self, case_id: int) -> Call:
+        """The council's approval of a correction case (a governance call, through the time lock)."""
+        return Call(self.address, bytes(HexBytes(self.contract.encode_abi("approveCorrection", args=[case_id]))))
+
     def consent_to_transfer(self, sender: TransactionSender, case_id: int, round_: int, mortgage_id: int) -> Receipt:
         return self.execute(sender, PropertyCall.consent_to_transfer(case_id, round_, mortgage_id))
 
@@ -556,13 +600,14 @@ def deploy_property_registry(
     *,
     deployments_dir: Path,
     document_registry: str,
+    governance: GovernanceActor,
     force: bool = False,
 ) -> Deployment:
-    """Deploy a PropertyRegistry on ``document_registry`` and grant it PROPERTY_REGISTRY_ROLE there.
+    """Deploy a PropertyRegistry on ``document_registry`` and have ``governance`` (the council:
+    granting a role adds power, so through the time lock) grant it PROPERTY_REGISTRY_ROLE there.
 
     Reuses the recorded deployment when it is live, built from the same sources and wired to the
-    same DocumentRegistry. ``sender`` must hold the DocumentRegistry's DEFAULT_ADMIN_ROLE (to
-    grant the role; a grant already in place is left alone).
+    same DocumentRegistry; a grant already in place is left alone.
     """
     document_registry = to_checksum_address(document_registry)
     if not client.code_at(document_registry):
@@ -576,14 +621,7 @@ def deploy_property_registry(
         record={"documentRegistry": document_registry},
         force=force,
     )
-    _grant_supersede_role(client, sender, document_registry, deployment.address)
+    documents = RegistryClient(client, document_registry)
+    if not documents.has_role(PROPERTY_REGISTRY_ROLE, deployment.address):
+        documents.grant_role(governance, PROPERTY_REGISTRY_ROLE, deployment.address)
     return deployment
-
-
-def _grant_supersede_role(client: ChainClient, sender: TransactionSender, document_registry: str, grantee: str) -> None:
-    documents = client.contract(DOCUMENT_REGISTRY, document_registry)
-    artifact = load_artifact(DOCUMENT_REGISTRY)
-    has_role = documents.functions.hasRole(PROPERTY_REGISTRY_ROLE, grantee)
-    if client.run(lambda: bool(has_role.call()), artifact):
-        return
-    sender.transact(documents.functions.grantRole(PROPERTY_REGISTRY_ROLE, grantee), artifact)

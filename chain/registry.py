@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
 
 from chain.client import ChainClient
 from chain.contract import ContractClient
 from chain.errors import RegistryNotFound
+from chain.governance import Call, Governor
 from chain.sender import Receipt, TransactionSender
 from chain.types import (
+    ZERO32,
     Department,
     DocumentStatus,
     Role,
@@ -24,6 +27,10 @@ from chain.types import (
 )
 
 CONTRACT_NAME = "DocumentRegistry"
+
+#: What carries out a governance write: the council (a :class:`chain.governance.Governor`), or a
+#: plain sender, whose transaction the registry refuses unless it holds the role (tests show that).
+GovernanceActor = Governor | TransactionSender
 
 
 class RegistryClient(ContractClient):
@@ -40,8 +47,12 @@ class RegistryClient(ContractClient):
         return registry
 
     # ---------------------------------------------------------------------------- reads
-    def document_status(self, root: bytes, target_hash: bytes = b"\x00" * 32) -> DocumentStatus:
-        return DocumentStatus.from_tuple(self._call("documentStatus", root, target_hash))
+    def document_status(self, department: bytes, root: bytes, target_hash: bytes = ZERO32) -> DocumentStatus:
+        """The status of ``root`` (and document ``target_hash``) as anchored by ``department``."""
+        return DocumentStatus.from_tuple(self._call("documentStatus", department, root, target_hash))
+
+    def status_history_length(self, department: bytes, root: bytes, target_hash: bytes = ZERO32) -> int:
+        return int(self._call("statusHistoryLength", department, root, target_hash))
 
     def department(self, department_id: bytes) -> Department:
         return Department.from_tuple(self._call("getDepartment", department_id))
@@ -78,6 +89,19 @@ class RegistryClient(ContractClient):
     def governor_role(self) -> bytes:
         return bytes(self._call("GOVERNOR_ROLE"))
 
+    def guardian_role(self) -> bytes:
+        return bytes(self._call("GUARDIAN_ROLE"))
+
+    # ------------------------------------------------------------------------ governance
+    def call(self, fn_name: str, *args: Any) -> Call:
+        """The unsent call of ``fn_name``: one step of a governance proposal."""
+        return Call(self.address, bytes(HexBytes(self.contract.encode_abi(fn_name, args=list(args)))))
+
+    def _govern(self, gov: GovernanceActor, fn_name: str, *args: Any) -> Receipt | None:
+        if isinstance(gov, TransactionSender):
+            return self._send(gov, fn_name, *args)
+        return gov.run([self.call(fn_name, *args)])
+
     def anchor_digest(self, signed: SignedAnchor) -> bytes:
         return bytes(self._call("anchorDigest", signed.as_tuple()))
 
@@ -87,30 +111,30 @@ class RegistryClient(ContractClient):
     # --------------------------------------------------------------------------- writes
     def register_department(
         self,
-        sender: TransactionSender,
+        gov: GovernanceActor,
         department_id: bytes,
         name: str,
         credit_code: str,
         roles: Role = Role.NONE,
-    ) -> Receipt:
-        return self._send(sender, "registerDepartment", department_id, name, credit_code, int(roles))
+    ) -> Receipt | None:
+        return self._govern(gov, "registerDepartment", department_id, name, credit_code, int(roles))
 
-    def set_department_active(self, sender: TransactionSender, department_id: bytes, active: bool) -> Receipt:
-        return self._send(sender, "setDepartmentActive", department_id, active)
+    def set_department_active(self, gov: GovernanceActor, department_id: bytes, active: bool) -> Receipt | None:
+        return self._govern(gov, "setDepartmentActive", department_id, active)
 
-    def set_department_roles(self, sender: TransactionSender, department_id: bytes, roles: Role) -> Receipt:
-        return self._send(sender, "setDepartmentRoles", department_id, int(roles))
+    def set_department_roles(self, gov: GovernanceActor, department_id: bytes, roles: Role) -> Receipt | None:
+        return self._govern(gov, "setDepartmentRoles", department_id, int(roles))
 
     def add_signer_key(
         self,
-        sender: TransactionSender,
+        gov: GovernanceActor,
         department_id: bytes,
         signer: str,
         valid_from: int,
         valid_until: int = 0,
-    ) -> Receipt:
-        return self._send(
-            sender,
+    ) -> Receipt | None:
+        return self._govern(
+            gov,
             "addSignerKey",
             department_id,
             to_checksum_address(signer),
@@ -118,17 +142,24 @@ class RegistryClient(ContractClient):
             valid_until,
         )
 
-    def retire_signer_key(self, sender: TransactionSender, signer: str, valid_until: int) -> Receipt:
-        return self._send(sender, "retireSignerKey", to_checksum_address(signer), valid_until)
+    def retire_signer_key(self, gov: GovernanceActor, signer: str, valid_until: int) -> Receipt | None:
+        return self._govern(gov, "retireSignerKey", to_checksum_address(signer), valid_until)
 
-    def register_document_type(self, sender: TransactionSender, name: str) -> Receipt:
-        return self._send(sender, "registerDocumentType", name)
+    def register_document_type(self, gov: GovernanceActor, name: str) -> Receipt | None:
+        return self._govern(gov, "registerDocumentType", name)
 
-    def authorize_document_type(self, sender: TransactionSender, department_id: bytes, doc_type: bytes) -> Receipt:
-        return self._send(sender, "authorizeDocumentType", department_id, doc_type)
+    def authorize_document_type(self, gov: GovernanceActor, department_id: bytes, doc_type: bytes) -> Receipt | None:
+        return self._govern(gov, "authorizeDocumentType", department_id, doc_type)
 
-    def deauthorize_document_type(self, sender: TransactionSender, department_id: bytes, doc_type: bytes) -> Receipt:
-        return self._send(sender, "deauthorizeDocumentType", department_id, doc_type)
+    def deauthorize_document_type(self, gov: GovernanceActor, department_id: bytes, doc_type: bytes) -> Receipt | None:
+        return self._govern(gov, "deauthorizeDocumentType", department_id, doc_type)
+
+    def govern_change_status(self, gov: GovernanceActor, department: bytes, change: StatusChange) -> Receipt | None:
+        """A status change by governance on a record of ``department``."""
+        return self._govern(gov, "governChangeStatus", department, change.as_tuple())
+
+    def grant_role(self, gov: GovernanceActor, role: bytes, account: str) -> Receipt | None:
+        return self._govern(gov, "grantRole", role, to_checksum_address(account))
 
     def anchor(self, sender: TransactionSender, root: bytes, doc_type: bytes, count: int) -> Receipt:
         return self._send(sender, "anchor", root, doc_type, count)

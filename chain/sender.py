@@ -146,7 +146,12 @@ class TransactionSender:
         tx.setdefault("value", 0)
         self.fee_policy().apply(tx)
         if gas is None:
-            estimate = self.client.run(lambda: int(self.client.w3.eth.estimate_gas(tx)), artifact)  # type: ignore[arg-type]
+            # Against the pending block: its time is now, even on a local node that seals blocks
+            # only when a transaction comes (a time lock that expired since the last block).
+            estimate = self.client.run(
+                lambda: int(self.client.w3.eth.estimate_gas(tx, "pending")),  # type: ignore[arg-type]
+                artifact,
+            )
             gas = int(estimate * self.client.settings.gas_multiplier) + 5_000
         tx["gas"] = gas
         with self.nonces.lock:

@@ -47,17 +47,25 @@ def department_id(code: str) -> bytes:
     return keccak(text=code)
 
 
+#: The three roles that approve a transfer; a department holds at most one of them.
+WORKFLOW_ROLES = Role.NATRES | Role.TAX | Role.HOUSING
+
+
 @dataclass(frozen=True)
 class StatusRecord:
+    """The status change in force (a later change signed by a key outside its window is voided)."""
+
     state: State
     reason: int
     changed_at: int
     changed_by: bytes
+    signer: str = "0x" + "00" * 20  # the department key; zero for governance and the PropertyRegistry
+    voided: int = 0  # later changes that do not count
 
     @classmethod
     def from_tuple(cls, raw: Any) -> StatusRecord:
-        state, reason, changed_at, changed_by = raw
-        return cls(State(state), int(reason), int(changed_at), bytes(changed_by))
+        state, reason, changed_at, changed_by, signer, voided = raw
+        return cls(State(state), int(reason), int(changed_at), bytes(changed_by), str(signer), int(voided))
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class DocumentStatus:
     batch: StatusRecord
     document: StatusRecord
     successor: bytes
+    title_locked: bool = False
 
     @classmethod
     def from_tuple(cls, raw: Any) -> DocumentStatus:
@@ -88,6 +97,7 @@ class DocumentStatus:
             batch,
             document,
             successor,
+            title_locked,
         ) = raw
         return cls(
             anchored=bool(anchored),
@@ -101,6 +111,7 @@ class DocumentStatus:
             batch=StatusRecord.from_tuple(batch),
             document=StatusRecord.from_tuple(document),
             successor=bytes(successor),
+            title_locked=bool(title_locked),
         )
 
     @property
@@ -214,4 +225,10 @@ REASONS: dict[int, tuple[str, str]] = {
     7: ("investigation closed", "调查结束"),
     8: ("licence cancelled by the authority", "许可被注销"),
     9: ("property transferred", "不动产已转移登记"),
+    10: ("mortgage released", "抵押权已注销"),
+    11: ("registration corrected", "更正登记"),
 }
+
+REASON_TRANSFERRED = 9
+REASON_MORTGAGE_RELEASED = 10
+REASON_CORRECTED = 11

@@ -8,6 +8,13 @@ uint8 constant ROLE_HOUSING = 1 << 2; // housing and urban-rural development: sa
 uint8 constant ROLE_COURT = 1 << 3; // court: seizures
 uint8 constant ROLE_BANK = 1 << 4; // bank: mortgages
 uint8 constant ALL_ROLES = ROLE_NATRES | ROLE_TAX | ROLE_HOUSING | ROLE_COURT | ROLE_BANK;
+/// @dev The three roles that approve a transfer: separation of duties keeps them in three departments.
+uint8 constant WORKFLOW_ROLES = ROLE_NATRES | ROLE_TAX | ROLE_HOUSING;
+
+/// @dev Reason codes the registries themselves write (see docs/CONTRACTS.md).
+uint16 constant REASON_TRANSFERRED = 9; // property transferred
+uint16 constant REASON_MORTGAGE_RELEASED = 10; // mortgage released
+uint16 constant REASON_CORRECTED = 11; // registration corrected (更正登记)
 
 /// @notice A department (issuing or approving authority) as stored on chain.
 struct Department {
@@ -46,17 +53,21 @@ enum State {
     Superseded
 }
 
-/// @notice The last status change of a batch or document. Never deleted; history is in events.
+/// @notice The status change of a batch or document that is in force. Never deleted: every change
+/// is kept on chain and in events; a change signed by a key outside its (possibly backdated)
+/// window does not count, and the one before it is in force again.
 struct StatusRecord {
     State state;
-    uint16 reason; // reason code of the last change (see docs/CONTRACTS.md)
-    uint40 changedAt; // block time of the last change; 0 when never changed
-    bytes32 changedBy; // acting department, or 0 for governance
+    uint16 reason; // reason code of the change in force (see docs/CONTRACTS.md)
+    uint40 changedAt; // block time of the change in force; 0 when never changed
+    bytes32 changedBy; // acting department, or 0 for governance and the PropertyRegistry
+    address signer; // department key that made the change; 0 for governance and the PropertyRegistry
+    uint32 voided; // later changes that do not count (their key was outside its window)
 }
 
 /// @notice Everything the chain knows about a document, answered in one call.
 struct DocumentStatus {
-    bool anchored;
+    bool anchored; // under this department
     bytes32 root;
     bytes32 targetHash;
     bytes32 department; // department whose key anchored the batch
@@ -67,6 +78,39 @@ struct DocumentStatus {
     StatusRecord batch; // status of the whole batch
     StatusRecord document; // status of this document (Active when targetHash is 0)
     bytes32 successor; // target hash that superseded this document, or 0
+    bool titleLocked; // the document is a property unit's current title: it changes only through a case
+}
+
+/// @notice The PropertyRegistry replacing a unit's current title by a new certificate.
+struct TitleChange {
+    bytes32 department; // department that anchored the current title
+    bytes32 root;
+    bytes32 targetHash;
+    bytes32 successorDepartment; // department that anchored the new certificate
+    bytes32 successorRoot;
+    bytes32 successor;
+    uint16 reason;
+}
+
+/// @notice One call of a governance proposal.
+struct Call {
+    address target;
+    bytes data;
+}
+
+/// @notice What a proposal does once approved: act at once (protective actions only: the registry
+/// refuses anything else from the council itself), or go through the time lock.
+enum ProposalKind {
+    Immediate,
+    Scheduled
+}
+
+/// @notice A governance proposal of the council, approved by EIP-712 signatures or on chain.
+struct Proposal {
+    ProposalKind kind;
+    Call[] calls;
+    uint256 nonce; // unordered: any unused value; consumed when the proposal is carried out
+    uint64 deadline; // approvals count until then
 }
 
 /// @notice An anchor request signed off-chain by a department key and relayed by anyone.
@@ -109,6 +153,12 @@ struct Owner {
     uint16 share;
 }
 
+/// @notice What a case does: a transfer, or a correction of the registration (更正登记).
+enum CaseKind {
+    Transfer,
+    Correction
+}
+
 /// @notice Where a transfer case stands.
 enum CaseState {
     None,
@@ -123,18 +173,20 @@ enum CaseState {
 /// @dev Approver fields name the department that approved as NATRES, TAX and HOUSING (0: not yet).
 struct TransferCase {
     uint64 id;
+    CaseKind kind;
     bytes32 unitId;
     CaseState state;
     uint32 round; // 1, plus one per resubmission; approvals and consents count for one round
     uint40 openedAt;
     bytes32 openedBy;
     bytes32 certRoot;
-    bytes32 certTarget;
+    bytes32 certTarget; // proposed certificate (0 for a correction that revokes the title)
     Owner[] owners;
     uint8 approvedRoles; // ROLE_* flags approved in this round
     bytes32 natresApprover;
     bytes32 taxApprover;
     bytes32 housingApprover;
+    uint16 reason; // a correction's reason code (0 for a transfer)
 }
 
 /// @notice A mortgage (抵押) registered by a bank on a unit.

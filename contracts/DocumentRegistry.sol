@@ -12,7 +12,8 @@ import {
     SignedStatusChange,
     State,
     StatusChange,
-    StatusRecord
+    StatusRecord,
+    TitleChange
 } from "./Common.sol";
 import {IDocumentRegistry} from "./interfaces/IDocumentRegistry.sol";
 import {IssuerRegistry} from "./IssuerRegistry.sol";
@@ -20,6 +21,11 @@ import {IssuerRegistry} from "./IssuerRegistry.sol";
 /// @title e-Registry document registry
 /// @notice Anchors batch roots of department-issued documents and keeps their statuses. Also the
 /// issuer registry ({IssuerRegistry}): one deployment answers both interfaces.
+///
+/// Records belong to their department: an anchor is kept under (department, root), so another
+/// department anchoring the same root neither blocks nor claims it. Every status change is kept
+/// (a history per record); the change in force is the latest one whose key was inside its window
+/// when it was made, so a retirement backdated to a compromise voids what the stolen key did.
 contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
     bytes32 public constant ANCHOR_TYPEHASH =
         keccak256("Anchor(bytes32 root,bytes32 docType,uint32 count,uint64 deadline)");
@@ -27,11 +33,12 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         "StatusChange(uint8 action,bytes32 root,bytes32 targetHash,bytes32[] proof,bytes32 successorRoot,"
         "bytes32 successor,bytes32[] successorProof,uint16 reason,uint256 nonce,uint64 deadline)"
     );
-    /// @notice Held by the PropertyRegistry (granted by the admin): it may supersede a document,
-    /// and nothing else, acting for the department that anchored it.
+    /// @notice Held by the PropertyRegistry (granted through the council's time lock): it locks
+    /// a unit's current title, replaces it when a case completes, and revokes what its workflow
+    /// ends (a corrected title, a released mortgage's certificate). Nothing else.
     bytes32 public constant PROPERTY_REGISTRY_ROLE = keccak256("PROPERTY_REGISTRY_ROLE");
 
-    /// @dev One storage word per anchored root: who, when, how many, which type.
+    /// @dev One storage word per anchored (department, root): who, when, how many, which type.
     struct AnchorRecord {
         address signer;
         uint40 anchoredAt;
@@ -39,24 +46,31 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         uint16 typeIndex;
     }
 
-    /// @dev One storage word per status record; the actor is kept as its department index.
+    /// @dev One storage word per status change; the actor is kept as its department index.
     struct StoredStatus {
         State state;
         uint16 reason;
         uint40 changedAt;
-        uint32 changedBy; // department index, 0 for governance
+        uint32 changedBy; // department index, 0 for governance and the PropertyRegistry
+        address signer; // department key, 0 for governance and the PropertyRegistry
     }
 
-    mapping(bytes32 root => AnchorRecord) private _anchors;
-    mapping(bytes32 root => StoredStatus) private _batchStatus;
-    mapping(bytes32 root => mapping(bytes32 targetHash => StoredStatus)) private _documentStatus;
-    mapping(bytes32 root => mapping(bytes32 targetHash => bytes32 successor)) private _successors;
+    mapping(uint32 department => mapping(bytes32 root => AnchorRecord)) private _anchors;
+    /// @dev Keyed by {_recordKey}: every status change of a batch (target 0) or document.
+    mapping(bytes32 record => StoredStatus[]) private _history;
+    mapping(bytes32 record => bytes32 successor) private _successors;
+    /// @dev Keyed by {_lockKey} (department, root, target), not by record: a root anchored again
+    /// keeps its locks.
+    mapping(bytes32 lock => bool) private _titleLocks;
+    /// @dev Locked titles per (department, root): a batch holding one is not revoked or suspended whole.
+    mapping(bytes32 batchLock => uint256) private _lockedInBatch;
     mapping(address signer => mapping(uint256 word => uint256 bits)) private _nonces;
 
-    /// @param admin holder of DEFAULT_ADMIN_ROLE (grants and revokes GOVERNOR_ROLE)
-    /// @param governor first holder of GOVERNOR_ROLE
-    constructor(address admin, address governor)
-        IssuerRegistry(admin, governor)
+    /// @param admin holder of DEFAULT_ADMIN_ROLE (the council's time lock)
+    /// @param governor holder of GOVERNOR_ROLE (the council's time lock)
+    /// @param guardian holder of GUARDIAN_ROLE (the council)
+    constructor(address admin, address governor, address guardian)
+        IssuerRegistry(admin, governor, guardian)
         EIP712("e-Registry DocumentRegistry", "1")
     {}
 
@@ -85,14 +99,9 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
 
     /// @inheritdoc IDocumentRegistry
     function changeStatus(StatusChange calldata change) external {
-        bytes32 actor;
-        if (_departmentOfSigner(msg.sender) != bytes32(0)) {
-            actor = _requireCurrentKey(msg.sender);
-        } else if (!hasRole(GOVERNOR_ROLE, msg.sender)) {
-            if (!hasRole(PROPERTY_REGISTRY_ROLE, msg.sender)) revert IssuerRegistryUnknownSigner(msg.sender);
-            actor = _propertyRegistryActor(change);
-        }
-        _changeStatus(actor, change);
+        address sender = msg.sender;
+        bytes32 department = _requireCurrentKey(sender);
+        _changeStatus(department, department, sender, change);
     }
 
     /// @inheritdoc IDocumentRegistry
@@ -109,25 +118,118 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         }
     }
 
+    /// @inheritdoc IDocumentRegistry
+    function governChangeStatus(bytes32 department, StatusChange calldata change) external {
+        // A suspension protects and is reversible: at once. Anything else waits out the time lock.
+        if (change.action == Action.Suspend) _requireProtector();
+        else _checkRole(GOVERNOR_ROLE);
+        _changeStatus(department, bytes32(0), address(0), change);
+    }
+
+    // ------------------------------------------------------------------------- property titles
+
+    /// @inheritdoc IDocumentRegistry
+    function lockTitle(bytes32 department, bytes32 root, bytes32 targetHash)
+        external
+        onlyRole(PROPERTY_REGISTRY_ROLE)
+    {
+        _requireRecord(department, root, targetHash);
+        _lock(department, root, targetHash);
+        emit TitleLocked(department, root, targetHash);
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function replaceTitle(TitleChange calldata change) external onlyRole(PROPERTY_REGISTRY_ROLE) {
+        (bytes32 batchKey, bytes32 key) = _requireRecord(change.department, change.root, change.targetHash);
+        (bytes32 nextBatchKey, bytes32 nextKey) =
+            _requireRecord(change.successorDepartment, change.successorRoot, change.successor);
+        // The successor is live and no other unit's title; only a locked title is replaced.
+        if (
+            change.successor == bytes32(0) || nextKey == key
+                || _titleLocks[_lockKey(change.successorDepartment, change.successorRoot, change.successor)]
+                || _state(nextBatchKey) != State.Active || _state(nextKey) != State.Active
+        ) {
+            revert DocumentRegistryInvalidSuccessor(change.successorRoot, change.successor);
+        }
+        if (!_titleLocks[_lockKey(change.department, change.root, change.targetHash)]) {
+            revert DocumentRegistryNotLocked(change.root, change.targetHash);
+        }
+        State state = _state(key);
+        if (_state(batchKey) != State.Active || state != State.Active) {
+            revert DocumentRegistryInvalidTransition(change.root, change.targetHash, state, Action.Supersede);
+        }
+        _unlock(change.department, change.root, change.targetHash);
+        _lock(change.successorDepartment, change.successorRoot, change.successor);
+        _successors[key] = change.successor;
+        _push(key, State.Superseded, change.reason, 0, address(0));
+        emit DocumentSuperseded(
+            change.department,
+            change.root,
+            change.targetHash,
+            bytes32(0),
+            msg.sender,
+            change.successorRoot,
+            change.successor,
+            change.reason
+        );
+        emit TitleLocked(change.successorDepartment, change.successorRoot, change.successor);
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function registryRevoke(bytes32 department, bytes32 root, bytes32 targetHash, uint16 reason)
+        external
+        onlyRole(PROPERTY_REGISTRY_ROLE)
+    {
+        (bytes32 batchKey, bytes32 key) = _requireRecord(department, root, targetHash);
+        // Only what the PropertyRegistry itself locked: a title, an active mortgage's certificate.
+        if (!_titleLocks[_lockKey(department, root, targetHash)]) revert DocumentRegistryNotLocked(root, targetHash);
+        if (_state(batchKey) == State.Revoked || _state(key) == State.Revoked) {
+            revert DocumentRegistryAlreadyRevoked(root, targetHash);
+        }
+        _unlock(department, root, targetHash);
+        _push(key, State.Revoked, reason, 0, address(0));
+        emit DocumentRevoked(department, root, targetHash, bytes32(0), msg.sender, reason);
+    }
+
     // ----------------------------------------------------------------------------------- views
 
     /// @inheritdoc IDocumentRegistry
-    function documentStatus(bytes32 root, bytes32 targetHash) external view returns (DocumentStatus memory status) {
-        AnchorRecord memory record = _anchors[root];
+    function documentStatus(bytes32 department, bytes32 root, bytes32 targetHash)
+        external
+        view
+        returns (DocumentStatus memory status)
+    {
+        uint32 index = _departmentIndex(department);
+        AnchorRecord memory record = _anchors[index][root];
         status.root = root;
         status.targetHash = targetHash;
+        status.department = department;
         if (record.signer == address(0)) return status;
         status.anchored = true;
         status.signer = record.signer;
-        status.department = _departmentOfSigner(record.signer);
         status.docType = _typeIdOf(record.typeIndex);
         status.count = record.count;
         status.anchoredAt = record.anchoredAt;
-        status.batch = _toRecord(_batchStatus[root]);
+        bytes32 batchKey = _recordKey(index, root, bytes32(0), record.anchoredAt);
+        status.batch = _toRecord(batchKey);
         if (targetHash != bytes32(0)) {
-            status.document = _toRecord(_documentStatus[root][targetHash]);
-            status.successor = _successors[root][targetHash];
+            bytes32 key = _recordKey(index, root, targetHash, record.anchoredAt);
+            status.document = _toRecord(key);
+            if (status.document.state == State.Superseded) status.successor = _successors[key];
+            status.titleLocked = _titleLocks[_lockKey(department, root, targetHash)];
         }
+    }
+
+    /// @inheritdoc IDocumentRegistry
+    function statusHistoryLength(bytes32 department, bytes32 root, bytes32 targetHash)
+        external
+        view
+        returns (uint256)
+    {
+        uint32 index = _departmentIndex(department);
+        AnchorRecord memory record = _anchors[index][root];
+        if (record.signer == address(0)) return 0;
+        return _history[_recordKey(index, root, targetHash, record.anchoredAt)].length;
     }
 
     /// @inheritdoc IDocumentRegistry
@@ -168,15 +270,19 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
     function _anchor(address signer, bytes32 root, bytes32 docType, uint32 count) private {
         if (root == bytes32(0)) revert DocumentRegistryInvalidRoot();
         if (count == 0) revert DocumentRegistryInvalidCount(root, count);
-        uint16 typeIndex = _authorizeAnchor(signer, docType);
-        AnchorRecord storage record = _anchors[root];
+        (uint16 typeIndex, uint32 department) = _authorizeAnchor(signer, docType);
+        AnchorRecord storage record = _anchors[department][root];
         // The hot path of every issuance: one read and one write of the record's single word,
         // packed as Solidity lays out AnchorRecord (first member in the lowest-order bits).
         uint256 word;
         assembly ("memory-safe") {
             word := sload(record.slot)
         }
-        if (word != 0) revert DocumentRegistryRootAlreadyAnchored(root);
+        // Only an anchor by a key outside its window (a retirement backdated to a compromise)
+        // gives way: the department anchors its genuine root again, with a fresh history.
+        if (word != 0 && _keyValidAt(address(uint160(word)), uint40(word >> 160))) {
+            revert DocumentRegistryRootAlreadyAnchored(root);
+        }
         word = uint256(uint160(signer)) | (uint256(_now()) << 160) | (uint256(count) << 200)
             | (uint256(typeIndex) << 232);
         assembly ("memory-safe") {
@@ -195,94 +301,185 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         _checkDeadline(signed.deadline);
         address signer =
             _recover(statusChangeDigest(signed.change, signed.nonce, signed.deadline), signed.signature);
-        bytes32 actor = _requireCurrentKey(signer);
+        bytes32 department = _requireCurrentKey(signer);
         _useNonce(signer, signed.nonce);
-        _changeStatus(actor, signed.change);
+        _changeStatus(department, department, signer, signed.change);
     }
 
-    /// @dev Applies `change` for `actor` (a department, or 0 for governance). Checks run in a
-    /// fixed order: not found, then access denied, then state conflicts.
-    function _changeStatus(bytes32 actor, StatusChange calldata change) private {
+    /// @dev Applies `change` to a record of `department`, for `actor` (the department itself, or 0
+    /// for governance) signed by `signer` (0 for governance). Checks run in a fixed order: not
+    /// found, then title lock, then state conflicts.
+    function _changeStatus(bytes32 department, bytes32 actor, address signer, StatusChange calldata change)
+        private
+    {
         Action action = change.action;
-        bytes32 root = change.root;
-        bytes32 targetHash = change.targetHash;
-        if (action == Action.None || (action == Action.Supersede && targetHash == bytes32(0))) {
+        if (action == Action.None || (action == Action.Supersede && change.targetHash == bytes32(0))) {
             revert DocumentRegistryInvalidAction(action);
         }
-        AnchorRecord memory record = _anchors[root];
+        (uint32 index, uint16 typeIndex, bytes32 key) = _checkedRecord(department, change);
+        State state = _state(key);
+        State next;
+        if (action == Action.Revoke) {
+            next = State.Revoked;
+        } else if (action == Action.Suspend) {
+            if (state != State.Active) revert DocumentRegistryInvalidTransition(change.root, change.targetHash, state, action);
+            next = State.Suspended;
+        } else if (action == Action.Reinstate) {
+            if (state != State.Suspended) revert DocumentRegistryNotSuspended(change.root, change.targetHash);
+            next = State.Active;
+        } else {
+            if (state != State.Active) revert DocumentRegistryInvalidTransition(change.root, change.targetHash, state, action);
+            _checkSuccessor(index, typeIndex, key, change);
+            _successors[key] = change.successor;
+            next = State.Superseded;
+        }
+        _push(key, next, change.reason, actor == bytes32(0) ? 0 : index, signer);
+        _emitChange(department, actor, signer == address(0) ? msg.sender : signer, change);
+    }
+
+    /// @dev The record `change` acts on, after the checks that precede the transition: not found,
+    /// proof, title lock, revoked batch, revoked record.
+    function _checkedRecord(bytes32 department, StatusChange calldata change)
+        private
+        view
+        returns (uint32 index, uint16 typeIndex, bytes32 key)
+    {
+        bytes32 root = change.root;
+        bytes32 targetHash = change.targetHash;
+        index = _departmentIndex(department);
+        AnchorRecord memory record = _anchors[index][root];
         if (record.signer == address(0)) revert DocumentRegistryUnknownRoot(root);
         if (targetHash != bytes32(0) && !_provesDocument(root, targetHash, change.proof)) {
             revert DocumentRegistryInvalidProof(root, targetHash);
         }
-        if (actor != bytes32(0) && actor != _departmentOfSigner(record.signer)) {
-            revert DocumentRegistryUnauthorized(actor, root);
+        typeIndex = record.typeIndex;
+        bytes32 batchKey = _recordKey(index, root, bytes32(0), record.anchoredAt);
+        key = targetHash == bytes32(0) ? batchKey : _recordKey(index, root, targetHash, record.anchoredAt);
+        // A unit's current title changes only through a case of the PropertyRegistry.
+        bytes32 lock = _lockKey(department, root, targetHash);
+        if (targetHash == bytes32(0) ? _lockedInBatch[lock] != 0 : _titleLocks[lock]) {
+            revert DocumentRegistryTitleLocked(root, targetHash);
         }
         // A revoked batch is final for every document in it.
-        State batchState = _batchStatus[root].state;
-        if (batchState == State.Revoked) revert DocumentRegistryAlreadyRevoked(root, bytes32(0));
-        State state = targetHash == bytes32(0) ? batchState : _documentStatus[root][targetHash].state;
-        if (state == State.Revoked) revert DocumentRegistryAlreadyRevoked(root, targetHash);
+        if (_state(batchKey) == State.Revoked) revert DocumentRegistryAlreadyRevoked(root, bytes32(0));
+        if (key != batchKey && _state(key) == State.Revoked) revert DocumentRegistryAlreadyRevoked(root, targetHash);
+    }
 
-        State next;
+    function _emitChange(bytes32 department, bytes32 actor, address signer, StatusChange calldata change) private {
+        Action action = change.action;
         if (action == Action.Revoke) {
-            next = State.Revoked;
-            emit DocumentRevoked(root, targetHash, actor, change.reason);
+            emit DocumentRevoked(department, change.root, change.targetHash, actor, signer, change.reason);
         } else if (action == Action.Suspend) {
-            if (state != State.Active) revert DocumentRegistryInvalidTransition(root, targetHash, state, action);
-            next = State.Suspended;
-            emit DocumentSuspended(root, targetHash, actor, change.reason);
+            emit DocumentSuspended(department, change.root, change.targetHash, actor, signer, change.reason);
         } else if (action == Action.Reinstate) {
-            if (state != State.Suspended) revert DocumentRegistryNotSuspended(root, targetHash);
-            next = State.Active;
-            emit DocumentReinstated(root, targetHash, actor, change.reason);
+            emit DocumentReinstated(department, change.root, change.targetHash, actor, signer, change.reason);
         } else {
-            if (state != State.Active) revert DocumentRegistryInvalidTransition(root, targetHash, state, action);
-            _checkSuccessor(change);
-            _successors[root][targetHash] = change.successor;
-            next = State.Superseded;
-            emit DocumentSuperseded(root, targetHash, actor, change.successorRoot, change.successor, change.reason);
+            emit DocumentSuperseded(
+                department,
+                change.root,
+                change.targetHash,
+                actor,
+                signer,
+                change.successorRoot,
+                change.successor,
+                change.reason
+            );
         }
-        StoredStatus memory stored = StoredStatus({
-            state: next,
-            reason: change.reason,
-            changedAt: _now(),
-            changedBy: actor == bytes32(0) ? 0 : _departmentIndex(actor)
-        });
-        if (targetHash == bytes32(0)) _batchStatus[root] = stored;
-        else _documentStatus[root][targetHash] = stored;
     }
 
-    /// @dev The department a PROPERTY_REGISTRY_ROLE holder acts for: the one that anchored the
-    /// root. Supersede is the only action it may take.
-    function _propertyRegistryActor(StatusChange calldata change) private view returns (bytes32 actor) {
-        if (change.action != Action.Supersede) revert DocumentRegistryInvalidAction(change.action);
-        address signer = _anchors[change.root].signer;
-        if (signer == address(0)) revert DocumentRegistryUnknownRoot(change.root);
-        actor = _departmentOfSigner(signer);
-    }
-
-    function _toRecord(StoredStatus memory stored) private view returns (StatusRecord memory) {
-        return StatusRecord({
-            state: stored.state,
-            reason: stored.reason,
-            changedAt: stored.changedAt,
-            changedBy: _departmentIdAt(stored.changedBy)
-        });
-    }
-
-    /// @dev The successor must be an anchored document, not the document itself, and not revoked.
-    function _checkSuccessor(StatusChange calldata change) private view {
+    /// @dev The successor of a department's supersede: a live document of the same department and
+    /// type, proved under its root, and not the document itself.
+    function _checkSuccessor(uint32 index, uint16 typeIndex, bytes32 key, StatusChange calldata change) private view {
         bytes32 successorRoot = change.successorRoot;
         bytes32 successor = change.successor;
+        AnchorRecord memory record = _anchors[index][successorRoot];
         if (
-            successor == bytes32(0) || (successor == change.targetHash && successorRoot == change.root)
-                || _anchors[successorRoot].signer == address(0)
+            successor == bytes32(0) || record.signer == address(0) || record.typeIndex != typeIndex
                 || !_provesDocument(successorRoot, successor, change.successorProof)
-                || _batchStatus[successorRoot].state != State.Active
-                || _documentStatus[successorRoot][successor].state != State.Active
         ) {
             revert DocumentRegistryInvalidSuccessor(successorRoot, successor);
         }
+        bytes32 nextBatchKey = _recordKey(index, successorRoot, bytes32(0), record.anchoredAt);
+        bytes32 nextKey = _recordKey(index, successorRoot, successor, record.anchoredAt);
+        if (nextKey == key || _state(nextBatchKey) != State.Active || _state(nextKey) != State.Active) {
+            revert DocumentRegistryInvalidSuccessor(successorRoot, successor);
+        }
+    }
+
+    /// @dev The batch and document record keys of an anchored (department, root, targetHash).
+    function _requireRecord(bytes32 department, bytes32 root, bytes32 targetHash)
+        private
+        view
+        returns (bytes32 batchKey, bytes32 key)
+    {
+        uint32 index = _departmentIndex(department);
+        AnchorRecord memory record = _anchors[index][root];
+        if (record.signer == address(0) || targetHash == bytes32(0)) revert DocumentRegistryUnknownRoot(root);
+        batchKey = _recordKey(index, root, bytes32(0), record.anchoredAt);
+        key = _recordKey(index, root, targetHash, record.anchoredAt);
+    }
+
+    /// @dev A record is one anchor's batch (targetHash 0) or document; a root anchored again after
+    /// its first anchor was voided starts a fresh record.
+    function _recordKey(uint32 index, bytes32 root, bytes32 targetHash, uint40 anchoredAt)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(index, root, targetHash, anchoredAt));
+    }
+
+    function _push(bytes32 key, State state, uint16 reason, uint32 changedBy, address signer) private {
+        _history[key].push(
+            StoredStatus({state: state, reason: reason, changedAt: _now(), changedBy: changedBy, signer: signer})
+        );
+    }
+
+    /// @dev The change in force: the latest whose key was inside its window when it was made
+    /// (governance's and the PropertyRegistry's always count); `voided` counts those skipped.
+    function _effective(bytes32 key) private view returns (StoredStatus memory current, uint32 voided) {
+        StoredStatus[] storage history = _history[key];
+        for (uint256 i = history.length; i > 0; --i) {
+            StoredStatus memory change = history[i - 1];
+            if (change.signer == address(0) || _keyValidAt(change.signer, change.changedAt)) return (change, voided);
+            ++voided;
+        }
+    }
+
+    function _state(bytes32 key) private view returns (State state) {
+        (StoredStatus memory current,) = _effective(key);
+        return current.state;
+    }
+
+    function _toRecord(bytes32 key) private view returns (StatusRecord memory) {
+        (StoredStatus memory current, uint32 voided) = _effective(key);
+        return StatusRecord({
+            state: current.state,
+            reason: current.reason,
+            changedAt: current.changedAt,
+            changedBy: _departmentIdAt(current.changedBy),
+            signer: current.signer,
+            voided: voided
+        });
+    }
+
+    /// @dev A lock belongs to (department, root, targetHash); targetHash 0 counts the batch's locks.
+    function _lockKey(bytes32 department, bytes32 root, bytes32 targetHash) private pure returns (bytes32) {
+        return keccak256(abi.encode(department, root, targetHash));
+    }
+
+    function _lock(bytes32 department, bytes32 root, bytes32 targetHash) private {
+        bytes32 key = _lockKey(department, root, targetHash);
+        if (_titleLocks[key]) return;
+        _titleLocks[key] = true;
+        ++_lockedInBatch[_lockKey(department, root, bytes32(0))];
+    }
+
+    function _unlock(bytes32 department, bytes32 root, bytes32 targetHash) private {
+        bytes32 key = _lockKey(department, root, targetHash);
+        if (!_titleLocks[key]) return;
+        _titleLocks[key] = false;
+        --_lockedInBatch[_lockKey(department, root, bytes32(0))];
     }
 
     function _provesDocument(bytes32 root, bytes32 targetHash, bytes32[] calldata proof) private pure returns (bool) {

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
-import {ALL_ROLES, Department, SignerKey} from "./Common.sol";
+import {ALL_ROLES, Department, SignerKey, WORKFLOW_ROLES} from "./Common.sol";
 import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
 
 /// @title Departments, signing keys and document-type authorizations
@@ -13,11 +13,18 @@ import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
 /// registry keeps, besides its records, one derived "grant" word per (live key, authorized type)
 /// of every active department. Governance changes rewrite the affected grants; the grants are
 /// never the source of truth for anything but the hot-path check.
+///
+/// Governance is split by what an action does. Actions that add power (a department, a key, a
+/// type, roles, reactivation, a backdated retirement, which voids what a key signed) need
+/// GOVERNOR_ROLE, held by the council's time lock. Protective actions (retiring a key from now
+/// on, deactivating a department, withdrawing a type or a role) take effect at once and need
+/// GUARDIAN_ROLE (the council itself) or GOVERNOR_ROLE.
 abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     using EnumerableSet for EnumerableSet.AddressSet;
     using EnumerableSet for EnumerableSet.Bytes32Set;
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     /// @notice Live keys per department; bounds the work of a governance change.
     uint256 public constant MAX_KEYS = 8;
     /// @notice Authorized types per department; bounds the work of a governance change.
@@ -26,10 +33,12 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     /// @dev Hot-path authorization of (key, type); present only while all of these hold: the key
     /// is live, its department is active, and the department may issue the type.
     /// `validUntil` is type(uint40).max for an open-ended key; typeIndex 0 means no grant.
+    /// `departmentIndex` keys the anchor records, which belong to the department.
     struct Grant {
         uint40 validFrom;
         uint40 validUntil;
         uint16 typeIndex;
+        uint32 departmentIndex;
     }
 
     mapping(bytes32 department => Department) private _departments;
@@ -41,9 +50,19 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     bytes32[] private _typeIds;
     mapping(address signer => mapping(bytes32 docType => Grant)) private _grants;
 
-    constructor(address admin, address governor) {
+    /// @param admin holder of DEFAULT_ADMIN_ROLE (the council's time lock)
+    /// @param governor holder of GOVERNOR_ROLE (the council's time lock)
+    /// @param guardian holder of GUARDIAN_ROLE (the council)
+    constructor(address admin, address governor, address guardian) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, governor);
+        _grantRole(GUARDIAN_ROLE, guardian);
+    }
+
+    /// @dev Protective actions: the guardian (the council, at once) or the governor (the time lock).
+    modifier onlyProtector() {
+        _requireProtector();
+        _;
     }
 
     // ----------------------------------------------------------------------------- governance
@@ -74,7 +93,9 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
-    function setDepartmentActive(bytes32 id, bool active) external onlyRole(GOVERNOR_ROLE) {
+    function setDepartmentActive(bytes32 id, bool active) external {
+        if (active) _checkRole(GOVERNOR_ROLE);
+        else _requireProtector();
         Department storage dept = _department(id);
         if (dept.active == active) return;
         dept.active = active;
@@ -89,8 +110,11 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
-    function setDepartmentRoles(bytes32 id, uint8 roles) external onlyRole(GOVERNOR_ROLE) {
+    function setDepartmentRoles(bytes32 id, uint8 roles) external {
         Department storage dept = _department(id);
+        // Withdrawing roles protects; giving one adds power.
+        if (roles & ~dept.roles != 0) _checkRole(GOVERNOR_ROLE);
+        else _requireProtector();
         _checkRoles(roles);
         dept.roles = roles;
         emit DepartmentRolesChanged(id, roles);
@@ -123,7 +147,11 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
-    function retireSignerKey(address signer, uint40 validUntil) external onlyRole(GOVERNOR_ROLE) {
+    function retireSignerKey(address signer, uint40 validUntil) external {
+        // From now on protects at once; backdated, it also voids what the key signed since, which
+        // restores what it revoked and withdraws what it anchored: that waits out the time lock.
+        if (validUntil < _now()) _checkRole(GOVERNOR_ROLE);
+        else _requireProtector();
         SignerKey storage key = _keys[signer];
         bytes32 department = key.department;
         if (department == bytes32(0)) revert IssuerRegistryUnknownSigner(signer);
@@ -171,7 +199,7 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
-    function deauthorizeDocumentType(bytes32 department, bytes32 docType) external onlyRole(GOVERNOR_ROLE) {
+    function deauthorizeDocumentType(bytes32 department, bytes32 docType) external onlyProtector {
         _department(department);
         if (!_types[department].remove(docType)) revert IssuerRegistryTypeNotAuthorized(department, docType);
         address[] memory keys = _liveKeys[department].values();
@@ -254,11 +282,15 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
 
     /// @dev Authorizes `signer` to anchor `docType` now, in one storage read on success.
     /// On failure, spends more reads to revert with the precise reason.
-    function _authorizeAnchor(address signer, bytes32 docType) internal view returns (uint16 typeIndex) {
+    function _authorizeAnchor(address signer, bytes32 docType)
+        internal
+        view
+        returns (uint16 typeIndex, uint32 departmentIndex)
+    {
         Grant memory grant = _grants[signer][docType];
         uint40 at = _now();
         typeIndex = grant.typeIndex;
-        if (typeIndex != 0 && at >= grant.validFrom && at < grant.validUntil) return typeIndex;
+        if (typeIndex != 0 && at >= grant.validFrom && at < grant.validUntil) return (typeIndex, grant.departmentIndex);
         bytes32 department = _requireCurrentKey(signer);
         revert IssuerRegistryTypeNotAuthorized(department, docType);
     }
@@ -299,8 +331,26 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
         if (dept.index == 0) revert IssuerRegistryUnknownDepartment(id);
     }
 
+    /// @dev Known flags, and at most one of NATRES, TAX and HOUSING (separation of duties).
     function _checkRoles(uint8 roles) private pure {
         if (roles & ~ALL_ROLES != 0) revert IssuerRegistryInvalidRoles(roles);
+        uint8 workflow = roles & WORKFLOW_ROLES;
+        if (workflow != 0 && workflow & (workflow - 1) != 0) revert IssuerRegistryConflictingRoles(roles);
+    }
+
+    function _requireProtector() internal view {
+        address sender = _msgSender();
+        if (!hasRole(GUARDIAN_ROLE, sender) && !hasRole(GOVERNOR_ROLE, sender)) {
+            revert AccessControlUnauthorizedAccount(sender, GUARDIAN_ROLE);
+        }
+    }
+
+    /// @dev Whether `signer` (a registered key) was inside its window at `at`; unknown keys never are.
+    function _keyValidAt(address signer, uint40 at) internal view returns (bool) {
+        SignerKey storage key = _keys[signer];
+        if (key.department == bytes32(0)) return false;
+        uint40 until = key.validUntil;
+        return at >= key.validFrom && (until == 0 || at < until);
     }
 
     function _syncGrant(address signer, bytes32 docType, bool granted) private {
@@ -310,7 +360,8 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
             _grants[signer][docType] = Grant({
                 validFrom: key.validFrom,
                 validUntil: until == 0 ? type(uint40).max : until,
-                typeIndex: _typeIndex[docType]
+                typeIndex: _typeIndex[docType],
+                departmentIndex: _departments[key.department].index
             });
         } else {
             delete _grants[signer][docType];

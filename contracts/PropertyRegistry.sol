@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
 import {
-    Action,
+    CaseKind,
     CaseState,
     Department,
     DocumentStatus,
     Mortgage,
     Owner,
+    REASON_CORRECTED,
+    REASON_MORTGAGE_RELEASED,
+    REASON_TRANSFERRED,
     ROLE_BANK,
     ROLE_COURT,
     ROLE_HOUSING,
@@ -21,9 +25,10 @@ import {
     Seizure,
     SignerKey,
     State,
-    StatusChange,
+    TitleChange,
     TransferCase,
-    UnitState
+    UnitState,
+    WORKFLOW_ROLES
 } from "./Common.sol";
 import {IDocumentRegistry} from "./interfaces/IDocumentRegistry.sol";
 import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
@@ -32,8 +37,9 @@ import {IPropertyRegistry} from "./interfaces/IPropertyRegistry.sol";
 /// @title e-Registry property registry
 /// @notice Units, their titles, transfer cases, mortgages and seizures. Departments, keys and
 /// roles come from the issuer registry (the DocumentRegistry deployment), which stays their only
-/// source of truth: this contract has no administrator. To supersede the old certificate when a
-/// transfer completes, it must hold the DocumentRegistry's PROPERTY_REGISTRY_ROLE.
+/// source of truth: this contract has no administrator. It holds the DocumentRegistry's
+/// PROPERTY_REGISTRY_ROLE: a unit's current title, and an active mortgage's certificate, are locked
+/// there and change only through this contract's cases (transfer, correction) and releases.
 ///
 /// A relayed action ({executeSigned}) calls this contract itself with the recovered signer appended
 /// to the calldata (the ERC-2771 convention, with this contract as its own trusted forwarder): the
@@ -52,13 +58,15 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
     uint256 public constant MAX_OWNERS = 32;
     /// @notice Active mortgages, and active seizures, per unit.
     uint256 public constant MAX_ENCUMBRANCES = 16;
-    /// @notice Reason code of the supersede that completes a transfer (property transferred).
-    uint16 public constant REASON_TRANSFERRED = 9;
     /// @notice EIP-712 type of a relayed action.
     bytes32 public constant ACTION_TYPEHASH = keccak256("PropertyAction(bytes data,uint256 nonce,uint64 deadline)");
 
     /// @dev Roles that approve a transfer, and may reject or return it.
-    uint8 private constant _APPROVING_ROLES = ROLE_NATRES | ROLE_TAX | ROLE_HOUSING;
+    uint8 private constant _APPROVING_ROLES = WORKFLOW_ROLES;
+    /// @dev Roles of a second department that may approve a correction.
+    uint8 private constant _CORRECTION_ROLES = WORKFLOW_ROLES | ROLE_COURT;
+    /// @dev GOVERNOR_ROLE of the DocumentRegistry: the council's time lock.
+    bytes32 private constant _GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
     /// @dev One storage word per unit. Department ids are kept as their registry index.
     struct UnitRecord {
@@ -72,7 +80,7 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
     struct TitleRecord {
         bytes32 certRoot;
         bytes32 certTarget;
-        bytes32[] certProof;
+        uint32 department; // index of the department that anchored the certificate
         Owner[] owners;
     }
 
@@ -84,6 +92,7 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         uint32 round;
         uint32 openedBy;
         CaseState state;
+        CaseKind kind;
         uint32 natresApprover; // department indexes, 0 = not approved this round
         uint32 taxApprover;
         uint32 housingApprover;
@@ -95,6 +104,7 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         uint32 bank;
         uint40 registeredAt;
         uint40 releasedAt;
+        uint32 certDepartment; // index of the department that anchored the certificate
     }
 
     struct SeizureRecord {
@@ -125,6 +135,9 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
     mapping(bytes32 unitId => EnumerableSet.UintSet) private _activeSeizures;
     mapping(uint64 caseId => mapping(uint32 mortgageId => uint32 round)) private _consents;
     mapping(address signer => mapping(uint256 word => uint256 bits)) private _nonces;
+    /// @dev Mortgage certificates ever registered, by keccak256(department index, root, target): each once.
+    mapping(bytes32 certificate => bool) private _usedMortgageCertificates;
+    mapping(uint64 caseId => uint16 reason) private _correctionReasons;
 
     /// @param documentRegistry the DocumentRegistry deployment (also the issuer registry)
     constructor(address documentRegistry) EIP712("e-Registry PropertyRegistry", "1") {
@@ -146,13 +159,15 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         Actor memory actor = _actor(ROLE_NATRES, false);
         UnitRecord storage unit = _units[unitId];
         if (unit.title != 0) revert PropertyRegistryUnitExists(unitId);
+        if (unit.openCase != 0) revert PropertyRegistryCaseAlreadyOpen(unitId, unit.openCase);
         _checkOwners(owners);
         _checkCertificate(certRoot, certTarget, certProof, PROPERTY_CERTIFICATE_TYPE, actor.id);
-        uint32 title = _newTitle(certRoot, certTarget, certProof, owners);
+        uint32 title = _newTitle(certRoot, certTarget, actor.index, owners);
         unit.title = title;
         unit.registeredAt = _now();
         unit.registeredBy = actor.index;
         emit UnitRegistered(unitId, certTarget, actor.id, certRoot, owners);
+        _documents.lockTitle(actor.id, certRoot, certTarget);
     }
 
     // -------------------------------------------------------------------------------- transfers
@@ -170,29 +185,21 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         if (unit.openCase != 0) revert PropertyRegistryCaseAlreadyOpen(unitId, unit.openCase);
         _requireNotSeized(unitId);
         TitleRecord storage current = _titles[unit.title];
-        _requireActive(current.certRoot, current.certTarget);
+        _requireActive(current.department, current.certRoot, current.certTarget);
         _checkProposal(unitId, current.certTarget, certRoot, certTarget, certProof, owners, actor.id);
-        caseId = ++_caseCount;
-        unit.openCase = caseId;
-        _cases[caseId] = CaseRecord({
-            unitId: unitId,
-            title: _newTitle(certRoot, certTarget, certProof, owners),
-            openedAt: _now(),
-            round: 1,
-            openedBy: actor.index,
-            state: CaseState.Open,
-            natresApprover: 0,
-            taxApprover: 0,
-            housingApprover: 0
-        });
+        caseId = _openCase(unit, unitId, _newTitle(certRoot, certTarget, actor.index, owners), actor.index, CaseKind.Transfer);
         emit TransferOpened(unitId, caseId, actor.id, certRoot, certTarget, owners);
     }
 
     /// @inheritdoc IPropertyRegistry
     function approveTransfer(uint64 caseId, uint32 round, uint8 roles) external {
         CaseRecord storage case_ = _case(caseId);
-        if (roles == 0 || roles & ~_APPROVING_ROLES != 0) revert PropertyRegistryInvalidApprovalRoles(roles);
+        // One role per approval: each of NATRES, TAX and HOUSING approves for itself.
+        if (roles & ~_APPROVING_ROLES != 0 || roles == 0 || roles & (roles - 1) != 0) {
+            revert PropertyRegistryInvalidApprovalRoles(roles);
+        }
         Actor memory actor = _actor(roles, true);
+        if (case_.kind != CaseKind.Transfer) revert PropertyRegistryWrongCaseKind(caseId, case_.kind);
         if (case_.state != CaseState.Open) revert PropertyRegistryInvalidCaseState(caseId, case_.state);
         if (round != case_.round) revert PropertyRegistryStaleRound(caseId, round, case_.round);
         uint32 natres = case_.natresApprover;
@@ -230,6 +237,7 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
     function returnTransfer(uint64 caseId, uint16 reason) external {
         CaseRecord storage case_ = _case(caseId);
         Actor memory actor = _actor(_APPROVING_ROLES, false);
+        if (case_.kind != CaseKind.Transfer) revert PropertyRegistryWrongCaseKind(caseId, case_.kind);
         if (case_.state != CaseState.Open) revert PropertyRegistryInvalidCaseState(caseId, case_.state);
         case_.state = CaseState.Returned;
         emit TransferReturned(case_.unitId, caseId, actor.id, reason);
@@ -251,7 +259,7 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         bytes32 currentTarget = _titles[_units[unitId].title].certTarget;
         _checkProposal(unitId, currentTarget, certRoot, certTarget, certProof, owners, actor.id);
         uint32 round = case_.round + 1;
-        case_.title = _newTitle(certRoot, certTarget, certProof, owners);
+        case_.title = _newTitle(certRoot, certTarget, actor.index, owners);
         case_.round = round;
         case_.state = CaseState.Open;
         case_.natresApprover = 0;
@@ -289,6 +297,75 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         emit TransferConsented(unitId, caseId, actor.id, mortgageId, round);
     }
 
+    // ------------------------------------------------------------------------------ corrections
+
+    /// @inheritdoc IPropertyRegistry
+    function openCorrection(
+        bytes32 unitId,
+        bytes32 certRoot,
+        bytes32 certTarget,
+        bytes32[] calldata certProof,
+        Owner[] calldata owners,
+        uint16 reason
+    ) external returns (uint64 caseId) {
+        UnitRecord storage unit = _unit(unitId);
+        Actor memory actor = _actor(ROLE_NATRES, false);
+        if (unit.openCase != 0) revert PropertyRegistryCaseAlreadyOpen(unitId, unit.openCase);
+        uint32 title = 0; // a correction without a certificate revokes the title
+        if (certTarget != bytes32(0)) {
+            _checkProposal(unitId, _titles[unit.title].certTarget, certRoot, certTarget, certProof, owners, actor.id);
+            title = _newTitle(certRoot, certTarget, actor.index, owners);
+        } else if (owners.length != 0) {
+            revert PropertyRegistryInvalidOwnerCount(owners.length);
+        }
+        caseId = _openCase(unit, unitId, title, actor.index, CaseKind.Correction);
+        _correctionReasons[caseId] = reason;
+        emit CorrectionOpened(unitId, caseId, actor.id, certRoot, certTarget, owners, reason);
+    }
+
+    /// @inheritdoc IPropertyRegistry
+    function approveCorrection(uint64 caseId) external {
+        CaseRecord storage case_ = _case(caseId);
+        bytes32 approver = bytes32(0); // governance: the council's time lock
+        if (!IAccessControl(address(_documents)).hasRole(_GOVERNOR_ROLE, _sender())) {
+            Actor memory actor = _actor(_CORRECTION_ROLES, false);
+            if (actor.index == case_.openedBy) revert PropertyRegistryAlreadyApproved(caseId, actor.id);
+            approver = actor.id;
+            // A seized unit's title is not corrected behind the court's back: only the council may.
+            _requireNotSeized(case_.unitId);
+        }
+        if (case_.kind != CaseKind.Correction) revert PropertyRegistryWrongCaseKind(caseId, case_.kind);
+        if (case_.state != CaseState.Open) revert PropertyRegistryInvalidCaseState(caseId, case_.state);
+        bytes32 unitId = case_.unitId;
+        UnitRecord storage unit = _units[unitId];
+        TitleRecord storage previous = _titles[unit.title];
+        bytes32 previousDepartment = _departmentId(previous.department);
+        uint32 title = case_.title;
+        case_.state = CaseState.Finalized;
+        unit.openCase = 0;
+        emit CorrectionApproved(unitId, caseId, approver);
+        if (title == 0) {
+            unit.title = 0; // the unit has no title until it is registered again
+            _documents.registryRevoke(previousDepartment, previous.certRoot, previous.certTarget, REASON_CORRECTED);
+            emit TitleCorrected(unitId, caseId, bytes32(0), bytes32(0), previous.certRoot, previous.certTarget);
+            return;
+        }
+        TitleRecord storage next = _titles[title];
+        unit.title = title;
+        emit TitleCorrected(unitId, caseId, next.certTarget, next.certRoot, previous.certRoot, previous.certTarget);
+        _documents.replaceTitle(
+            TitleChange({
+                department: previousDepartment,
+                root: previous.certRoot,
+                targetHash: previous.certTarget,
+                successorDepartment: _departmentId(next.department),
+                successorRoot: next.certRoot,
+                successor: next.certTarget,
+                reason: REASON_CORRECTED
+            })
+        );
+    }
+
     // ------------------------------------------------------------------- mortgages and seizures
 
     /// @inheritdoc IPropertyRegistry
@@ -296,10 +373,19 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         external
         returns (uint32 mortgageId)
     {
-        _unit(unitId);
+        UnitRecord storage unit = _unit(unitId);
         Actor memory actor = _actor(ROLE_BANK, false);
         _requireNotSeized(unitId);
-        _checkCertificate(certRoot, certTarget, certProof, MORTGAGE_CERTIFICATE_TYPE, bytes32(0));
+        // The mortgage's certificate (不动产登记证明) is issued by the unit's registration
+        // department, bound to this unit and this bank, and used once, ever.
+        uint32 issuer = _titles[unit.title].department;
+        bytes32 issuerId = _departmentId(issuer);
+        bytes32 certificate = keccak256(abi.encode(issuer, certRoot, certTarget));
+        if (_usedMortgageCertificates[certificate]) {
+            revert PropertyRegistryMortgageCertificateUsed(certRoot, certTarget);
+        }
+        _checkCertificate(certRoot, certTarget, certProof, MORTGAGE_CERTIFICATE_TYPE, issuerId);
+        _usedMortgageCertificates[certificate] = true;
         EnumerableSet.UintSet storage active = _activeMortgages[unitId];
         if (active.length() >= MAX_ENCUMBRANCES) revert PropertyRegistryTooManyEncumbrances(unitId, MAX_ENCUMBRANCES);
         MortgageRecord[] storage mortgages = _mortgages[unitId];
@@ -309,12 +395,14 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
                 certTarget: certTarget,
                 bank: actor.index,
                 registeredAt: _now(),
-                releasedAt: 0
+                releasedAt: 0,
+                certDepartment: issuer
             })
         );
         mortgageId = uint32(mortgages.length);
         active.add(mortgageId);
         emit MortgageRegistered(unitId, mortgageId, actor.id, certRoot, certTarget);
+        _documents.lockTitle(issuerId, certRoot, certTarget);
     }
 
     /// @inheritdoc IPropertyRegistry
@@ -326,6 +414,12 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         mortgage.releasedAt = _now();
         _activeMortgages[unitId].remove(mortgageId);
         emit MortgageReleased(unitId, mortgageId, actor.id);
+        // The certificate no longer evidences a mortgage.
+        bytes32 issuerId = _departmentId(mortgage.certDepartment);
+        DocumentStatus memory status = _documents.documentStatus(issuerId, mortgage.certRoot, mortgage.certTarget);
+        if (status.batch.state != State.Revoked && status.document.state != State.Revoked) {
+            _documents.registryRevoke(issuerId, mortgage.certRoot, mortgage.certTarget, REASON_MORTGAGE_RELEASED);
+        }
     }
 
     /// @inheritdoc IPropertyRegistry
@@ -477,7 +571,9 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
             || selector == IPropertyRegistry.registerMortgage.selector
             || selector == IPropertyRegistry.releaseMortgage.selector
             || selector == IPropertyRegistry.registerSeizure.selector
-            || selector == IPropertyRegistry.releaseSeizure.selector;
+            || selector == IPropertyRegistry.releaseSeizure.selector
+            || selector == IPropertyRegistry.openCorrection.selector
+            || selector == IPropertyRegistry.approveCorrection.selector;
     }
 
     /// @dev The department of the sender, which must be a key inside its window of an active
@@ -499,6 +595,12 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         uint8 held = dept.roles & roles;
         if (all ? held != roles : held == 0) revert PropertyRegistryUnauthorized(key.department, roles);
         actor = Actor({id: key.department, index: dept.index, roles: dept.roles});
+    }
+
+    /// @dev Whether the key that anchored a certificate was inside its (possibly backdated) window then.
+    function _keyValidAt(address signer, uint40 at) private view returns (bool) {
+        SignerKey memory key = _issuers.getSignerKey(signer);
+        return at >= key.validFrom && (key.validUntil == 0 || at < key.validUntil);
     }
 
     /// @dev The approver of `role` after an approval of `roles` by department `index`.
@@ -534,33 +636,48 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         emit TransferFinalized(
             unitId, caseId, next.certTarget, next.certRoot, previous.certRoot, previous.certTarget, round
         );
-        _documents.changeStatus(
-            StatusChange({
-                action: Action.Supersede,
+        _documents.replaceTitle(
+            TitleChange({
+                department: _departmentId(previous.department),
                 root: previous.certRoot,
                 targetHash: previous.certTarget,
-                proof: previous.certProof,
+                successorDepartment: _departmentId(next.department),
                 successorRoot: next.certRoot,
                 successor: next.certTarget,
-                successorProof: next.certProof,
                 reason: REASON_TRANSFERRED
             })
         );
     }
 
-    function _newTitle(
-        bytes32 certRoot,
-        bytes32 certTarget,
-        bytes32[] calldata certProof,
-        Owner[] calldata owners
-    ) private returns (uint32 id) {
+    function _openCase(UnitRecord storage unit, bytes32 unitId, uint32 title, uint32 openedBy, CaseKind kind)
+        private
+        returns (uint64 caseId)
+    {
+        caseId = ++_caseCount;
+        unit.openCase = caseId;
+        _cases[caseId] = CaseRecord({
+            unitId: unitId,
+            title: title,
+            openedAt: _now(),
+            round: 1,
+            openedBy: openedBy,
+            state: CaseState.Open,
+            kind: kind,
+            natresApprover: 0,
+            taxApprover: 0,
+            housingApprover: 0
+        });
+    }
+
+    function _newTitle(bytes32 certRoot, bytes32 certTarget, uint32 department, Owner[] calldata owners)
+        private
+        returns (uint32 id)
+    {
         id = ++_titleCount;
         TitleRecord storage title = _titles[id];
         title.certRoot = certRoot;
         title.certTarget = certTarget;
-        for (uint256 i = 0; i < certProof.length; ++i) {
-            title.certProof.push(certProof[i]);
-        }
+        title.department = department;
         for (uint256 i = 0; i < owners.length; ++i) {
             title.owners.push(owners[i]);
         }
@@ -597,7 +714,8 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         if (total != WHOLE_SHARE) revert PropertyRegistryInvalidShares(total);
     }
 
-    /// @dev The certificate is proved under `root`, anchored, of `docType`, by `issuer` (unless 0), active.
+    /// @dev The certificate is proved under `root`, anchored by `issuer`, of `docType`, active, and
+    /// no unit's title nor an active mortgage's certificate already.
     function _checkCertificate(
         bytes32 root,
         bytes32 target,
@@ -609,19 +727,19 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         if (target == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leaf)) {
             revert PropertyRegistryInvalidCertificateProof(root, target);
         }
-        DocumentStatus memory status = _documents.documentStatus(root, target);
-        if (!status.anchored) revert PropertyRegistryCertificateNotAnchored(root, target);
-        if (status.docType != docType) revert PropertyRegistryCertificateWrongType(root, target, status.docType);
-        if (issuer != bytes32(0) && status.department != issuer) {
-            revert PropertyRegistryCertificateForeignIssuer(root, target, status.department);
+        DocumentStatus memory status = _documents.documentStatus(issuer, root, target);
+        if (!status.anchored || !_keyValidAt(status.signer, status.anchoredAt)) {
+            revert PropertyRegistryCertificateNotAnchored(root, target);
         }
+        if (status.docType != docType) revert PropertyRegistryCertificateWrongType(root, target, status.docType);
         if (status.batch.state != State.Active || status.document.state != State.Active) {
             revert PropertyRegistryCertificateNotActive(root, target);
         }
+        if (status.titleLocked) revert PropertyRegistryCertificateInUse(root, target);
     }
 
-    function _requireActive(bytes32 root, bytes32 target) private view {
-        DocumentStatus memory status = _documents.documentStatus(root, target);
+    function _requireActive(uint32 department, bytes32 root, bytes32 target) private view {
+        DocumentStatus memory status = _documents.documentStatus(_departmentId(department), root, target);
         if (status.batch.state != State.Active || status.document.state != State.Active) {
             revert PropertyRegistryCertificateNotActive(root, target);
         }
@@ -656,6 +774,8 @@ contract PropertyRegistry is EIP712, IPropertyRegistry {
         CaseRecord memory case_ = _cases[caseId];
         TitleRecord storage title = _titles[case_.title];
         view_.id = caseId;
+        view_.kind = case_.kind;
+        view_.reason = _correctionReasons[caseId];
         view_.unitId = case_.unitId;
         view_.state = case_.state;
         view_.round = case_.round;

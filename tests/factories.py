@@ -13,9 +13,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from chain.client import ChainClient, connect
-from chain.deploy import Deployment, deploy_registry
+from chain.deploy import Deployment, deploy_council, deploy_registry
 from chain.eip712 import sign_anchor, sign_status_change
 from chain.errors import ContractRevert
+from chain.governance import CouncilClient, Governance
 from chain.registry import RegistryClient
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
@@ -33,10 +34,21 @@ SAMR = department_id("LA-SAMR")  # market regulation: business licences
 NATRES = department_id("LA-NATRES")  # natural resources: property certificates
 TAX = department_id("LA-TAX")
 
+#: The test council: 3 of 5 members approve, 2 veto, one hour of time lock.
+COUNCIL_SIZE = 5
+COUNCIL_THRESHOLD = 3
+COUNCIL_VETO = 2
+COUNCIL_DELAY = 3600
+
 
 @dataclass
 class World:
-    """Everything a chain test needs: node, client, registry, governance, departments' keys."""
+    """Everything a chain test needs: node, client, registry, the council, departments' keys.
+
+    ``governor`` deploys the contracts and holds no role afterwards; governance is the 3-of-5
+    council of ``members`` (``governance`` signs with the first three and waits out the time lock
+    by moving the node's clock).
+    """
 
     node: HardhatNode
     settings: ChainSettings
@@ -47,6 +59,9 @@ class World:
     samr_key: LocalAccount
     natres_key: LocalAccount
     relayer: LocalAccount
+    members: list[LocalAccount] = field(default_factory=list)
+    council: CouncilClient = None  # type: ignore[assignment]
+    governance: Governance = None  # type: ignore[assignment]
     senders: dict[str, TransactionSender] = field(default_factory=dict)
 
     @property
@@ -69,7 +84,7 @@ class World:
     def reset_local_state(self) -> None:
         """After evm_revert the node forgot the test's transactions and the balances given during
         the test: forget the senders of accounts made during the test (they must be funded again)."""
-        fixed = {a.address for a in (self.governor, self.samr_key, self.natres_key, self.relayer)}
+        fixed = {a.address for a in (self.governor, self.samr_key, self.natres_key, self.relayer, *self.members)}
         for address in list(self.senders):
             if address not in fixed:
                 del self.senders[address]
@@ -154,26 +169,37 @@ def build_world(node: HardhatNode, deployments_dir: Path) -> World:
         natres_key=natres_key,
         relayer=relayer,
     )
-    gov = world.sender(governor)
-    for account in (samr_key, natres_key, relayer):
+    world.members = [Account.create() for _ in range(COUNCIL_SIZE)]
+    deployer = world.sender(governor)
+    for account in (samr_key, natres_key, relayer, *world.members):
         world.sender(account)
-    world.deployment = deploy_registry(client, gov, deployments_dir=deployments_dir)
+    council = deploy_council(
+        client,
+        deployer,
+        deployments_dir=deployments_dir,
+        members=[m.address for m in world.members],
+        threshold=COUNCIL_THRESHOLD,
+        veto_threshold=COUNCIL_VETO,
+        delay=COUNCIL_DELAY,
+    )
+    world.council = CouncilClient(client, council.address)
+    # Proposals are submitted by the deployer (anyone may): the relayer's transactions stay the relay's.
+    world.governance = Governance(world.council, world.members, deployer, wait=world.increase_time)
+    world.deployment = deploy_registry(client, deployer, deployments_dir=deployments_dir, council=council.address)
     registry = world.registry = RegistryClient(client, world.deployment.address)
     start = world.now() - 3600
-    registry.register_department(gov, SAMR, "六安市市场监督管理局", "11341500MB0000001A")
-    registry.register_department(
-        gov, NATRES, "六安市自然资源和规划局", "11341500MB0000002B", Role.NATRES
-    )
-    registry.register_department(
-        gov, TAX, "国家税务总局六安市税务局", "11341500MB0000003C", Role.TAX
-    )
-    for name in (BUSINESS_LICENSE, PROPERTY_CERTIFICATE, FOOD_LICENSE):
-        registry.register_document_type(gov, name)
-    registry.authorize_document_type(gov, SAMR, type_id(BUSINESS_LICENSE))
-    registry.authorize_document_type(gov, SAMR, type_id(FOOD_LICENSE))
-    registry.authorize_document_type(gov, NATRES, type_id(PROPERTY_CERTIFICATE))
-    registry.add_signer_key(gov, SAMR, samr_key.address, start)
-    registry.add_signer_key(gov, NATRES, natres_key.address, start)
+    gov = world.governance
+    with gov.batch():
+        registry.register_department(gov, SAMR, "六安市市场监督管理局", "11341500MB0000001A")
+        registry.register_department(gov, NATRES, "六安市自然资源和规划局", "11341500MB0000002B", Role.NATRES)
+        registry.register_department(gov, TAX, "国家税务总局六安市税务局", "11341500MB0000003C", Role.TAX)
+        for name in (BUSINESS_LICENSE, PROPERTY_CERTIFICATE, FOOD_LICENSE):
+            registry.register_document_type(gov, name)
+        registry.authorize_document_type(gov, SAMR, type_id(BUSINESS_LICENSE))
+        registry.authorize_document_type(gov, SAMR, type_id(FOOD_LICENSE))
+        registry.authorize_document_type(gov, NATRES, type_id(PROPERTY_CERTIFICATE))
+        registry.add_signer_key(gov, SAMR, samr_key.address, start)
+        registry.add_signer_key(gov, NATRES, natres_key.address, start)
     return world
 
 

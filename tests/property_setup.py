@@ -105,13 +105,8 @@ class Setup:
     def approve(self, case_id: int, role: Role, round_: int = 1) -> Receipt:
         return self.prop.approve_transfer(self.approver(role), case_id, round_, role)
 
-    def status(self, cert: Certificate) -> State:
-        return self.world.registry.document_status(cert.root, cert.target).document.state
-
-
-def _department(world: World, dept: bytes, name: str, code: str, roles: Role) -> TransactionSender:
-    world.registry.register_department(gov(world), dept, name, code, roles)
-    return world.sender(add_key(world, dept))
+    def status(self, cert: Certificate, department: bytes = NATRES) -> State:
+        return self.world.registry.document_status(department, cert.root, cert.target).document.state
 
 
 def make_setup(world: World) -> Setup:
@@ -119,25 +114,55 @@ def make_setup(world: World) -> Setup:
     departments of the property workflow with a key each (the contract tests' ``s`` fixture)."""
     g = gov(world)
     registry = world.registry
-    registry.register_document_type(g, MORTGAGE_CERTIFICATE)
-    registry.authorize_document_type(g, NATRES, type_id(MORTGAGE_CERTIFICATE))
-    deployment = deploy_property_registry(
-        world.client, g, deployments_dir=world.settings.deployments_dir, document_registry=registry.address, force=True
-    )
+    deployer = world.sender(world.governor)
+    with g.batch():
+        registry.register_document_type(g, MORTGAGE_CERTIFICATE)
+        registry.authorize_document_type(g, NATRES, type_id(MORTGAGE_CERTIFICATE))
+        deployment = deploy_property_registry(
+            world.client,
+            deployer,
+            deployments_dir=world.settings.deployments_dir,
+            document_registry=registry.address,
+            governance=g,
+            force=True,
+        )
+        for dept, name, code, roles in DEPARTMENTS:
+            registry.register_department(g, dept, name, code, roles)
+        keys = {
+            dept: add_key(world, dept)
+            for dept in (TAX, HOUSING, COURT, OTHER_COURT, BANK, OTHER_BANK, OTHER_TAX)
+        }
     return Setup(
         world=world,
         prop=PropertyClient(world.client, deployment.address),
         natres=world.sender(world.natres_key),
-        tax=world.sender(add_key(world, TAX)),
-        housing=_department(world, HOUSING, "六安市住房和城乡建设局", "11341500MB0000004D", Role.HOUSING),
-        court=_department(world, COURT, "六安市金安区人民法院", "11341500MB0000005E", Role.COURT),
-        other_court=_department(world, OTHER_COURT, "六安市裕安区人民法院", "11341500MB0000006F", Role.COURT),
-        bank=_department(world, BANK, "中国工商银行六安分行", "91341500MA0000007G", Role.BANK),
-        other_bank=_department(world, OTHER_BANK, "中国建设银行六安分行", "91341500MA0000008H", Role.BANK),
-        other_tax=_department(world, OTHER_TAX, "国家税务总局六安市金安区税务局", "11341500MB0000009J", Role.TAX),
+        tax=world.sender(keys[TAX]),
+        housing=world.sender(keys[HOUSING]),
+        court=world.sender(keys[COURT]),
+        other_court=world.sender(keys[OTHER_COURT]),
+        bank=world.sender(keys[BANK]),
+        other_bank=world.sender(keys[OTHER_BANK]),
+        other_tax=world.sender(keys[OTHER_TAX]),
     )
+
+
+#: The workflow's departments besides the world's (registered before their keys, in one proposal).
+DEPARTMENTS = (
+    (HOUSING, "六安市住房和城乡建设局", "11341500MB0000004D", Role.HOUSING),
+    (COURT, "六安市金安区人民法院", "11341500MB0000005E", Role.COURT),
+    (OTHER_COURT, "六安市裕安区人民法院", "11341500MB0000006F", Role.COURT),
+    (BANK, "中国工商银行六安分行", "91341500MA0000007G", Role.BANK),
+    (OTHER_BANK, "中国建设银行六安分行", "91341500MA0000008H", Role.BANK),
+    (OTHER_TAX, "国家税务总局六安市金安区税务局", "11341500MB0000009J", Role.TAX),
+)
 
 
 @pytest.fixture
 def s(world: World) -> Setup:
     return make_setup(world)
+
+
+def _department(world: World, dept: bytes, name: str, code: str, roles: Role) -> TransactionSender:
+    """Register one more department (one proposal) and give it a key (another)."""
+    world.registry.register_department(gov(world), dept, name, code, roles)
+    return world.sender(add_key(world, dept))

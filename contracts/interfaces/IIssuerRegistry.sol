@@ -19,6 +19,8 @@ interface IIssuerRegistry {
     error IssuerRegistryInvalidDepartment(bytes32 department);
     /// @notice `roles` has bits outside the known property roles.
     error IssuerRegistryInvalidRoles(uint8 roles);
+    /// @notice `roles` holds two of NATRES, TAX and HOUSING: one department may not approve for two.
+    error IssuerRegistryConflictingRoles(uint8 roles);
     /// @notice `signer` is not a registered signing key.
     error IssuerRegistryUnknownSigner(address signer);
     /// @notice `signer` is already a key of `department`.
@@ -67,19 +69,21 @@ interface IIssuerRegistry {
     /// @param id stable identifier, not zero
     /// @param name registered name (1 to 128 bytes)
     /// @param creditCode unified social credit code, exactly 18 bytes
-    /// @param roles ROLE_* flags for the property workflow
+    /// @param roles ROLE_* flags for the property workflow, at most one of NATRES, TAX and HOUSING
     /// Requirements: caller has GOVERNOR_ROLE; `id` not yet registered.
     /// Emits {DepartmentRegistered}.
     function registerDepartment(bytes32 id, string calldata name, string calldata creditCode, uint8 roles)
         external;
 
     /// @notice Activates or deactivates a department. Documents it already anchored keep their status.
-    /// Requirements: caller has GOVERNOR_ROLE; department registered.
+    /// Requirements: to activate, caller has GOVERNOR_ROLE; to deactivate (protective, at once),
+    /// GUARDIAN_ROLE or GOVERNOR_ROLE; department registered.
     /// Emits {DepartmentActivationChanged}.
     function setDepartmentActive(bytes32 id, bool active) external;
 
     /// @notice Replaces a department's property roles.
-    /// Requirements: caller has GOVERNOR_ROLE; department registered; known role bits only.
+    /// Requirements: caller has GOVERNOR_ROLE, or GUARDIAN_ROLE when `roles` only withdraws roles;
+    /// department registered; known role bits only, at most one of NATRES, TAX and HOUSING.
     /// Emits {DepartmentRolesChanged}.
     function setDepartmentRoles(bytes32 id, uint8 roles) external;
 
@@ -92,7 +96,10 @@ interface IIssuerRegistry {
     function addSignerKey(bytes32 department, address signer, uint40 validFrom, uint40 validUntil) external;
 
     /// @notice Ends a key's window at `validUntil` (now or later for rotation, earlier for a compromise).
-    /// Requirements: caller has GOVERNOR_ROLE; key registered; the window only shrinks and stays non-empty.
+    /// A backdated end voids what the key signed after it: its anchors, and its status changes,
+    /// which stop counting (the change before each is in force again).
+    /// Requirements: caller has GUARDIAN_ROLE or GOVERNOR_ROLE when `validUntil` is now or later,
+    /// GOVERNOR_ROLE when it is in the past; key registered; the window only shrinks and stays non-empty.
     /// Emits {SignerKeyRetired}.
     function retireSignerKey(address signer, uint40 validUntil) external;
 
@@ -108,7 +115,7 @@ interface IIssuerRegistry {
     function authorizeDocumentType(bytes32 department, bytes32 docType) external;
 
     /// @notice Stops a department issuing a document type. Documents already anchored are unaffected.
-    /// Requirements: caller has GOVERNOR_ROLE; currently authorized.
+    /// Requirements: caller has GUARDIAN_ROLE or GOVERNOR_ROLE; currently authorized.
     /// Emits {DocumentTypeDeauthorized}.
     function deauthorizeDocumentType(bytes32 department, bytes32 docType) external;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {CaseState, Mortgage, Owner, Seizure, TransferCase, UnitState} from "../Common.sol";
+import {CaseKind, CaseState, Mortgage, Owner, Seizure, TransferCase, UnitState} from "../Common.sol";
 
 /// @title Registry of property units: titles, transfers, mortgages and seizures
 /// @notice A property unit (不动产单元) is keyed by a hash of its unit number, never the number
@@ -10,11 +10,14 @@ import {CaseState, Mortgage, Owner, Seizure, TransferCase, UnitState} from "../C
 /// basis points summing to 10,000. Every action is taken by a department signing key (the
 /// transaction's sender) inside its window, of an active department holding the role the action
 /// needs (IIssuerRegistry roles): NATRES registers units and opens, resubmits and cancels transfer
-/// cases; NATRES, TAX and HOUSING approve a case in any order, and any of them may reject it or
-/// return it for correction; the last approval finalizes it, superseding the old certificate by
-/// the new one in the DocumentRegistry; a BANK registers and releases its mortgages and consents
-/// to the transfer of a mortgaged unit; a COURT registers and releases its seizures. Every step
-/// emits an event indexed by unit: together they are the chain of title.
+/// cases; NATRES, TAX and HOUSING approve a case in any order, each for its own role, three
+/// departments in all, and any of them may reject it or return it for correction; the last
+/// approval finalizes it, superseding the old certificate by the new one in the DocumentRegistry;
+/// NATRES opens a correction case (更正登记) that a second department (or the council) approves;
+/// a BANK registers and releases its mortgages and consents to the transfer of a mortgaged unit;
+/// a COURT registers and releases its seizures. A unit's current title and an active mortgage's
+/// certificate are locked in the DocumentRegistry: they change only here. Every step emits an
+/// event indexed by unit: together they are the chain of title.
 ///
 /// Every action can also be relayed: the acting key signs the action's call (EIP-712, domain
 /// "e-Registry PropertyRegistry" version 1, bound to the chain id and this contract) with an
@@ -111,6 +114,12 @@ interface IPropertyRegistry {
     error PropertyRegistryNonceUsed(address signer, uint256 nonce);
     /// @notice The signed call is not one of this registry's actions.
     error PropertyRegistryActionNotAllowed(bytes4 selector);
+    /// @notice Case `caseId` is of another kind than the step asks for.
+    error PropertyRegistryWrongCaseKind(uint64 caseId, CaseKind kind);
+    /// @notice The mortgage certificate was registered for a mortgage already (each is used once).
+    error PropertyRegistryMortgageCertificateUsed(bytes32 root, bytes32 targetHash);
+    /// @notice The certificate is already a unit's title or an active mortgage's certificate.
+    error PropertyRegistryCertificateInUse(bytes32 root, bytes32 targetHash);
 
     // ---------------------------------------------------------------------------------- events
     /// @notice Emitted when a relayed action of `signer` runs; `digest` is the signed EIP-712 digest.
@@ -166,6 +175,29 @@ interface IPropertyRegistry {
     /// @notice Emitted when the mortgagee bank consents to the transfer of case `caseId` (this round).
     event TransferConsented(
         bytes32 indexed unitId, uint64 indexed caseId, bytes32 indexed bank, uint32 mortgageId, uint32 round
+    );
+    /// @notice Emitted when NATRES opens a correction case: `certTarget` (0: none) would replace
+    /// (or, when 0, revoke) the unit's title, for `reason`.
+    event CorrectionOpened(
+        bytes32 indexed unitId,
+        uint64 indexed caseId,
+        bytes32 indexed department,
+        bytes32 certRoot,
+        bytes32 certTarget,
+        Owner[] owners,
+        uint16 reason
+    );
+    /// @notice Emitted when a second department (0: the council) approves a correction case.
+    event CorrectionApproved(bytes32 indexed unitId, uint64 indexed caseId, bytes32 indexed department);
+    /// @notice Emitted when a correction takes effect: `certTarget` (0: the title was revoked and
+    /// the unit has none until registered again) replaces `previousTarget`.
+    event TitleCorrected(
+        bytes32 indexed unitId,
+        uint64 indexed caseId,
+        bytes32 indexed certTarget,
+        bytes32 certRoot,
+        bytes32 previousRoot,
+        bytes32 previousTarget
     );
     /// @notice Emitted when a bank registers a mortgage.
     event MortgageRegistered(
@@ -261,17 +293,42 @@ interface IPropertyRegistry {
     /// Emits {TransferConsented}.
     function consentToTransfer(uint64 caseId, uint32 round, uint32 mortgageId) external;
 
+    // ----------------------------------------------------------------------------- corrections
+    /// @notice Opens a correction case (更正登记) on `unitId`: a new certificate and owners replace
+    /// the title, or, with `certTarget` 0 and no owners, the title is revoked.
+    /// Requirements: sender is a current NATRES key; unit registered with no open case; a new
+    /// certificate as for {openTransfer}.
+    /// Emits {CorrectionOpened}.
+    /// @return caseId the case id (shared numbering with transfers)
+    function openCorrection(
+        bytes32 unitId,
+        bytes32 certRoot,
+        bytes32 certTarget,
+        bytes32[] calldata certProof,
+        Owner[] calldata owners,
+        uint16 reason
+    ) external returns (uint64 caseId);
+
+    /// @notice Approves correction case `caseId`, which takes effect at once: the title is replaced
+    /// (the old certificate superseded with reason 11) or revoked (reason 11).
+    /// Requirements: sender is the council's time lock (GOVERNOR_ROLE of the DocumentRegistry), or a
+    /// current key of a department holding NATRES, TAX, HOUSING or COURT other than the opener's;
+    /// the case is an open correction; a seized unit only by the council.
+    /// Emits {CorrectionApproved} and {TitleCorrected}.
+    function approveCorrection(uint64 caseId) external;
+
     // ------------------------------------------------------------------ mortgages and seizures
     /// @notice Registers a mortgage of the sender's bank on `unitId`, evidenced by a mortgage certificate.
     /// Requirements: sender is a current BANK key; unit registered and not seized; the certificate
-    /// anchored, of type mortgage-certificate, active; fewer than MAX_ENCUMBRANCES active mortgages.
+    /// anchored by the department that issued the unit's title, of type mortgage-certificate,
+    /// active, never registered for a mortgage before; fewer than MAX_ENCUMBRANCES active mortgages.
     /// Emits {MortgageRegistered}.
     /// @return mortgageId the mortgage's id on the unit (from 1)
     function registerMortgage(bytes32 unitId, bytes32 certRoot, bytes32 certTarget, bytes32[] calldata certProof)
         external
         returns (uint32 mortgageId);
 
-    /// @notice Releases mortgage `mortgageId` of `unitId`.
+    /// @notice Releases mortgage `mortgageId` of `unitId`; its certificate is revoked (reason 10).
     /// Requirements: sender is a current BANK key of the bank that registered it; mortgage active.
     /// Emits {MortgageReleased}.
     function releaseMortgage(bytes32 unitId, uint32 mortgageId) external;

@@ -11,7 +11,7 @@ from web3 import Web3
 from web3.exceptions import ExtraDataLengthError
 
 from chain.client import connect
-from chain.deploy import deploy_registry
+from chain.deploy import deploy_council, deploy_registry
 from chain.errors import ChainUnavailable, TransactionRejected, WrongChain
 from chain.registry import RegistryClient
 from chain.sender import TransactionSender
@@ -81,19 +81,39 @@ def test_poa_extra_data_is_accepted(world: World) -> None:
 def test_sender_outside_allowlist_is_rejected(tmp_path: Path) -> None:
     allowed = Account.create()
     other = Account.create()
+    members = [Account.create().address for _ in range(3)]
     node = start_hardhat(tmp_path, mode="besu", allowlist=[allowed.address])
     try:
         client = connect(
             ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id, deployments_dir=tmp_path)
         )
+        council = deploy_council(
+            client,
+            TransactionSender(client, allowed),
+            deployments_dir=tmp_path / "a",
+            members=members,
+            threshold=2,
+            veto_threshold=1,
+            delay=60,
+        )
         deployment = deploy_registry(
-            client, TransactionSender(client, allowed), deployments_dir=tmp_path / "a"
+            client, TransactionSender(client, allowed), deployments_dir=tmp_path / "a", council=council.address
         )
         assert RegistryClient(client, deployment.address).governor_role()
         with pytest.raises(TransactionRejected) as info:
             deploy_registry(
-                client, TransactionSender(client, other), deployments_dir=tmp_path / "b"
+                client, TransactionSender(client, other), deployments_dir=tmp_path / "b", council=council.address
             )
         assert info.value.rpc_code == -32007
+        with pytest.raises(TransactionRejected):
+            deploy_council(
+                client,
+                TransactionSender(client, other),
+                deployments_dir=tmp_path / "b",
+                members=members,
+                threshold=2,
+                veto_threshold=1,
+                delay=60,
+            )
     finally:
         stop_hardhat(node)

@@ -6,8 +6,8 @@ import pytest
 
 from chain.errors import RpcError
 from chain.events import EventScanner
-from chain.types import type_id
-from tests.factories import BUSINESS_LICENSE, World
+from chain.types import Action, StatusChange, type_id
+from tests.factories import BUSINESS_LICENSE, SAMR, World
 
 
 def _anchor_spread(world: World, gaps: int = 3, gap_blocks: int = 1_100) -> list[bytes]:
@@ -66,3 +66,36 @@ def test_chunks_report_their_ranges(world: World) -> None:
     assert ranges[0][0] == start and ranges[-1][1] == end
     assert all(b - a + 1 <= 1_000 for a, b in ranges)
     assert all(ranges[i][1] + 1 == ranges[i + 1][0] for i in range(len(ranges) - 1))
+
+
+def test_status_events_carry_department_actor_and_signer(world: World) -> None:
+    """The status events' new topics: the record's department indexed, then actor and signer."""
+    start = world.client.block_number() + 1
+    tree, targets = world.anchor_batch(2)
+    proof = tree.proof(0)
+    world.registry.change_status(
+        world.sender(world.samr_key), StatusChange(Action.SUSPEND, tree.root, targets[0], proof, reason=4)
+    )
+    world.registry.govern_change_status(
+        world.governance, SAMR, StatusChange(Action.SUSPEND, tree.root, targets[1], tree.proof(1), reason=5)
+    )
+    scanner = EventScanner(world.client, world.registry.artifact, world.registry.address)
+    found = [e for e in scanner.scan(start, world.client.block_number()) if e.name == "DocumentSuspended"]
+    assert [e.args for e in found] == [
+        {
+            "department": SAMR,
+            "root": tree.root,
+            "targetHash": targets[0],
+            "actor": SAMR,
+            "signer": world.samr_key.address,
+            "reason": 4,
+        },
+        {  # governance: no acting department, the council (a suspension is protective) signs
+            "department": SAMR,
+            "root": tree.root,
+            "targetHash": targets[1],
+            "actor": b"\x00" * 32,
+            "signer": world.council.address,
+            "reason": 5,
+        },
+    ]

@@ -28,7 +28,7 @@ def test_fee_policy_follows_the_chain(world: World) -> None:
 
 def test_unfunded_key_transacts_only_on_free_gas(world: World) -> None:
     key = world.new_account()
-    world.registry.add_signer_key(world.sender(world.governor), SAMR, key.address, world.now() - 10)
+    world.registry.add_signer_key(world.governance, SAMR, key.address, world.now() - 10)
     sender = TransactionSender(world.client, key)  # never funded
     if world.node.mode == "besu":
         receipt = world.registry.anchor(sender, os.urandom(32), type_id(BUSINESS_LICENSE), 1)
@@ -53,7 +53,7 @@ def test_concurrent_callers_get_distinct_nonces(world: World) -> None:
         )
     nonces = sorted(int(world.client.w3.eth.get_transaction(r.tx_hash)["nonce"]) for r in receipts)  # type: ignore[arg-type]
     assert nonces == list(range(start, start + len(roots)))
-    assert all(world.registry.document_status(r).anchored for r in roots)
+    assert all(world.registry.document_status(SAMR, r).anchored for r in roots)
 
 
 def test_revert_at_estimation_uses_no_nonce(world: World) -> None:

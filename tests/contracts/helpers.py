@@ -8,14 +8,15 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
+from chain.governance import Governance
 from chain.sender import Receipt, TransactionSender
 from chain.types import ZERO32, type_id
 from tests.factories import BUSINESS_LICENSE, World
 
 
-def gov(world: World) -> TransactionSender:
-    """The governor's sender (GOVERNOR_ROLE and DEFAULT_ADMIN_ROLE)."""
-    return world.sender(world.governor)
+def gov(world: World) -> Governance:
+    """The council (3 of 5 members sign; Scheduled proposals wait out the time lock on the node's clock)."""
+    return world.governance
 
 
 def random_hash() -> bytes:

@@ -14,11 +14,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from chain.sender import Receipt
-from chain.types import ZERO32, Action, SignedAnchor, State, StatusChange, StatusRecord, type_id
+from chain.types import ZERO32, Action, SignedAnchor, State, StatusChange, StatusRecord, department_id, type_id
 from documents.merkle import MerkleTree
-from tests.contracts.helpers import add_key, block_time, events, gov, random_hash
+from tests.contracts.helpers import add_key, block_time, events, gov, random_hash, same_address
 from tests.factories import (
     BUSINESS_LICENSE,
+    COUNCIL_DELAY,
     FOOD_LICENSE,
     NATRES,
     PROPERTY_CERTIFICATE,
@@ -98,7 +99,7 @@ def test_anchor_and_status_view(world: World, path: AnchorPath) -> None:
     ]
     anchored_at = block_time(world, receipt)
     for target in (ZERO32, targets[0], targets[4]):
-        status = world.registry.document_status(tree.root, target)
+        status = world.registry.document_status(SAMR, tree.root, target)
         assert status.anchored
         assert (status.root, status.target_hash) == (tree.root, target)
         assert status.department == SAMR
@@ -109,25 +110,30 @@ def test_anchor_and_status_view(world: World, path: AnchorPath) -> None:
         assert status.batch == ACTIVE
         assert status.document == ACTIVE
         assert status.successor == ZERO32
+        assert not status.title_locked
         assert status.effective_state == State.ACTIVE
+    # The record is SAMR's: under another department the root is not anchored.
+    assert not world.registry.document_status(NATRES, tree.root).anchored
 
 
 def test_anchor_by_another_department(world: World, path: AnchorPath) -> None:
     root = random_hash()
     path.anchor(world, world.natres_key, root, PROPERTY_CERTIFICATE, 2**32 - 1)
-    status = world.registry.document_status(root)
+    status = world.registry.document_status(NATRES, root)
     assert (status.department, status.signer) == (NATRES, world.natres_key.address)
     assert (status.doc_type, status.count) == (type_id(PROPERTY_CERTIFICATE), 2**32 - 1)
 
 
 def test_unanchored_root_view(world: World) -> None:
     root, target = random_hash(), random_hash()
-    status = world.registry.document_status(root, target)
-    assert not status.anchored
-    assert (status.root, status.target_hash) == (root, target)
-    assert (status.department, status.doc_type, status.count, status.anchored_at) == (ZERO32, ZERO32, 0, 0)
-    assert int(status.signer, 16) == 0
-    assert (status.batch, status.document, status.successor) == (ACTIVE, ACTIVE, ZERO32)
+    for department in (SAMR, department_id("LA-NEVER-REGISTERED")):
+        status = world.registry.document_status(department, root, target)
+        assert not status.anchored
+        assert (status.root, status.target_hash, status.department) == (root, target, department)
+        assert (status.doc_type, status.count, status.anchored_at) == (ZERO32, 0, 0)
+        assert int(status.signer, 16) == 0
+        assert (status.batch, status.document, status.successor) == (ACTIVE, ACTIVE, ZERO32)
+        assert not status.title_locked
     with pytest.raises(ValueError, match="not anchored"):
         _ = status.effective_state
 
@@ -144,20 +150,23 @@ def test_invalid_count(world: World, path: AnchorPath) -> None:
         root=root,
         count=0,
     )
-    assert not world.registry.document_status(root).anchored
+    assert not world.registry.document_status(SAMR, root).anchored
 
 
 def test_root_is_anchored_once(world: World, path: AnchorPath) -> None:
+    """Once per department: neither the same key nor another key of the department anchors it again
+    (another department's anchor of the same root is its own record: see test_ownership)."""
     root = random_hash()
     path.anchor(world, world.samr_key, root, count=3)
-    for key, doc_type in ((world.samr_key, BUSINESS_LICENSE), (world.natres_key, PROPERTY_CERTIFICATE)):
+    colleague = add_key(world, SAMR)
+    for key, doc_type in ((world.samr_key, BUSINESS_LICENSE), (colleague, FOOD_LICENSE)):
         expect_revert(
             lambda key=key, doc_type=doc_type: path.anchor(world, key, root, doc_type, 7),
             "DocumentRegistryRootAlreadyAnchored",
             root=root,
         )
-    status = world.registry.document_status(root)
-    assert (status.signer, status.count) == (world.samr_key.address, 3)
+    status = world.registry.document_status(SAMR, root)
+    assert (status.signer, status.count, status.doc_type) == (world.samr_key.address, 3, type_id(BUSINESS_LICENSE))
 
 
 def test_revoked_root_is_never_anchored_again(world: World, path: AnchorPath) -> None:
@@ -169,7 +178,7 @@ def test_revoked_root_is_never_anchored_again(world: World, path: AnchorPath) ->
         "DocumentRegistryRootAlreadyAnchored",
         root=root,
     )
-    assert world.registry.document_status(root).batch.state == State.REVOKED
+    assert world.registry.document_status(SAMR, root).batch.state == State.REVOKED
 
 
 def test_unknown_key(world: World, path: AnchorPath) -> None:
@@ -202,11 +211,18 @@ def test_type_not_authorized(world: World, path: AnchorPath, doc_type: str) -> N
 
 
 def test_key_outside_its_window(world: World, path: AnchorPath) -> None:
+    # Both keys are added in one proposal, which waits out the time lock (the clock moves).
     now = world.now()
-    early = add_key(world, SAMR, valid_from=now + 3000)
-    expired = add_key(world, SAMR, valid_from=now - 100, valid_until=now + 60)
-    world.increase_time(120)
-    for key, valid_from, valid_until in ((early, now + 3000, 0), (expired, now - 100, now + 60)):
+    early_from = now + COUNCIL_DELAY + 3000
+    expired_until = now + COUNCIL_DELAY + 60
+    g = gov(world)
+    with g.batch():
+        early = add_key(world, SAMR, valid_from=early_from)
+        expired = add_key(world, SAMR, valid_from=now - 100, valid_until=expired_until)
+    assert world.now() < expired_until  # the expired key was live once
+    world.increase_time(expired_until - world.now() + 60)
+    after = world.now()
+    for key, valid_from, valid_until in ((early, early_from, 0), (expired, now - 100, expired_until)):
         revert = expect_revert(
             lambda key=key: path.anchor(world, key, random_hash()),
             "IssuerRegistryKeyNotValid",
@@ -214,7 +230,7 @@ def test_key_outside_its_window(world: World, path: AnchorPath) -> None:
             validFrom=valid_from,
             validUntil=valid_until,
         )
-        assert now + 120 <= revert.arguments["at"] <= world.now() + 60
+        assert after <= revert.arguments["at"] <= world.now() + 60
 
 
 # --------------------------------------------------------------------- relayed only
@@ -224,11 +240,14 @@ def test_relayer_is_not_the_signer(world: World, submit: Submit) -> None:
     root = random_hash()
     receipt = submit(world, [world.sign_anchor(root, key=world.natres_key, doc_type=PROPERTY_CERTIFICATE)])
     assert events(world, receipt, "BatchAnchored")[0]["signer"] == world.natres_key.address
-    assert world.registry.document_status(root).signer == world.natres_key.address
-    # Governance may relay too; the signer is still the key.
-    root = random_hash()
-    world.registry.anchor_signed(gov(world), world.sign_anchor(root))
-    assert world.registry.document_status(root).signer == world.samr_key.address
+    assert world.registry.document_status(NATRES, root).signer == world.natres_key.address
+    # A council member (or the deployer) may relay too; the signer is still the key.
+    for relayer in (world.members[0], world.governor):
+        root = random_hash()
+        receipt = world.registry.anchor_signed(world.sender(relayer), world.sign_anchor(root))
+        assert same_address(receipt.raw["from"], relayer.address)
+        status = world.registry.document_status(SAMR, root)
+        assert (status.department, status.signer) == (SAMR, world.samr_key.address)
 
 
 def test_expired_signature(world: World, submit: Submit) -> None:
@@ -241,7 +260,7 @@ def test_deadline_in_the_future(world: World, submit: Submit) -> None:
     deadline = world.now() + 30
     signed = world.sign_anchor(random_hash(), deadline=deadline)
     submit(world, [signed])
-    assert world.registry.document_status(signed.root).anchored
+    assert world.registry.document_status(SAMR, signed.root).anchored
 
 
 @pytest.mark.parametrize("domain", ["chain-id", "registry"])
@@ -253,7 +272,7 @@ def test_signature_for_another_domain(world: World, submit: Submit, domain: str)
         signed = world.sign_anchor(root, registry=world.new_account().address)
     revert = expect_revert(lambda: submit(world, [signed]), "IssuerRegistryUnknownSigner")
     assert revert.arguments["signer"].lower() != world.samr_key.address.lower()
-    assert not world.registry.document_status(root).anchored
+    assert not world.registry.document_status(SAMR, root).anchored
 
 
 @pytest.mark.parametrize("field", ["root", "docType", "count", "deadline"])
@@ -293,7 +312,7 @@ def test_malformed_signature(world: World, submit: Submit, kind: str) -> None:
     signed = world.sign_anchor(random_hash())
     broken = replace(signed, signature=MALFORMED[kind](signed.signature))
     expect_revert(lambda: submit(world, [broken]), "DocumentRegistryInvalidSignature")
-    assert not world.registry.document_status(signed.root).anchored
+    assert not world.registry.document_status(SAMR, signed.root).anchored
 
 
 def test_replayed_signed_anchor(world: World, submit: Submit) -> None:
@@ -328,7 +347,8 @@ def test_anchor_many_from_two_departments(world: World) -> None:
     for i, item in enumerate(signed):
         key, department = (world.natres_key, NATRES) if i % 2 else (world.samr_key, SAMR)
         assert anchored[i]["signer"] == key.address
-        status = world.registry.document_status(item.root)
+        status = world.registry.document_status(department, item.root)
+        assert status.anchored
         assert (status.department, status.signer, status.doc_type) == (department, key.address, item.doc_type)
         assert (status.count, status.anchored_at) == (i + 1, anchored_at)
 
@@ -340,8 +360,8 @@ BAD_ELEMENTS: dict[str, tuple[BadElement, str]] = {
         lambda w, good: w.sign_anchor(random_hash(), deadline=w.now() - 1),
         "DocumentRegistryExpiredSignature",
     ),
-    "duplicate-root": (
-        lambda w, good: w.sign_anchor(good[0].root, key=w.natres_key, doc_type=PROPERTY_CERTIFICATE),
+    "duplicate-root": (  # the same department again (another department would get its own record)
+        lambda w, good: w.sign_anchor(good[0].root, doc_type=FOOD_LICENSE),
         "DocumentRegistryRootAlreadyAnchored",
     ),
     "type-not-authorized": (
@@ -369,10 +389,11 @@ def test_anchor_many_is_all_or_nothing(world: World, kind: str) -> None:
     make_bad, error = BAD_ELEMENTS[kind]
     batch = [*good[:2], make_bad(world, good), good[2]]
     expect_revert(lambda: world.registry.anchor_many(world.sender(world.relayer), batch), error)
-    assert not any(world.registry.document_status(item.root).anchored for item in batch)
+    assert not any(world.registry.document_status(d, item.root).anchored for item in batch for d in (SAMR, NATRES))
     # The same good elements go through on their own.
     world.registry.anchor_many(world.sender(world.relayer), good)
-    assert all(world.registry.document_status(item.root).anchored for item in good)
+    owners = (SAMR, NATRES, SAMR)
+    assert all(world.registry.document_status(d, item.root).anchored for item, d in zip(good, owners, strict=True))
 
 
 def test_anchor_many_reports_the_failing_element(world: World) -> None:
@@ -403,4 +424,4 @@ def test_anchored_root_matches_the_merkle_tree(world: World) -> None:
         world.sender(world.samr_key),
         StatusChange(Action.REVOKE, tree.root, targets[4], tree.proof(4)),
     )
-    assert world.registry.document_status(tree.root, targets[4]).document.state == State.REVOKED
+    assert world.registry.document_status(SAMR, tree.root, targets[4]).document.state == State.REVOKED

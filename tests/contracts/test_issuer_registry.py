@@ -1,17 +1,25 @@
-"""IssuerRegistry: departments, signing keys with windows, document types, and their views."""
+"""IssuerRegistry: departments, signing keys with windows, document types, and their views.
+
+Governance is the council (``gov(world)``): protective actions run at once as Immediate
+proposals, anything that adds power waits out the time lock (Scheduled, the test node's clock
+is moved). No single key, the deployer's included, governs directly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
+from web3.logs import DISCARD
 
+from chain.governance import Call, ProposalKind
 from chain.registry import RegistryClient
 from chain.sender import Receipt, TransactionSender
 from chain.types import ZERO32, Action, Department, Role, SignerKey, State, StatusChange, department_id, type_id
 from tests.contracts.helpers import add_key, anchor_direct, block_time, call, events, gov, one_event, random_hash
 from tests.factories import (
     BUSINESS_LICENSE,
+    COUNCIL_DELAY,
     FOOD_LICENSE,
     NATRES,
     PROPERTY_CERTIFICATE,
@@ -29,10 +37,28 @@ FOOD = type_id(FOOD_LICENSE)
 PC = type_id(PROPERTY_CERTIFICATE)
 MAX_KEYS = 8
 MAX_TYPES = 32
+DEFAULT_ADMIN_ROLE = ZERO32
 
 
 def register_housing(world: World, roles: Role = Role.HOUSING) -> Receipt:
-    return world.registry.register_department(gov(world), HOUSING, HOUSING_NAME, HOUSING_CODE, roles)
+    receipt = world.registry.register_department(gov(world), HOUSING, HOUSING_NAME, HOUSING_CODE, roles)
+    assert receipt is not None
+    return receipt
+
+
+def after_delay(world: World, seconds: int) -> int:
+    """A block time ``seconds`` after a Scheduled proposal started now has run (the delay passed)."""
+    return world.now() + COUNCIL_DELAY + seconds
+
+
+def ran_at_once(world: World, receipt: Receipt | None) -> Receipt:
+    """``receipt`` of an Immediate proposal: the council ran it without the time lock."""
+    assert receipt is not None
+    assert world.governance.last_proposal is not None
+    assert world.governance.last_proposal.kind is ProposalKind.IMMEDIATE
+    executed = world.council.contract.events.ProposalExecuted().process_receipt(receipt.raw, errors=DISCARD)
+    assert len(executed) == 1
+    return receipt
 
 
 def key_window(world: World, signer: str) -> tuple[int, int]:
@@ -68,12 +94,55 @@ def test_register_department(world: World) -> None:
     assert world.registry.authorized_types(HOUSING) == []
 
 
-def test_register_department_with_all_roles_and_limit_lengths(world: World) -> None:
+def test_register_department_with_most_roles_and_limit_lengths(world: World) -> None:
     name = "局" * 42 + "xx"  # 128 bytes of UTF-8
-    world.registry.register_department(gov(world), HOUSING, name, HOUSING_CODE, Role(31))
+    roles = Role.HOUSING | Role.COURT | Role.BANK  # one workflow role at most
+    world.registry.register_department(gov(world), HOUSING, name, HOUSING_CODE, roles)
     department = world.registry.department(HOUSING)
     assert department.name == name
-    assert department.roles == Role.NATRES | Role.TAX | Role.HOUSING | Role.COURT | Role.BANK
+    assert department.roles == roles
+
+
+CONFLICTING_ROLES = [
+    Role.NATRES | Role.TAX,
+    Role.TAX | Role.HOUSING,
+    Role.NATRES | Role.HOUSING,
+    Role.NATRES | Role.TAX | Role.HOUSING,
+    Role(31),
+]
+
+
+@pytest.mark.parametrize("roles", CONFLICTING_ROLES, ids=lambda r: str(int(r)))
+def test_register_department_with_two_workflow_roles(world: World, roles: Role) -> None:
+    """Separation of duties: one department approves a transfer for one of NATRES, TAX, HOUSING."""
+    expect_revert(
+        lambda: register_housing(world, roles),
+        "IssuerRegistryConflictingRoles",
+        roles=int(roles),
+    )
+    assert world.registry.department_ids() == [SAMR, NATRES, TAX]
+
+
+@pytest.mark.parametrize(
+    ("dept", "roles"),
+    [
+        (TAX, Role.TAX | Role.HOUSING),
+        (NATRES, Role.NATRES | Role.TAX | Role.BANK),
+        (SAMR, Role.NATRES | Role.HOUSING),
+    ],
+    ids=["tax+housing", "natres+tax+bank", "samr-natres+housing"],
+)
+def test_set_department_roles_with_two_workflow_roles(world: World, dept: bytes, roles: Role) -> None:
+    before = world.registry.department(dept).roles
+    expect_revert(
+        lambda: world.registry.set_department_roles(gov(world), dept, roles),
+        "IssuerRegistryConflictingRoles",
+        roles=int(roles),
+    )
+    assert world.registry.department(dept).roles == before
+    # Moving a department from one workflow role to another is one change, not two roles at once.
+    world.registry.set_department_roles(gov(world), TAX, Role.HOUSING | Role.BANK)
+    assert world.registry.department(TAX).roles == Role.HOUSING | Role.BANK
 
 
 def test_register_department_twice(world: World) -> None:
@@ -114,57 +183,187 @@ def test_register_department_invalid_roles(world: World, roles: int) -> None:
     )
 
 
-GovernanceCall = Callable[[World, TransactionSender], Receipt]
+GovernanceCall = Callable[[World, TransactionSender], Receipt | None]
+GUARDIAN = "GUARDIAN_ROLE"
+GOVERNOR = "GOVERNOR_ROLE"
+ADMIN = "DEFAULT_ADMIN_ROLE"
 
-GOVERNANCE_CALLS: dict[str, GovernanceCall] = {
-    "registerDepartment": lambda w, s: w.registry.register_department(s, HOUSING, HOUSING_NAME, HOUSING_CODE),
-    "setDepartmentActive": lambda w, s: w.registry.set_department_active(s, SAMR, False),
-    "setDepartmentRoles": lambda w, s: w.registry.set_department_roles(s, TAX, Role.BANK),
-    "addSignerKey": lambda w, s: w.registry.add_signer_key(s, SAMR, w.new_account().address, 0),
-    "retireSignerKey": lambda w, s: w.registry.retire_signer_key(s, w.samr_key.address, w.now()),
-    "registerDocumentType": lambda w, s: w.registry.register_document_type(s, "permit"),
-    "authorizeDocumentType": lambda w, s: w.registry.authorize_document_type(s, SAMR, PC),
-    "deauthorizeDocumentType": lambda w, s: w.registry.deauthorize_document_type(s, SAMR, BL),
+#: Every governance write of the registry, and the role it needs (protective ones: the guardian).
+GOVERNANCE_CALLS: dict[str, tuple[GovernanceCall, str]] = {
+    "registerDepartment": (
+        lambda w, s: w.registry.register_department(s, HOUSING, HOUSING_NAME, HOUSING_CODE),
+        GOVERNOR,
+    ),
+    "deactivateDepartment": (lambda w, s: w.registry.set_department_active(s, SAMR, False), GUARDIAN),
+    "reactivateDepartment": (lambda w, s: w.registry.set_department_active(s, SAMR, True), GOVERNOR),
+    "addDepartmentRole": (lambda w, s: w.registry.set_department_roles(s, TAX, Role.TAX | Role.BANK), GOVERNOR),
+    "withdrawDepartmentRole": (lambda w, s: w.registry.set_department_roles(s, TAX, Role.NONE), GUARDIAN),
+    "addSignerKey": (lambda w, s: w.registry.add_signer_key(s, SAMR, w.new_account().address, 0), GOVERNOR),
+    "retireSignerKeyFromNow": (
+        lambda w, s: w.registry.retire_signer_key(s, w.samr_key.address, w.now() + 600),
+        GUARDIAN,
+    ),
+    "retireSignerKeyBackdated": (
+        lambda w, s: w.registry.retire_signer_key(s, w.samr_key.address, w.now() - 60),
+        GOVERNOR,
+    ),
+    "registerDocumentType": (lambda w, s: w.registry.register_document_type(s, "permit"), GOVERNOR),
+    "authorizeDocumentType": (lambda w, s: w.registry.authorize_document_type(s, SAMR, PC), GOVERNOR),
+    "deauthorizeDocumentType": (lambda w, s: w.registry.deauthorize_document_type(s, SAMR, BL), GUARDIAN),
+    "governSuspend": (
+        lambda w, s: w.registry.govern_change_status(s, SAMR, StatusChange(Action.SUSPEND, random_hash())),
+        GUARDIAN,
+    ),
+    "governRevoke": (
+        lambda w, s: w.registry.govern_change_status(s, SAMR, StatusChange(Action.REVOKE, random_hash())),
+        GOVERNOR,
+    ),
+    "grantRole": (lambda w, s: w.registry.grant_role(s, w.registry.governor_role(), s.address), ADMIN),
 }
 
 
+def role_named(world: World, name: str) -> bytes:
+    return {
+        GUARDIAN: world.registry.guardian_role(),
+        GOVERNOR: world.registry.governor_role(),
+        ADMIN: DEFAULT_ADMIN_ROLE,
+    }[name]
+
+
 @pytest.mark.parametrize("fn_name", list(GOVERNANCE_CALLS))
-def test_governance_requires_governor_role(world: World, fn_name: str) -> None:
-    role = world.registry.governor_role()
-    for account in (world.samr_key, world.relayer):
+def test_no_single_key_governs(world: World, fn_name: str) -> None:
+    """Not a department key, the relayer, a council member, nor the deployer: only the council."""
+    fn, role_name = GOVERNANCE_CALLS[fn_name]
+    role = role_named(world, role_name)
+    for account in (world.samr_key, world.relayer, world.members[0], world.governor):
         expect_revert(
-            lambda account=account: GOVERNANCE_CALLS[fn_name](world, world.sender(account)),
+            lambda account=account: fn(world, world.sender(account)),
             "AccessControlUnauthorizedAccount",
             account=account.address,
             neededRole=role,
         )
 
 
+def test_roles_of_the_deployed_registry(world: World) -> None:
+    """The time lock administers and governs, the council guards, the deployer holds nothing."""
+    registry = world.registry
+    timelock, council = world.council.timelock(), world.council.address
+    governor, guardian = registry.governor_role(), registry.guardian_role()
+    assert registry.has_role(DEFAULT_ADMIN_ROLE, timelock)
+    assert registry.has_role(governor, timelock)
+    assert registry.has_role(guardian, council)
+    assert not registry.has_role(governor, council)
+    assert not registry.has_role(DEFAULT_ADMIN_ROLE, council)
+    for account in (world.governor.address, *(m.address for m in world.members)):
+        for role in (DEFAULT_ADMIN_ROLE, governor, guardian):
+            assert not registry.has_role(role, account)
+    assert call(world, "getRoleAdmin", governor) == DEFAULT_ADMIN_ROLE
+    assert call(world, "getRoleAdmin", guardian) == DEFAULT_ADMIN_ROLE
+
+
+PROTECTIVE: dict[str, Callable[[World], Receipt | None]] = {
+    "deactivateDepartment": lambda w: w.registry.set_department_active(gov(w), SAMR, False),
+    "deauthorizeDocumentType": lambda w: w.registry.deauthorize_document_type(gov(w), SAMR, FOOD),
+    "withdrawDepartmentRole": lambda w: w.registry.set_department_roles(gov(w), TAX, Role.NONE),
+    "retireSignerKeyFromNow": lambda w: w.registry.retire_signer_key(gov(w), w.samr_key.address, w.now() + 600),
+}
+
+
+@pytest.mark.parametrize("action", list(PROTECTIVE))
+def test_protective_actions_run_at_once(world: World, action: str) -> None:
+    before = world.now()
+    receipt = ran_at_once(world, PROTECTIVE[action](world))
+    assert block_time(world, receipt) - before < COUNCIL_DELAY  # no time lock waited out
+    registry = world.registry
+    if action == "deactivateDepartment":
+        assert not registry.department(SAMR).active
+        assert registry.can_anchor(world.samr_key.address, BL) == (SAMR, False)
+    elif action == "deauthorizeDocumentType":
+        assert registry.authorized_types(SAMR) == [BL]
+    elif action == "withdrawDepartmentRole":
+        assert registry.department(TAX).roles == Role.NONE
+    else:
+        assert registry.signer_key(world.samr_key.address).valid_until == before + 600
+        assert registry.can_anchor(world.samr_key.address, BL) == (SAMR, True)  # until then
+
+
+def power_calls(world: World) -> dict[str, tuple[Call, bytes]]:
+    """Calls that add power, and the role the council would need to make them itself."""
+    r, key = world.registry, world.new_account().address
+    governor = r.governor_role()
+    root = anchor_direct(world, world.samr_key)
+    return {
+        "registerDepartment": (r.call("registerDepartment", HOUSING, HOUSING_NAME, HOUSING_CODE, 0), governor),
+        "reactivateDepartment": (r.call("setDepartmentActive", SAMR, True), governor),
+        "addDepartmentRole": (r.call("setDepartmentRoles", TAX, int(Role.TAX | Role.BANK)), governor),
+        "addSignerKey": (r.call("addSignerKey", SAMR, key, 0, 0), governor),
+        "retireSignerKeyBackdated": (r.call("retireSignerKey", world.samr_key.address, world.now() - 60), governor),
+        "registerDocumentType": (r.call("registerDocumentType", "permit"), governor),
+        "authorizeDocumentType": (r.call("authorizeDocumentType", SAMR, PC), governor),
+        "governRevoke": (r.call("governChangeStatus", SAMR, StatusChange(Action.REVOKE, root).as_tuple()), governor),
+        "grantRole": (r.call("grantRole", governor, key), DEFAULT_ADMIN_ROLE),
+    }
+
+
+POWER = [
+    "registerDepartment",
+    "reactivateDepartment",
+    "addDepartmentRole",
+    "addSignerKey",
+    "retireSignerKeyBackdated",
+    "registerDocumentType",
+    "authorizeDocumentType",
+    "governRevoke",
+    "grantRole",
+]
+
+
+@pytest.mark.parametrize("action", POWER)
+def test_power_adding_actions_are_refused_at_once(world: World, action: str) -> None:
+    """Sent as an Immediate proposal (signed by the council), what adds power is refused: it
+    must wait out the time lock, where members can still veto it."""
+    proposed, role = power_calls(world)[action]
+    expect_revert(
+        lambda: world.governance.run([proposed], kind=ProposalKind.IMMEDIATE),
+        "AccessControlUnauthorizedAccount",
+        account=world.council.address,
+        neededRole=role,
+    )
+    assert world.registry.department_ids() == [SAMR, NATRES, TAX]
+    assert world.registry.department(TAX).roles == Role.TAX
+    assert world.registry.signer_key(world.samr_key.address).valid_until == 0
+    # Scheduled, the same call goes through.
+    world.governance.run([proposed])
+    assert world.governance.last_proposal is not None
+    assert world.governance.last_proposal.kind is ProposalKind.SCHEDULED
+
+
 def test_admin_grants_and_revokes_governor_role(world: World) -> None:
+    """The time lock administers the roles; what it grants through the council it can take back."""
     role = world.registry.governor_role()
     deputy = world.new_account()
     admin = gov(world)
-    grant = world.registry.contract.functions.grantRole(role, deputy.address)
-    admin.transact(grant, world.registry.artifact)
+    world.registry.grant_role(admin, role, deputy.address)
     assert world.registry.has_role(role, deputy.address)
 
-    register_housing(world)  # the first governor keeps its role
+    register_housing(world)  # the time lock keeps its role
     world.registry.register_document_type(world.sender(deputy), "permit")
     assert world.registry.is_document_type(type_id("permit"))
 
-    revoke = world.registry.contract.functions.revokeRole(role, deputy.address)
-    admin.transact(revoke, world.registry.artifact)
+    admin.run([world.registry.call("revokeRole", role, deputy.address)])
+    assert not world.registry.has_role(role, deputy.address)
     expect_revert(
         lambda: world.registry.register_document_type(world.sender(deputy), "permit-2"),
         "AccessControlUnauthorizedAccount",
         account=deputy.address,
         neededRole=role,
     )
+    assert world.registry.has_role(role, world.council.timelock())
 
 
 def test_deactivated_department_cannot_anchor_and_keeps_its_documents(world: World) -> None:
     tree, targets = world.anchor_batch(2)
-    receipt = world.registry.set_department_active(gov(world), SAMR, False)
+    receipt = ran_at_once(world, world.registry.set_department_active(gov(world), SAMR, False))
 
     assert one_event(world, receipt, "DepartmentActivationChanged") == {
         "department": SAMR,
@@ -184,23 +383,31 @@ def test_deactivated_department_cannot_anchor_and_keeps_its_documents(world: Wor
         department=SAMR,
     )
     for target in targets:
-        status = world.registry.document_status(tree.root, target)
+        status = world.registry.document_status(SAMR, tree.root, target)
         assert status.anchored
         assert status.department == SAMR
         assert status.effective_state == State.ACTIVE
+    suspend = StatusChange(Action.SUSPEND, tree.root, targets[0], tree.proof(0))
+    ran_at_once(world, world.registry.govern_change_status(gov(world), SAMR, suspend))
+    assert world.registry.document_status(SAMR, tree.root, targets[0]).effective_state == State.SUSPENDED
     # Other departments are unaffected.
     anchor_direct(world, world.natres_key, PROPERTY_CERTIFICATE)
 
-    receipt = world.registry.set_department_active(gov(world), SAMR, True)
+    receipt = world.registry.set_department_active(gov(world), SAMR, True)  # through the time lock
+    assert receipt is not None
     assert one_event(world, receipt, "DepartmentActivationChanged") == {"department": SAMR, "active": True}
     assert world.registry.can_anchor(world.samr_key.address, BL) == (SAMR, True)
     root = anchor_direct(world, world.samr_key)
-    assert world.registry.document_status(root).anchored
+    assert world.registry.document_status(SAMR, root).anchored
 
 
 def test_set_department_active_is_idempotent_and_checks_the_department(world: World) -> None:
     receipt = world.registry.set_department_active(gov(world), SAMR, True)
+    assert receipt is not None
     assert events(world, receipt, "DepartmentActivationChanged") == []
+    world.registry.set_department_active(gov(world), SAMR, False)
+    receipt = world.registry.set_department_active(gov(world), SAMR, False)  # at once, again
+    assert events(world, ran_at_once(world, receipt), "DepartmentActivationChanged") == []
     expect_revert(
         lambda: world.registry.set_department_active(gov(world), HOUSING, False),
         "IssuerRegistryUnknownDepartment",
@@ -211,11 +418,12 @@ def test_set_department_active_is_idempotent_and_checks_the_department(world: Wo
 def test_changes_made_while_inactive_apply_on_reactivation(world: World) -> None:
     registry = world.registry
     registry.set_department_active(gov(world), SAMR, False)
-    new_key = add_key(world, SAMR)
-    registry.register_document_type(gov(world), "permit")
-    registry.authorize_document_type(gov(world), SAMR, type_id("permit"))
+    with gov(world).batch():  # one proposal through the time lock
+        new_key = add_key(world, SAMR)
+        registry.register_document_type(gov(world), "permit")
+        registry.authorize_document_type(gov(world), SAMR, type_id("permit"))
     registry.deauthorize_document_type(gov(world), SAMR, FOOD)
-    until = world.now() + 300
+    until = after_delay(world, 300)  # still open once the reactivation has waited out the time lock
     registry.retire_signer_key(gov(world), world.samr_key.address, until)
     expect_revert(lambda: anchor_direct(world, new_key, "permit"), "IssuerRegistryDepartmentInactive", department=SAMR)
 
@@ -229,7 +437,7 @@ def test_changes_made_while_inactive_apply_on_reactivation(world: World) -> None
         department=SAMR,
         docType=FOOD,
     )
-    world.increase_time(400)
+    world.increase_time(until - world.now() + 1)
     expect_revert(
         lambda: anchor_direct(world, world.samr_key),
         "IssuerRegistryKeyNotValid",
@@ -254,7 +462,9 @@ def test_set_department_roles(world: World) -> None:
     assert registry.has_department_role(TAX, Role.BANK)
     assert not registry.has_department_role(TAX, Role.TAX | Role.COURT)
 
-    registry.set_department_roles(gov(world), TAX, Role.NONE)
+    receipt = ran_at_once(world, registry.set_department_roles(gov(world), TAX, Role.TAX))  # withdraws BANK
+    assert one_event(world, receipt, "DepartmentRolesChanged") == {"department": TAX, "roles": 2}
+    ran_at_once(world, registry.set_department_roles(gov(world), TAX, Role.NONE))
     assert not registry.has_department_role(TAX, Role.TAX)
     assert registry.department(TAX).roles == Role.NONE
 
@@ -265,8 +475,10 @@ def test_set_department_roles_rejects(world: World) -> None:
         "IssuerRegistryInvalidRoles",
         roles=32,
     )
+    # (Scheduled explicitly: classifying a role change reads the department's current roles.)
+    unknown = world.registry.call("setDepartmentRoles", HOUSING, int(Role.TAX))
     expect_revert(
-        lambda: world.registry.set_department_roles(gov(world), HOUSING, Role.TAX),
+        lambda: gov(world).run([unknown], kind=ProposalKind.SCHEDULED),
         "IssuerRegistryUnknownDepartment",
         department=HOUSING,
     )
@@ -293,7 +505,7 @@ def test_add_signer_key(world: World) -> None:
     assert world.registry.can_anchor(key.address, FOOD) == (SAMR, True)
     assert world.registry.can_anchor(key.address, PC) == (SAMR, False)
     root = anchor_direct(world, key, FOOD_LICENSE)
-    status = world.registry.document_status(root)
+    status = world.registry.document_status(SAMR, root)
     assert (status.signer, status.department, status.doc_type) == (key.address, SAMR, FOOD)
 
 
@@ -347,9 +559,13 @@ def test_retired_key_is_never_reassigned(world: World) -> None:
 
 def test_too_many_keys_and_expired_keys_are_pruned_on_add(world: World) -> None:
     registry = world.registry
-    short = add_key(world, SAMR, valid_until=world.now() + 60)
-    others = [add_key(world, SAMR) for _ in range(MAX_KEYS - 2)]
+    # `short` outlives the batch's delay and the next (refused) add's, not the one after.
+    short_until = after_delay(world, COUNCIL_DELAY + 600)
+    with gov(world).batch():
+        short = add_key(world, SAMR, valid_until=short_until)
+        others = [add_key(world, SAMR) for _ in range(MAX_KEYS - 2)]
     assert len(registry.live_signer_keys(SAMR)) == MAX_KEYS
+    assert short.address in registry.live_signer_keys(SAMR)
     ninth = world.new_account()
     expect_revert(
         lambda: registry.add_signer_key(gov(world), SAMR, ninth.address, 0),
@@ -358,8 +574,9 @@ def test_too_many_keys_and_expired_keys_are_pruned_on_add(world: World) -> None:
         max=MAX_KEYS,
     )
     add_key(world, NATRES)  # the limit is per department
+    assert world.now() < short_until + COUNCIL_DELAY
 
-    world.increase_time(120)
+    world.increase_time(max(short_until - world.now(), 0) + 1)
     registry.add_signer_key(gov(world), SAMR, ninth.address, world.now() - 1)
     live = registry.live_signer_keys(SAMR)
     assert len(live) == MAX_KEYS
@@ -377,9 +594,10 @@ def test_too_many_keys_and_expired_keys_are_pruned_on_add(world: World) -> None:
 
 def test_live_signer_keys_excludes_expired_keys(world: World) -> None:
     """liveSignerKeys lists "keys that can still sign now or later": not one whose window ended."""
-    key = add_key(world, SAMR, valid_until=world.now() + 60)
+    until = after_delay(world, 60)
+    key = add_key(world, SAMR, valid_until=until)
     assert key.address in world.registry.live_signer_keys(SAMR)
-    world.increase_time(120)
+    world.increase_time(until - world.now() + 1)
     assert world.registry.can_anchor(key.address, BL) == (SAMR, False)
     assert world.registry.live_signer_keys(SAMR) == [world.samr_key.address]
 
@@ -391,7 +609,7 @@ def test_key_rotation(world: World) -> None:
     valid_from, _ = key_window(world, old.address)
     until = world.now() + 120
 
-    receipt = registry.retire_signer_key(gov(world), old.address, until)
+    receipt = ran_at_once(world, registry.retire_signer_key(gov(world), old.address, until))
     assert one_event(world, receipt, "SignerKeyRetired") == {
         "department": SAMR,
         "signer": old.address,
@@ -415,7 +633,7 @@ def test_key_rotation(world: World) -> None:
     new_root = anchor_direct(world, new)
 
     for root, signer in ((old_root, old), (overlap_root, old), (new_root, new)):
-        status = registry.document_status(root)
+        status = registry.document_status(SAMR, root)
         assert status.signer == signer.address
         assert status.department == SAMR
         assert status.effective_state == State.ACTIVE
@@ -423,9 +641,10 @@ def test_key_rotation(world: World) -> None:
 
 def test_key_window_only_shrinks(world: World) -> None:
     registry = world.registry
-    until = world.now() + 1000
+    until = after_delay(world, 10 * COUNCIL_DELAY)  # still ahead after the proposals below
     key = add_key(world, SAMR, valid_until=until)
     valid_from, _ = key_window(world, key.address)
+    # Later ends run at once (protective), earlier ones through the time lock: both are checked.
     for bad in (until, until + 1000, valid_from, valid_from - 1, 0):
         expect_revert(
             lambda bad=bad: registry.retire_signer_key(gov(world), key.address, bad),
@@ -434,7 +653,7 @@ def test_key_window_only_shrinks(world: World) -> None:
             validFrom=valid_from,
             validUntil=bad,
         )
-    registry.retire_signer_key(gov(world), key.address, until - 500)
+    ran_at_once(world, registry.retire_signer_key(gov(world), key.address, until - 500))
     expect_revert(
         lambda: registry.retire_signer_key(gov(world), key.address, until - 500),
         "IssuerRegistryInvalidKeyWindow",
@@ -449,7 +668,7 @@ def test_key_window_only_shrinks(world: World) -> None:
 
     stranger = world.new_account().address
     expect_revert(
-        lambda: registry.retire_signer_key(gov(world), stranger, world.now() + 10),
+        lambda: registry.retire_signer_key(gov(world), stranger, world.now() + 600),
         "IssuerRegistryUnknownSigner",
         signer=stranger,
     )
@@ -461,7 +680,9 @@ def test_retire_to_the_past_is_a_compromise(world: World) -> None:
     valid_from, _ = key_window(world, key.address)
     until = world.now() - 60
 
-    registry.retire_signer_key(gov(world), key.address, until)
+    registry.retire_signer_key(gov(world), key.address, until)  # backdated: through the time lock
+    assert world.governance.last_proposal is not None
+    assert world.governance.last_proposal.kind is ProposalKind.SCHEDULED
     assert key.address not in registry.live_signer_keys(SAMR)
     assert registry.can_anchor(key.address, BL) == (SAMR, False)
     expect_revert(
@@ -479,16 +700,17 @@ def test_retire_to_the_past_is_a_compromise(world: World) -> None:
         validUntil=until,
     )
     # What it anchored stays attributed to it; governance decides what to revoke.
-    assert registry.document_status(root).signer == key.address
-    registry.change_status(gov(world), StatusChange(Action.REVOKE, root, reason=2))
-    status = registry.document_status(root)
+    assert registry.document_status(SAMR, root).signer == key.address
+    registry.govern_change_status(gov(world), SAMR, StatusChange(Action.REVOKE, root, reason=2))
+    status = registry.document_status(SAMR, root)
     assert status.batch.state == State.REVOKED
     assert status.batch.changed_by == ZERO32
+    assert int(status.batch.signer, 16) == 0  # governance, not a department key
 
 
 def test_key_valid_from_the_future(world: World) -> None:
     registry = world.registry
-    valid_from = world.now() + 600
+    valid_from = after_delay(world, 600)
     key = add_key(world, SAMR, valid_from=valid_from)
     assert key.address in registry.live_signer_keys(SAMR)
     assert registry.can_anchor(key.address, BL) == (SAMR, False)
@@ -501,10 +723,10 @@ def test_key_valid_from_the_future(world: World) -> None:
     )
     assert revert.arguments["at"] < valid_from
 
-    world.increase_time(700)
+    world.increase_time(valid_from - world.now() + 1)
     assert registry.can_anchor(key.address, BL) == (SAMR, True)
     root = anchor_direct(world, key)
-    assert registry.document_status(root).signer == key.address
+    assert registry.document_status(SAMR, root).signer == key.address
 
 
 def test_unknown_signer_cannot_anchor(world: World) -> None:
@@ -530,7 +752,7 @@ def test_register_document_type(world: World) -> None:
     registry, name = world.registry, "drug-business-license"
     doc_type = type_id(name)
     assert not registry.is_document_type(doc_type)
-    assert call(world, "registerDocumentType", name, sender=world.governor.address) == doc_type
+    assert call(world, "registerDocumentType", name, sender=world.council.timelock()) == doc_type
 
     receipt = registry.register_document_type(gov(world), name)
     assert one_event(world, receipt, "DocumentTypeRegistered") == {
@@ -592,7 +814,7 @@ def test_authorize_and_deauthorize_document_type(world: World) -> None:
         department=SAMR,
         docType=PC,
     )
-    status = registry.document_status(root)  # anchored before: unaffected
+    status = registry.document_status(SAMR, root)  # anchored before: unaffected
     assert (status.anchored, status.doc_type, status.effective_state) == (True, PC, State.ACTIVE)
     anchor_direct(world, world.natres_key, PROPERTY_CERTIFICATE)  # other departments unaffected
     anchor_direct(world, world.samr_key, BUSINESS_LICENSE)
@@ -632,9 +854,12 @@ def test_authorize_document_type_rejects(world: World) -> None:
 def test_too_many_types(world: World) -> None:
     registry = world.registry
     names = [f"type-{i}" for i in range(MAX_TYPES - 2)]
-    for name in names:
-        registry.register_document_type(gov(world), name)
-        registry.authorize_document_type(gov(world), SAMR, type_id(name))
+    half = len(names) // 2
+    for part in (names[:half], names[half:]):  # two proposals of 30 calls each
+        with gov(world).batch():
+            for name in part:
+                registry.register_document_type(gov(world), name)
+                registry.authorize_document_type(gov(world), SAMR, type_id(name))
     assert len(registry.authorized_types(SAMR)) == MAX_TYPES
     registry.register_document_type(gov(world), "one-too-many")
     extra = type_id("one-too-many")
@@ -682,8 +907,11 @@ def test_views_of_the_deployed_registry(world: World) -> None:
     assert registry.can_anchor(world.samr_key.address, PC) == (SAMR, False)
     assert registry.can_anchor(world.natres_key.address, PC) == (NATRES, True)
     assert registry.can_anchor(world.natres_key.address, random_hash()) == (NATRES, False)
-    assert registry.has_role(registry.governor_role(), world.governor.address)
-    assert registry.has_role(ZERO32, world.governor.address)  # DEFAULT_ADMIN_ROLE
+    timelock = world.council.timelock()
+    assert registry.has_role(registry.governor_role(), timelock)
+    assert registry.has_role(ZERO32, timelock)  # DEFAULT_ADMIN_ROLE
+    assert registry.has_role(registry.guardian_role(), world.council.address)
+    assert not registry.has_role(registry.governor_role(), world.governor.address)
     assert not registry.has_role(registry.governor_role(), world.samr_key.address)
     assert call(world, "MAX_KEYS") == MAX_KEYS
     assert call(world, "MAX_TYPES") == MAX_TYPES

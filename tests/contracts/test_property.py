@@ -9,23 +9,34 @@ from __future__ import annotations
 
 import itertools
 import os
-from functools import partial
 from typing import Any
 
 import pytest
 from hexbytes import HexBytes
 
+from chain.governance import Call
 from chain.property import (
     PROPERTY_REGISTRY_ROLE,
     CaseState,
     Certificate,
     Owner,
+    PropertyCall,
     PropertyClient,
     deploy_property_registry,
     unit_id,
 )
-from chain.types import Action, Role, State, StatusChange, type_id
-from tests.contracts.helpers import add_key, gov
+from chain.types import (
+    REASON_CORRECTED,
+    REASON_MORTGAGE_RELEASED,
+    REASON_TRANSFERRED,
+    ZERO32,
+    Action,
+    Role,
+    State,
+    StatusChange,
+    type_id,
+)
+from tests.contracts.helpers import gov, one_event, same_address
 from tests.factories import BUSINESS_LICENSE, NATRES, SAMR, TAX, World, expect_revert
 from tests.property_setup import (
     BANK,
@@ -37,14 +48,20 @@ from tests.property_setup import (
     MORTGAGE_CERTIFICATE,
     OTHER_BANK,
     OTHER_COURT,
-    OTHER_TAX,
     SELLERS,
     UNIT_NUMBER,
     Setup,
-    _department,
+    make_setup,
     owners,
-    s,  # noqa: F401 - the fixture
 )
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+@pytest.fixture(name="s")
+def _setup(world: World) -> Setup:
+    """The world's PropertyRegistry and the workflow's departments (tests.property_setup)."""
+    return make_setup(world)
 
 
 # ---------------------------------------------------------------------------- the seed's case
@@ -75,14 +92,27 @@ def test_second_hand_flat_transferred_at_one_window(s: Setup, order: tuple[Role,
     assert (state.cert_root, state.cert_target) == (new.root, new.target)
     assert state.owners == (Owner(BUYER.commitment, 10_000),)
     assert state.open_case is None
-    old_status = s.world.registry.document_status(old.root, old.target)
+    old_status = s.world.registry.document_status(NATRES, old.root, old.target)
     assert old_status.document.state == State.SUPERSEDED
     assert old_status.successor == new.target
-    assert old_status.document.changed_by == NATRES  # acting for the department that anchored it
-    assert old_status.document.reason == 9
+    # Replaced by the PropertyRegistry (actor 0, no department key), in NATRES's record.
+    assert old_status.document.changed_by == ZERO32
+    assert old_status.document.signer == ZERO_ADDRESS
+    assert old_status.document.reason == REASON_TRANSFERRED
     assert old_status.effective_state == State.SUPERSEDED
-    new_status = s.world.registry.document_status(new.root, new.target)
-    assert new_status.effective_state == State.ACTIVE
+    assert not old_status.title_locked
+    new_status = s.world.registry.document_status(NATRES, new.root, new.target)
+    assert new_status.effective_state == State.ACTIVE and new_status.title_locked
+    superseded = one_event(s.world, receipt, "DocumentSuperseded")
+    assert (superseded["department"], superseded["root"], superseded["targetHash"]) == (NATRES, old.root, old.target)
+    assert superseded["actor"] == ZERO32 and same_address(superseded["signer"], s.prop.address)
+    assert (superseded["successorRoot"], superseded["successor"]) == (new.root, new.target)
+    assert superseded["reason"] == REASON_TRANSFERRED
+    assert one_event(s.world, receipt, "TitleLocked") == {
+        "department": NATRES,
+        "root": new.root,
+        "targetHash": new.target,
+    }
     case = s.prop.transfer_case(case_id)
     assert case.state == CaseState.FINALIZED
     assert (case.natres_approver, case.tax_approver, case.housing_approver) == (NATRES, TAX, HOUSING)
@@ -175,7 +205,7 @@ def test_return_and_resubmit_clears_the_approvals(s: Setup) -> None:
     state = s.prop.unit_state(unit)
     assert state.cert_target == corrected.target
     assert state.owners == tuple(owners(CORRECTED_BUYERS, (5000, 5000)))
-    assert s.world.registry.document_status(old.root, old.target).successor == corrected.target
+    assert s.world.registry.document_status(NATRES, old.root, old.target).successor == corrected.target
 
 
 def test_cancel_by_natres_only(s: Setup) -> None:
@@ -285,13 +315,17 @@ def test_mortgaged_unit_needs_the_banks_consent(s: Setup) -> None:
     s.approve(case_id, Role.NATRES)
     state = s.prop.unit_state(unit)
     assert state.cert_target == new.target
-    # The mortgage follows the unit (带押过户): still registered, to the same bank.
+    # The mortgage follows the unit (带押过户): still registered, to the same bank, its certificate locked.
     assert [(m.id, m.bank, m.cert_target) for m in state.mortgages] == [(mortgage_id, BANK, mortgage_cert.target)]
+    mortgage_status = s.world.registry.document_status(NATRES, mortgage_cert.root, mortgage_cert.target)
+    assert mortgage_status.title_locked and mortgage_status.effective_state == State.ACTIVE
 
 
 def test_mortgage_released_first_lets_the_transfer_through(s: Setup) -> None:
     unit, _ = s.register()
-    _, mortgage_id = s.prop.register_mortgage(s.bank, unit, s.certificate(MORTGAGE_CERTIFICATE))
+    mortgage_cert = s.certificate(MORTGAGE_CERTIFICATE)
+    _, mortgage_id = s.prop.register_mortgage(s.bank, unit, mortgage_cert)
+    assert s.world.registry.document_status(NATRES, mortgage_cert.root, mortgage_cert.target).title_locked
     case_id, new = s.open(unit)
     for role in (Role.TAX, Role.HOUSING):
         s.approve(case_id, role)
@@ -302,6 +336,18 @@ def test_mortgage_released_first_lets_the_transfer_through(s: Setup) -> None:
     )
     receipt = s.prop.release_mortgage(s.bank, unit, mortgage_id)
     GAS.setdefault("releaseMortgage", receipt.gas_used)
+    # The released mortgage's certificate is revoked by the PropertyRegistry, and unlocked.
+    revoked = one_event(s.world, receipt, "DocumentRevoked")
+    assert (revoked["department"], revoked["root"], revoked["targetHash"]) == (
+        NATRES,
+        mortgage_cert.root,
+        mortgage_cert.target,
+    )
+    assert revoked["actor"] == ZERO32 and same_address(revoked["signer"], s.prop.address)
+    assert revoked["reason"] == REASON_MORTGAGE_RELEASED
+    released = s.world.registry.document_status(NATRES, mortgage_cert.root, mortgage_cert.target)
+    assert released.document.state == State.REVOKED and released.document.reason == REASON_MORTGAGE_RELEASED
+    assert not released.title_locked
     expect_revert(
         lambda: s.prop.release_mortgage(s.bank, unit, mortgage_id),
         "PropertyRegistryMortgageReleased",
@@ -355,8 +401,7 @@ def test_bank_approving_as_tax_is_refused(s: Setup) -> None:
     )
     expect_revert(
         lambda: s.prop.approve_transfer(s.tax, case_id, 1, Role.TAX | Role.HOUSING),
-        "PropertyRegistryUnauthorized",
-        department=TAX,
+        "PropertyRegistryInvalidApprovalRoles",
         roles=int(Role.TAX | Role.HOUSING),
     )
     expect_revert(
@@ -382,17 +427,44 @@ def test_department_approving_twice_is_refused(s: Setup) -> None:
     )
 
 
-def test_department_holding_two_roles_approves_both_at_once(s: Setup) -> None:
+@pytest.mark.parametrize(
+    "roles", [Role.HOUSING | Role.TAX, Role.HOUSING | Role.NATRES, Role.NATRES | Role.TAX | Role.HOUSING]
+)
+def test_department_cannot_hold_two_approving_roles(s: Setup, roles: Role) -> None:
     world = s.world
-    world.registry.set_department_roles(gov(world), HOUSING, Role.HOUSING | Role.TAX)
+    expect_revert(
+        lambda: world.registry.set_department_roles(gov(world), HOUSING, roles),
+        "IssuerRegistryConflictingRoles",
+        roles=int(roles),
+    )
+    assert world.registry.department(HOUSING).roles == Role.HOUSING
+    # A role outside the three may be added to an approving department.
+    world.registry.set_department_roles(gov(world), HOUSING, Role.HOUSING | Role.COURT)
+    assert world.registry.department(HOUSING).roles == Role.HOUSING | Role.COURT
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        Role.TAX | Role.HOUSING,
+        Role.NATRES | Role.TAX,
+        Role.NATRES | Role.HOUSING,
+        Role.NATRES | Role.TAX | Role.HOUSING,
+        Role.NONE,
+        Role.HOUSING | Role.COURT,
+    ],
+)
+def test_approval_names_exactly_one_role(s: Setup, roles: Role) -> None:
     unit, _ = s.register()
-    case_id, new = s.open(unit)
-    s.approve(case_id, Role.NATRES)
-    receipt = s.prop.approve_transfer(s.housing, case_id, 1, Role.TAX | Role.HOUSING)
-    assert s.prop.receipt_events(receipt, "TransferFinalized")
+    case_id, _ = s.open(unit)
+    for sender in (s.housing, s.natres):
+        expect_revert(
+            lambda sender=sender: s.prop.approve_transfer(sender, case_id, 1, roles),
+            "PropertyRegistryInvalidApprovalRoles",
+            roles=int(roles),
+        )
     case = s.prop.transfer_case(case_id)
-    assert (case.tax_approver, case.housing_approver) == (HOUSING, HOUSING)
-    assert s.prop.unit_state(unit).cert_target == new.target
+    assert case.approved_roles == Role.NONE and case.state == CaseState.OPEN
 
 
 def test_court_releasing_another_courts_seizure_is_refused(s: Setup) -> None:
@@ -422,8 +494,20 @@ def test_accounts_without_a_current_department_key_are_refused(s: Setup) -> None
     unit, _ = s.register()
     case_id, _ = s.open(unit)
     expect_revert(lambda: s.prop.approve_transfer(stranger, case_id, 1, Role.TAX), "PropertyRegistryUnknownKey")
-    # Governance holds no department key: it cannot act in the workflow either.
-    expect_revert(lambda: s.prop.approve_transfer(gov(world), case_id, 1, Role.TAX), "PropertyRegistryUnknownKey")
+    # Governance holds no department key: neither the deployer nor the council's time lock can act
+    # in the workflow.
+    deployer = world.sender(world.governor)
+    expect_revert(
+        lambda: s.prop.approve_transfer(deployer, case_id, 1, Role.TAX),
+        "PropertyRegistryUnknownKey",
+        account=deployer.address,
+    )
+    approve = s.prop.calldata(PropertyCall.approve_transfer(case_id, 1, Role.TAX))
+    expect_revert(
+        lambda: gov(world).run([Call(s.prop.address, approve)]),
+        "PropertyRegistryUnknownKey",
+        account=world.council.timelock(),
+    )
     # A key of a department without the role.
     samr = world.sender(world.samr_key)
     expect_revert(
@@ -485,12 +569,22 @@ def test_certificates_are_checked_against_the_document_registry(s: Setup) -> Non
     world = s.world
     unit = unit_id(UNIT_NUMBER)
     one = owners((BUYER,), (10_000,))
+    # A certificate is looked up in the acting department's own records: another department's
+    # anchor is not one of NATRES's ...
     licence = s.certificate(BUSINESS_LICENSE, key=world.samr_key)
     expect_revert(
         lambda: s.prop.register_unit(s.natres, unit, licence, one),
-        "PropertyRegistryCertificateWrongType",
+        "PropertyRegistryCertificateNotAnchored",
         root=licence.root,
-        docType=type_id(BUSINESS_LICENSE),
+        targetHash=licence.target,
+    )
+    # ... and one of NATRES's documents of another type is no property certificate.
+    mortgage = s.certificate(MORTGAGE_CERTIFICATE)
+    expect_revert(
+        lambda: s.prop.register_unit(s.natres, unit, mortgage, one),
+        "PropertyRegistryCertificateWrongType",
+        root=mortgage.root,
+        docType=type_id(MORTGAGE_CERTIFICATE),
     )
     cert = s.certificate()
     bad_proof = Certificate(cert.root, cert.target, ())
@@ -574,47 +668,49 @@ def test_no_personal_identifier_in_clear_on_chain(s: Setup) -> None:
 # ------------------------------------------------------------ the DocumentRegistry's hook
 
 
-def test_property_registry_role_may_only_supersede(s: Setup) -> None:
+def test_only_the_property_registry_locks_replaces_and_revokes_titles(s: Setup) -> None:
     world = s.world
     registry = world.registry
     assert bytes(registry.contract.functions.PROPERTY_REGISTRY_ROLE().call()) == PROPERTY_REGISTRY_ROLE
     assert registry.has_role(PROPERTY_REGISTRY_ROLE, s.prop.address)
     assert s.prop.document_registry() == registry.address
-    holder_account = world.new_account()
-    holder = world.sender(holder_account)
     old, new = s.certificate(), s.certificate()
-    change = StatusChange(
-        Action.SUPERSEDE,
-        old.root,
-        old.target,
-        list(old.proof),
-        successor_root=new.root,
-        successor=new.target,
-        successor_proof=list(new.proof),
-        reason=9,
-    )
-    expect_revert(lambda: registry.change_status(holder, change), "IssuerRegistryUnknownSigner", signer=holder.address)
-    grant = registry.contract.functions.grantRole(PROPERTY_REGISTRY_ROLE, holder.address)
-    gov(world).transact(grant, registry.artifact)
-    for action in (Action.REVOKE, Action.SUSPEND):
-        refused = StatusChange(action, old.root, old.target, list(old.proof))
-        expect_revert(
-            partial(registry.change_status, holder, refused), "DocumentRegistryInvalidAction", action=int(action)
-        )
-    unknown = StatusChange(Action.SUPERSEDE, os.urandom(32), old.target, successor=new.target)
-    expect_revert(lambda: registry.change_status(holder, unknown), "DocumentRegistryUnknownRoot")
-    registry.change_status(holder, change)
-    status = registry.document_status(old.root, old.target)
-    assert status.document.state == State.SUPERSEDED and status.document.changed_by == NATRES
+    change = (NATRES, old.root, old.target, NATRES, new.root, new.target, REASON_TRANSFERRED)
+    functions = registry.contract.functions
+    hooks = {
+        "lockTitle": functions.lockTitle(NATRES, old.root, old.target),
+        "replaceTitle": functions.replaceTitle(change),
+        "registryRevoke": functions.registryRevoke(NATRES, old.root, old.target, REASON_CORRECTED),
+    }
+    # Not the department that anchored the certificates, nor anyone else but the PropertyRegistry.
+    for account in (world.natres_key, world.governor, world.new_account()):
+        sender = world.sender(account)
+        for fn in hooks.values():
+            expect_revert(
+                lambda sender=sender, fn=fn: sender.transact(fn, registry.artifact),
+                "AccessControlUnauthorizedAccount",
+                account=account.address,
+                neededRole=PROPERTY_REGISTRY_ROLE,
+            )
+    assert not registry.document_status(NATRES, old.root, old.target).title_locked
+    # Registering a unit locks its certificate, in the record of the department that anchored it.
+    unit = unit_id(UNIT_NUMBER)
+    receipt = s.prop.register_unit(s.natres, unit, old, owners(SELLERS, (6000, 4000)))
+    locked = one_event(world, receipt, "TitleLocked")
+    assert locked == {"department": NATRES, "root": old.root, "targetHash": old.target}
+    status = registry.document_status(NATRES, old.root, old.target)
+    assert status.title_locked and status.effective_state == State.ACTIVE
+    assert not registry.document_status(NATRES, new.root, new.target).title_locked
 
 
 def test_deployment_is_recorded_and_reused(s: Setup) -> None:
     world = s.world
     again = deploy_property_registry(
         world.client,
-        gov(world),
+        world.sender(world.governor),
         deployments_dir=world.settings.deployments_dir,
         document_registry=world.registry.address,
+        governance=gov(world),
     )
     assert again.reused and again.address == s.prop.address
     loaded = PropertyClient.from_record(world.client, world.settings.deployments_dir)
@@ -639,7 +735,7 @@ def test_gas_figures(s: Setup, capsys: pytest.CaptureFixture[str]) -> None:
     # Bounds with headroom: a regression that doubles a step fails here.
     assert GAS["registerUnit (2 owners)"] < 400_000
     assert GAS["openTransfer (1 owner)"] < 400_000
-    assert GAS["approveTransfer #3 (finalizes)"] < 200_000
+    assert GAS["approveTransfer #3 (finalizes)"] < 300_000  # supersedes and unlocks the old title, locks the new
     assert max(GAS["approveTransfer #1"], GAS["approveTransfer #2"]) < 80_000
 
 

@@ -24,6 +24,7 @@ from chain.property import (
 from chain.sender import Receipt, TransactionSender
 from chain.types import Role, State
 from tests.contracts.helpers import gov
+from tests.factories import NATRES, TAX, World, expect_revert
 from tests.property_setup import (
     BANK,
     BUYER,
@@ -33,10 +34,15 @@ from tests.property_setup import (
     SELLERS,
     UNIT_NUMBER,
     Setup,
+    make_setup,
     owners,
-    s,  # noqa: F401 - the fixture
 )
-from tests.factories import NATRES, TAX, expect_revert
+
+
+@pytest.fixture(name="s")
+def _setup(world: World) -> Setup:
+    """The world's PropertyRegistry and the workflow's departments (tests.property_setup)."""
+    return make_setup(world)
 
 
 class Relay:
@@ -75,7 +81,7 @@ class Relay:
 
 
 @pytest.fixture
-def r(s: Setup) -> Relay:  # noqa: F811 - s is the imported fixture
+def r(s: Setup) -> Relay:
     return Relay(s)
 
 
@@ -150,9 +156,10 @@ def test_signature_for_another_contract_or_chain_acts_for_nobody(r: Relay) -> No
     call = PropertyCall.register_seizure(unit, keccak(text="ruling"))
     twin = deploy_property_registry(
         st.world.client,
-        gov(st.world),
+        st.world.sender(st.world.governor),
         deployments_dir=st.world.settings.deployments_dir,
         document_registry=st.world.registry.address,
+        governance=gov(st.world),
         force=True,
     )
     for signed in (
