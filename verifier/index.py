@@ -2,7 +2,16 @@
 
 Verification on the hot path reads only this index: anchors, batch and document statuses,
 departments, signer keys and document types, and, when a PropertyRegistry is followed, the chain
-of title of property units (units, titles, mortgages, seizures, every event per unit). A follower
+of title of property units (units, titles, mortgages, seizures, every event per unit).
+
+Records belong to their department, as on chain: an anchor is kept under (department, root), the
+department being its signer key's (fixed by SignerKeyAdded), so two departments anchoring the same
+root are two records. A root anchored again by its department (its first anchor's key was outside
+its window) is a fresh record: the latest anchor is the record, and only the status changes made
+after it count. The status in force is computed when read, as the contract does: the newest change
+whose signer is no department key (governance, the PropertyRegistry) or a key whose *current*
+window (after every SignerKeyRetired, backdated ones included) contains the change's block time;
+changes by a key outside its window are voided. A follower
 thread keeps it current with :meth:`ChainIndex.sync` (or :meth:`ChainIndex.follow`), one SQLite
 transaction per scanned chunk together with the cursor, so a crash mid catch-up resumes from the
 last committed chunk and never applies an event twice. Both registries' logs come in the same
@@ -50,7 +59,7 @@ from chain.types import ZERO32, Action, Role, State
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CONTRACT_NAME = "DocumentRegistry"
 
 #: Largest number of block headers asked for in one JSON-RPC batch.
@@ -100,6 +109,9 @@ PROPERTY_EVENT_SIGNATURES: dict[str, str] = {
     "MortgageReleased": "MortgageReleased(bytes32,uint32,bytes32)",
     "SeizureRegistered": "SeizureRegistered(bytes32,uint32,bytes32,bytes32)",
     "SeizureReleased": "SeizureReleased(bytes32,uint32,bytes32)",
+    "CorrectionOpened": "CorrectionOpened(bytes32,uint64,bytes32,bytes32,bytes32,(bytes32,uint16)[],uint16)",
+    "CorrectionApproved": "CorrectionApproved(bytes32,uint64,bytes32)",
+    "TitleCorrected": "TitleCorrected(bytes32,uint64,bytes32,bytes32,bytes32,bytes32)",
 }
 PROPERTY_EVENTS = frozenset(PROPERTY_EVENT_SIGNATURES)
 
@@ -136,12 +148,24 @@ _PROPERTY_LAYOUTS: dict[str, _Layout] = {
     "MortgageReleased": ((("unitId", "b32"), ("mortgageId", "int"), ("bank", "b32")), ()),
     "SeizureRegistered": ((("unitId", "b32"), ("seizureId", "int"), ("court", "b32")), (("ruling", "b32"),)),
     "SeizureReleased": ((("unitId", "b32"), ("seizureId", "int"), ("court", "b32")), ()),
+    "CorrectionOpened": (
+        _UNIT_CASE_DEPT,
+        (("certRoot", "b32"), ("certTarget", "b32"), ("owners", "owners"), ("reason", "int")),
+    ),
+    "CorrectionApproved": (_UNIT_CASE_DEPT, ()),
+    "TitleCorrected": (
+        (("unitId", "b32"), ("caseId", "int"), ("certTarget", "b32")),
+        (("certRoot", "b32"), ("previousRoot", "b32"), ("previousTarget", "b32")),
+    ),
 }
 _PROPERTY_TOPICS: dict[str, str] = {
     "0x" + keccak(text=signature).hex(): name for name, signature in PROPERTY_EVENT_SIGNATURES.items()
 }
-#: The state a transfer case is in after each of its events.
+#: The state a case (transfer or correction) is in after each of its events.
 CASE_STATE_AFTER: dict[str, str] = {
+    "CorrectionOpened": "OPEN",
+    "CorrectionApproved": "FINALIZED",
+    "TitleCorrected": "FINALIZED",
     "TransferOpened": "OPEN",
     "TransferApproved": "OPEN",
     "TransferConsented": "OPEN",
@@ -151,6 +175,11 @@ CASE_STATE_AFTER: dict[str, str] = {
     "TransferCancelled": "CANCELLED",
     "TransferFinalized": "FINALIZED",
 }
+#: The events that open a case, with the certificate and owners it proposes.
+CASE_PROPOSALS = frozenset({"TransferOpened", "TransferResubmitted", "CorrectionOpened"})
+#: Reason codes the registries write when a title ends (chain.types).
+REASON_TRANSFERRED = 9
+REASON_CORRECTED = 11
 
 _TABLES = (
     "meta",
@@ -163,6 +192,7 @@ _TABLES = (
     "department_types",
     "anchors",
     "status_events",
+    "title_locks",
     "property_events",
     "units",
     "titles",
@@ -221,23 +251,27 @@ CREATE TABLE department_types (
     PRIMARY KEY (department, doc_type)
 );
 CREATE TABLE anchors (
-    root BLOB PRIMARY KEY,
-    signer TEXT NOT NULL,
     department BLOB NOT NULL,
+    root BLOB NOT NULL,
+    signer TEXT NOT NULL,
     doc_type BLOB NOT NULL,
     count INTEGER NOT NULL,
     anchored_at INTEGER NOT NULL,
     block_number INTEGER NOT NULL,
     tx_hash TEXT NOT NULL,
-    log_index INTEGER NOT NULL
+    log_index INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
 );
-CREATE INDEX anchors_block ON anchors (block_number);
+CREATE INDEX anchors_key ON anchors (department, root, block_number, log_index);
+CREATE INDEX anchors_root ON anchors (root);
 CREATE TABLE status_events (
+    department BLOB NOT NULL,
     root BLOB NOT NULL,
     target_hash BLOB NOT NULL,
     action INTEGER NOT NULL,
     reason INTEGER NOT NULL,
-    department BLOB NOT NULL,
+    actor BLOB NOT NULL,
+    signer TEXT NOT NULL,
     successor_root BLOB NOT NULL,
     successor BLOB NOT NULL,
     block_number INTEGER NOT NULL,
@@ -247,7 +281,16 @@ CREATE TABLE status_events (
     timestamp INTEGER NOT NULL,
     PRIMARY KEY (block_number, log_index)
 );
-CREATE INDEX status_events_key ON status_events (root, target_hash, block_number, log_index);
+CREATE INDEX status_events_key ON status_events (department, root, target_hash, block_number, log_index);
+CREATE TABLE title_locks (
+    department BLOB NOT NULL,
+    root BLOB NOT NULL,
+    target_hash BLOB NOT NULL,
+    block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+);
+CREATE INDEX title_locks_key ON title_locks (department, root, target_hash, block_number, log_index);
 CREATE TABLE property_events (
     block_number INTEGER NOT NULL,
     log_index INTEGER NOT NULL,
@@ -287,6 +330,7 @@ CREATE TABLE titles (
     superseded_at INTEGER,
     superseded_block INTEGER,
     superseded_case INTEGER,
+    end_reason INTEGER,
     PRIMARY KEY (unit, cert_target)
 );
 CREATE INDEX titles_target ON titles (cert_target);
@@ -302,6 +346,7 @@ CREATE TABLE mortgages (
     released_block INTEGER,
     PRIMARY KEY (unit, mortgage_id)
 );
+CREATE INDEX mortgages_target ON mortgages (cert_target);
 CREATE TABLE seizures (
     unit BLOB NOT NULL,
     seizure_id INTEGER NOT NULL,
@@ -326,21 +371,34 @@ CREATE INDEX certificate_units_target ON certificate_units (cert_target);
 """
 
 # --------------------------------------------------------------------------- read queries
+_ANCHOR_COLUMNS = "root, signer, department, doc_type, count, anchored_at, block_number, tx_hash, log_index"
+#: The record of (department, root): its latest anchor (a later one is only made when the earlier
+#: one's key was outside its window, so the latest is the chain's record).
 _Q_ANCHOR = (
-    "SELECT root, signer, department, doc_type, count, anchored_at, block_number, tx_hash, log_index "
-    "FROM anchors WHERE root = ?"
-)
-_STATUS_COLUMNS = (
-    "root, target_hash, action, reason, department, successor_root, successor, "
-    "block_number, block_hash, tx_hash, log_index, timestamp"
-)
-_Q_LATEST_STATUS = (
-    f"SELECT {_STATUS_COLUMNS} FROM status_events WHERE root = ? AND target_hash = ? "  # noqa: S608 - constants
+    f"SELECT {_ANCHOR_COLUMNS} FROM anchors WHERE department = ? AND root = ? "  # noqa: S608 - constants
     "ORDER BY block_number DESC, log_index DESC LIMIT 1"
 )
-_Q_STATUS_HISTORY = (
-    f"SELECT {_STATUS_COLUMNS} FROM status_events WHERE root = ? AND target_hash = ? "  # noqa: S608 - constants
+_Q_ANCHOR_HISTORY = (
+    f"SELECT {_ANCHOR_COLUMNS} FROM anchors WHERE department = ? AND root = ? "  # noqa: S608 - constants
     "ORDER BY block_number, log_index"
+)
+_Q_ANCHORS_OF_ROOT = f"SELECT {_ANCHOR_COLUMNS} FROM anchors WHERE root = ? ORDER BY block_number, log_index"  # noqa: S608
+_STATUS_COLUMNS = (
+    "department, root, target_hash, action, reason, actor, signer, successor_root, successor, "
+    "block_number, block_hash, tx_hash, log_index, timestamp"
+)
+_S_STATUS_COLUMNS = ", ".join(f"s.{c.strip()}" for c in _STATUS_COLUMNS.split(","))
+#: The changes of a record made after its anchor, newest first, each with its signer's current
+#: window (NULL when the signer is no key the index knows).
+_Q_RECORD_CHANGES = (
+    f"SELECT {_S_STATUS_COLUMNS}, k.valid_from, k.valid_until FROM status_events s "  # noqa: S608 - constants
+    "LEFT JOIN signer_keys k ON k.signer = s.signer "
+    "WHERE s.department = ? AND s.root = ? AND s.target_hash IN (?, ?) AND (s.block_number, s.log_index) > (?, ?) "
+    "ORDER BY s.block_number DESC, s.log_index DESC"
+)
+_Q_TITLE_LOCK = (
+    "SELECT block_number, log_index FROM title_locks WHERE department = ? AND root = ? AND target_hash = ? "
+    "AND (block_number, log_index) > (?, ?) ORDER BY block_number DESC, log_index DESC LIMIT 1"
 )
 _Q_DEPARTMENT = (
     "SELECT id, name, credit_code, idx, roles, active, registered_block, registered_at FROM departments WHERE id = ?"
@@ -354,7 +412,7 @@ _UNIT_COLUMNS = (
 )
 _TITLE_COLUMNS = (
     "unit, cert_target, cert_root, case_id, owners, since, since_block, "
-    "superseded_by, superseded_at, superseded_block, superseded_case"
+    "superseded_by, superseded_at, superseded_block, superseded_case, end_reason"
 )
 _MORTGAGE_COLUMNS = (
     "unit, mortgage_id, bank, cert_root, cert_target, registered_at, registered_block, released_at, released_block"
@@ -367,6 +425,10 @@ _Q_UNIT = f"SELECT {_UNIT_COLUMNS} FROM units WHERE unit = ?"  # noqa: S608 - co
 _Q_TITLES_OF_UNIT = f"SELECT {_TITLE_COLUMNS} FROM titles WHERE unit = ? ORDER BY since_block, since"  # noqa: S608
 _Q_TITLES_BY_TARGET = f"SELECT {_TITLE_COLUMNS} FROM titles WHERE cert_target = ? ORDER BY since_block"  # noqa: S608
 _Q_MORTGAGES = f"SELECT {_MORTGAGE_COLUMNS} FROM mortgages WHERE unit = ? ORDER BY mortgage_id"  # noqa: S608
+_Q_MORTGAGES_BY_TARGET = (
+    f"SELECT {_MORTGAGE_COLUMNS} FROM mortgages WHERE cert_target = ? "  # noqa: S608 - constants
+    "ORDER BY registered_block, registered_at"
+)
 _Q_SEIZURES = f"SELECT {_SEIZURE_COLUMNS} FROM seizures WHERE unit = ? ORDER BY seizure_id"  # noqa: S608
 _Q_PROPERTY_EVENTS = (
     f"SELECT {_PROPERTY_EVENT_COLUMNS} FROM property_events WHERE unit = ? "  # noqa: S608 - constants
@@ -381,7 +443,8 @@ _Q_CERTIFICATE_UNITS = (
     "WHERE cert_target = ? ORDER BY block_number, log_index"
 )
 _Q_CASE_PROPOSAL = (
-    "SELECT args FROM property_events WHERE case_id = ? AND name IN ('TransferOpened', 'TransferResubmitted') "
+    "SELECT args FROM property_events WHERE case_id = ? "
+    "AND name IN ('TransferOpened', 'TransferResubmitted', 'CorrectionOpened') "
     "ORDER BY block_number DESC, log_index DESC LIMIT 1"
 )
 
@@ -410,7 +473,7 @@ class Head(NamedTuple):
 class AnchorRecord:
     root: bytes
     signer: str
-    department: bytes  # zero when the signer's key was added before the index's start block
+    department: bytes  # the signer key's; zero when the key was added before the index's start block
     doc_type: bytes
     count: int
     anchored_at: int
@@ -421,14 +484,16 @@ class AnchorRecord:
 
 @dataclass(frozen=True)
 class StatusEvent:
-    """One status change of a batch (``target_hash`` zero) or of one document."""
+    """One status change of a batch (``target_hash`` zero) or of one document of ``department``."""
 
+    department: bytes  # the record's department (whose anchor it is)
     root: bytes
     target_hash: bytes
     action: Action
     state: State  # the state the change led to
     reason: int
-    department: bytes  # acting department; zero for governance
+    actor: bytes  # acting department; zero for governance and the PropertyRegistry
+    signer: str  # the department key, or the calling contract (time lock, council, PropertyRegistry)
     successor_root: bytes
     successor: bytes
     block_number: int
@@ -436,6 +501,24 @@ class StatusEvent:
     tx_hash: str
     log_index: int
     timestamp: int
+    #: The signer is a department key whose current window excludes the change's time: it does
+    #: not count (the change before it is in force).
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """The status change in force of one record (a batch, or one document of it)."""
+
+    current: StatusEvent | None  # None: never changed, or every change voided (active)
+    voided: int = 0  # later changes that do not count
+    #: False when a change was made by a department key the index does not know (added before
+    #: its start block): the index cannot tell whether it counts.
+    decidable: bool = True
+
+    @property
+    def state(self) -> State:
+        return self.current.state if self.current is not None else State.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -475,17 +558,23 @@ class UnitRecord:
     registered_by: bytes
     registered_at: int
     registered_block: int
-    cert_root: bytes
+    cert_root: bytes  # zero while the unit has no title (a correction revoked it)
     cert_target: bytes
     owners: tuple[OwnerShare, ...]
     since: int
     since_block: int
     case_id: int | None  # None: the title of the registration itself
 
+    @property
+    def registered(self) -> bool:
+        """Whether the unit has a title (a correction that revokes it leaves it unregistered)."""
+        return self.cert_target != ZERO32
+
 
 @dataclass(frozen=True)
 class TitleRecord:
-    """One certificate a unit had: when it became the unit's title and when it was superseded."""
+    """One certificate a unit had: when it became the unit's title and when it ended (superseded
+    by a transfer or a correction, or revoked by a correction)."""
 
     unit: bytes
     cert_target: bytes
@@ -494,14 +583,20 @@ class TitleRecord:
     owners: tuple[OwnerShare, ...]
     since: int
     since_block: int
-    superseded_by: bytes | None
-    superseded_at: int | None
+    superseded_by: bytes | None  # the certificate that replaced it; None while current or once revoked
+    superseded_at: int | None  # when it ended
     superseded_block: int | None
-    superseded_case: int | None
+    superseded_case: int | None  # the case that ended it
+    end_reason: int | None = None  # 9 transferred, 11 corrected (chain.types); None while current
 
     @property
     def current(self) -> bool:
-        return self.superseded_by is None
+        return self.superseded_block is None
+
+    @property
+    def corrected(self) -> bool:
+        """Ended by a correction case (更正登记): replaced, or revoked (``superseded_by`` None)."""
+        return self.end_reason == REASON_CORRECTED
 
 
 @dataclass(frozen=True)
@@ -559,7 +654,7 @@ class CertificateLink:
 
     cert_target: bytes
     unit: bytes
-    kind: str  # "title" | "proposed" | "mortgage"
+    kind: str  # "title" | "proposed" (a transfer's or a correction's) | "mortgage"
     case_id: int | None
     block_number: int
     log_index: int
@@ -634,17 +729,27 @@ class _RawLogScanner(EventScanner):
                 "count": int(data[66:130], 16),
             }
         elif name in STATUS_EVENTS:
+            # (department, root, targetHash) indexed; data: actor, signer, [successorRoot,
+            # successor,] reason
             args = {
-                "root": bytes.fromhex(topics[1][2:]),
-                "targetHash": bytes.fromhex(topics[2][2:]),
-                "department": bytes.fromhex(topics[3][2:]),
+                "department": bytes.fromhex(topics[1][2:]),
+                "root": bytes.fromhex(topics[2][2:]),
+                "targetHash": bytes.fromhex(topics[3][2:]),
+                "actor": bytes.fromhex(data[2:66]),
+                "signer": self._checksum(data[90:130]),
             }
             if name == "DocumentSuperseded":
-                args["successorRoot"] = bytes.fromhex(data[2:66])
-                args["successor"] = bytes.fromhex(data[66:130])
-                args["reason"] = int(data[130:194], 16)
+                args["successorRoot"] = bytes.fromhex(data[130:194])
+                args["successor"] = bytes.fromhex(data[194:258])
+                args["reason"] = int(data[258:322], 16)
             else:
-                args["reason"] = int(data[2:66], 16)
+                args["reason"] = int(data[130:194], 16)
+        elif name == "TitleLocked":
+            args = {
+                "department": bytes.fromhex(topics[1][2:]),
+                "root": bytes.fromhex(topics[2][2:]),
+                "targetHash": bytes.fromhex(topics[3][2:]),
+            }
         elif name:
             formatted = {
                 "topics": [HexBytes(t) for t in topics],
@@ -866,35 +971,84 @@ class ChainIndex:
         self._signer_departments = {str(signer): bytes(dept) for signer, dept in rows}
 
     # ---------------------------------------------------------------------------- reads
-    def anchor(self, root: bytes) -> AnchorRecord | None:
-        row = self._reader().execute(_Q_ANCHOR, (root,)).fetchone()
-        if row is None:
-            return None
-        return AnchorRecord(
-            root=row[0],
-            signer=row[1],
-            department=row[2],
-            doc_type=row[3],
-            count=row[4],
-            anchored_at=row[5],
-            block_number=row[6],
-            tx_hash=row[7],
-            log_index=row[8],
+    def anchor(self, department: bytes, root: bytes) -> AnchorRecord | None:
+        """The record of ``root`` anchored by ``department``: its latest anchor, or None."""
+        row = self._reader().execute(_Q_ANCHOR, (department, root)).fetchone()
+        return None if row is None else _anchor(row)
+
+    def anchor_history(self, department: bytes, root: bytes) -> list[AnchorRecord]:
+        """Every anchor of ``root`` by ``department``, oldest first (more than one only when an
+        anchor's key was outside its window and the department anchored the root again)."""
+        return [_anchor(row) for row in self._reader().execute(_Q_ANCHOR_HISTORY, (department, root)).fetchall()]
+
+    def anchors_of_root(self, root: bytes) -> list[AnchorRecord]:
+        """The record of ``root`` of every department that anchored it, oldest first."""
+        latest: dict[bytes, AnchorRecord] = {}
+        for row in self._reader().execute(_Q_ANCHORS_OF_ROOT, (root,)).fetchall():
+            record = _anchor(row)
+            latest[record.department] = record
+        return sorted(latest.values(), key=lambda a: (a.block_number, a.log_index))
+
+    def statuses(self, anchor: AnchorRecord, target_hash: bytes = ZERO32) -> tuple[RecordStatus, RecordStatus]:
+        """(batch, document) status in force of the record ``anchor`` is, in one query (the
+        document's is the batch's when ``target_hash`` is zero)."""
+        rows = (
+            self._reader()
+            .execute(
+                _Q_RECORD_CHANGES,
+                (anchor.department, anchor.root, ZERO32, target_hash, anchor.block_number, anchor.log_index),
+            )
+            .fetchall()
         )
+        batch = _in_force([row for row in rows if row[2] == ZERO32])
+        if target_hash == ZERO32:
+            return batch, batch
+        return batch, _in_force([row for row in rows if row[2] == target_hash])
 
-    def batch_status(self, root: bytes) -> StatusEvent | None:
-        """The latest status change of the whole batch, or None (active if anchored)."""
-        return self.document_status(root, ZERO32)
+    def record_status(self, department: bytes, root: bytes, target_hash: bytes = ZERO32) -> RecordStatus | None:
+        """The status in force of a batch (``target_hash`` zero) or document; None when not anchored."""
+        anchor = self.anchor(department, root)
+        if anchor is None:
+            return None
+        return self.statuses(anchor, target_hash)[1]
 
-    def document_status(self, root: bytes, target_hash: bytes) -> StatusEvent | None:
-        """The latest status change of one document (``target_hash`` zero: the batch), or None."""
-        row = self._reader().execute(_Q_LATEST_STATUS, (root, target_hash)).fetchone()
-        return None if row is None else _status_event(row)
+    def batch_status(self, department: bytes, root: bytes) -> StatusEvent | None:
+        """The status change in force of the whole batch, or None (active if anchored)."""
+        return self.document_status(department, root, ZERO32)
 
-    def status_history(self, root: bytes, target_hash: bytes = ZERO32) -> list[StatusEvent]:
-        """Every status change of the key, oldest first."""
-        rows = self._reader().execute(_Q_STATUS_HISTORY, (root, target_hash)).fetchall()
-        return [_status_event(row) for row in rows]
+    def document_status(self, department: bytes, root: bytes, target_hash: bytes) -> StatusEvent | None:
+        """The status change in force of one document (``target_hash`` zero: the batch), or None."""
+        status = self.record_status(department, root, target_hash)
+        return None if status is None else status.current
+
+    def status_history(self, department: bytes, root: bytes, target_hash: bytes = ZERO32) -> list[StatusEvent]:
+        """Every status change of the record (of its latest anchor), oldest first, voided ones marked."""
+        anchor = self.anchor(department, root)
+        if anchor is None:
+            return []
+        rows = (
+            self._reader()
+            .execute(
+                _Q_RECORD_CHANGES,
+                (department, root, target_hash, target_hash, anchor.block_number, anchor.log_index),
+            )
+            .fetchall()
+        )
+        return [_status_event(row, voided=_voided(row) is True) for row in reversed(rows)]
+
+    def title_locked(self, department: bytes, root: bytes, target_hash: bytes) -> bool:
+        """Whether the document is locked as a unit's title (or an active mortgage's certificate):
+        locked after its latest TitleLocked, until a status change (replacement, revocation)."""
+        anchor = self.anchor(department, root)
+        if anchor is None or target_hash == ZERO32:
+            return False
+        conn = self._reader()
+        after = (anchor.block_number, anchor.log_index)
+        lock = conn.execute(_Q_TITLE_LOCK, (department, root, target_hash, *after)).fetchone()
+        if lock is None:
+            return False
+        rows = conn.execute(_Q_RECORD_CHANGES, (department, root, target_hash, target_hash, *lock)).fetchall()
+        return not rows
 
     def department(self, dept_id: bytes) -> DepartmentRecord | None:
         row = self._reader().execute(_Q_DEPARTMENT, (dept_id,)).fetchone()
@@ -986,6 +1140,14 @@ class ChainIndex:
         ]
         return [m for m in found if m.active] if active_only else found
 
+    def mortgages_by_target(self, cert_target: bytes) -> list[MortgageRecord]:
+        """The mortgages this mortgage certificate evidences (the registry takes each certificate
+        once: at most one), oldest first."""
+        return [
+            MortgageRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
+            for row in self._reader().execute(_Q_MORTGAGES_BY_TARGET, (cert_target,)).fetchall()
+        ]
+
     def seizures(self, unit: bytes, *, active_only: bool = False) -> list[SeizureRecord]:
         """The unit's seizures by id (released ones too unless ``active_only``)."""
         found = [
@@ -1014,8 +1176,9 @@ class ChainIndex:
                 "signer_keys": "signer",
                 "document_types": "id",
                 "department_types": "department, doc_type",
-                "anchors": "root",
+                "anchors": "block_number, log_index",
                 "status_events": "block_number, log_index",
+                "title_locks": "block_number, log_index",
                 "governance_events": "block_number, log_index",
                 "property_events": "block_number, log_index",
                 "units": "unit",
@@ -1212,7 +1375,14 @@ class ChainIndex:
         conn = self._writer
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("anchors", "status_events", "governance_events", "property_events", "certificate_units"):
+            for table in (
+                "anchors",
+                "status_events",
+                "title_locks",
+                "governance_events",
+                "property_events",
+                "certificate_units",
+            ):
                 conn.execute(f"DELETE FROM {table} WHERE block_number > ?", (number,))  # noqa: S608
             conn.execute("DELETE FROM block_hashes WHERE number > ?", (number,))
             _rollback_property(conn, number)
@@ -1245,9 +1415,12 @@ class ChainIndex:
         conn = self._writer
         anchors: list[tuple[Any, ...]] = []
         statuses: list[tuple[Any, ...]] = []
+        locks: list[tuple[Any, ...]] = []
         applied = 0
         added_signers: dict[str, bytes] = {}
-        approval: tuple[str, bytes] | None = None  # (tx, department) of the last TransferApproved
+        # (tx, department) of the last TransferApproved or CorrectionApproved: the department of
+        # the TransferFinalized or TitleCorrected that follows it in the same transaction
+        approval: tuple[str, bytes | None] | None = None
         property_rows = _PropertyRows([], [], {})
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -1276,11 +1449,13 @@ class ChainIndex:
                     timestamp = cast(tuple[str, int], headers[event.block_number])[1]
                     statuses.append(
                         (
+                            args["department"],
                             args["root"],
                             args["targetHash"],
                             int(STATUS_EVENTS[name]),
                             int(args["reason"]),
-                            args["department"],
+                            args["actor"],
+                            str(args["signer"]).lower(),
                             args.get("successorRoot", ZERO32),
                             args.get("successor", ZERO32),
                             event.block_number,
@@ -1289,6 +1464,10 @@ class ChainIndex:
                             event.log_index,
                             timestamp,
                         )
+                    )
+                elif name == "TitleLocked":
+                    locks.append(
+                        (args["department"], args["root"], args["targetHash"], event.block_number, event.log_index)
                     )
                 elif name in GOVERNANCE_EVENTS:
                     timestamp = cast(tuple[str, int], headers[event.block_number])[1]
@@ -1314,10 +1493,12 @@ class ChainIndex:
                         )
                 elif name in PROPERTY_EVENTS:
                     timestamp = cast(tuple[str, int], headers[event.block_number])[1]
-                    # a finalization is made by the approval just before it in the same transaction
+                    # a finalization (of a transfer, of a correction) is made by the approval just
+                    # before it in the same transaction
                     finalizer = approval[1] if approval is not None and approval[0] == event.tx_hash else None
                     _apply_property(conn, property_rows, event, timestamp, finalizer)
-                    approval = (event.tx_hash, args["department"]) if name == "TransferApproved" else None
+                    approved = name in ("TransferApproved", "CorrectionApproved")
+                    approval = (event.tx_hash, _department_or_none(args["department"])) if approved else None
                 else:
                     continue  # NonceUsed, AccessControl events, signed-action events, anything unknown
                 applied += 1
@@ -1330,8 +1511,14 @@ class ChainIndex:
             if statuses:
                 conn.executemany(
                     f"INSERT INTO status_events ({_STATUS_COLUMNS}) "  # noqa: S608 - constants
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     statuses,
+                )
+            if locks:
+                conn.executemany(
+                    "INSERT INTO title_locks (department, root, target_hash, block_number, log_index) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    locks,
                 )
             property_rows.flush(conn)
             conn.executemany(
@@ -1351,23 +1538,66 @@ class ChainIndex:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _status_event(row: Sequence[Any]) -> StatusEvent:
-    action = Action(row[2])
-    return StatusEvent(
+def _anchor(row: Sequence[Any]) -> AnchorRecord:
+    return AnchorRecord(
         root=row[0],
-        target_hash=row[1],
+        signer=row[1],
+        department=row[2],
+        doc_type=row[3],
+        count=row[4],
+        anchored_at=row[5],
+        block_number=row[6],
+        tx_hash=row[7],
+        log_index=row[8],
+    )
+
+
+def _status_event(row: Sequence[Any], *, voided: bool = False) -> StatusEvent:
+    """A row of _STATUS_COLUMNS (a longer row's first 14 columns)."""
+    action = Action(row[3])
+    return StatusEvent(
+        department=row[0],
+        root=row[1],
+        target_hash=row[2],
         action=action,
         state=_STATE_AFTER[action],
-        reason=row[3],
-        department=row[4],
-        successor_root=row[5],
-        successor=row[6],
-        block_number=row[7],
-        block_hash=row[8],
-        tx_hash=row[9],
-        log_index=row[10],
-        timestamp=row[11],
+        reason=row[4],
+        actor=row[5],
+        signer=_checksum(row[6]),
+        successor_root=row[7],
+        successor=row[8],
+        block_number=row[9],
+        block_hash=row[10],
+        tx_hash=row[11],
+        log_index=row[12],
+        timestamp=row[13],
+        voided=voided,
     )
+
+
+def _voided(row: Sequence[Any]) -> bool | None:
+    """Whether a change (a row of _Q_RECORD_CHANGES) is voided: its signer is a department key whose
+    current window excludes the change's time. None when undecidable: a department acted through a
+    key the index does not know (added before its start block)."""
+    valid_from, valid_until = row[14], row[15]
+    if valid_from is None:
+        # no key: governance or the PropertyRegistry (actor 0), whose changes always count
+        return None if row[5] != ZERO32 else False
+    at = int(row[13])
+    return not (at >= valid_from and (valid_until == 0 or at < valid_until))
+
+
+def _in_force(rows: Sequence[Sequence[Any]]) -> RecordStatus:
+    """The change in force among a record's changes (rows of _Q_RECORD_CHANGES, newest first)."""
+    voided = 0
+    for row in rows:
+        skip = _voided(row)
+        if skip is None:
+            return RecordStatus(None, voided, decidable=False)
+        if not skip:
+            return RecordStatus(_status_event(row), voided)
+        voided += 1
+    return RecordStatus(None, voided)
 
 
 def _owners_of(text: str) -> tuple[OwnerShare, ...]:
@@ -1387,6 +1617,7 @@ def _title(row: Sequence[Any]) -> TitleRecord:
         superseded_at=row[8],
         superseded_block=row[9],
         superseded_case=row[10],
+        end_reason=row[11],
     )
 
 
@@ -1442,6 +1673,11 @@ class _PropertyRows:
             )
 
 
+def _department_or_none(value: bytes) -> bytes | None:
+    """A department id of an event, None for zero (the council, for an approval of a correction)."""
+    return None if value == ZERO32 else value
+
+
 def _apply_property(
     conn: sqlite3.Connection, rows: _PropertyRows, event: Event, timestamp: int, finalizer: bytes | None
 ) -> None:
@@ -1454,7 +1690,8 @@ def _apply_property(
     unit: bytes = args["unitId"]
     block = event.block_number
     case_id: int | None = args.get("caseId")
-    department: bytes | None = args.get("department") or args.get("bank") or args.get("court") or finalizer
+    acting = args.get("department") or args.get("bank") or args.get("court")
+    department: bytes | None = _department_or_none(acting) if acting is not None else finalizer
     normalized = _json_args(args)
     rows.events.append(
         (
@@ -1474,7 +1711,36 @@ def _apply_property(
     def link(target: bytes, kind: str) -> None:
         rows.links.append((target, unit, kind, case_id, block, event.log_index))
 
+    def end_title(previous: bytes, successor: bytes | None, reason: int) -> None:
+        conn.execute(
+            "UPDATE titles SET superseded_by = ?, superseded_at = ?, superseded_block = ?, superseded_case = ?, "
+            "end_reason = ? WHERE unit = ? AND cert_target = ? AND superseded_block IS NULL",
+            (successor, timestamp, block, case_id, reason, unit, previous),
+        )
+
+    def new_title(root: bytes, target: bytes, owners: str) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO titles (unit, cert_target, cert_root, case_id, owners, since, since_block) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (unit, target, root, case_id, owners, timestamp, block),
+        )
+        conn.execute(
+            "UPDATE units SET cert_root = ?, cert_target = ?, owners = ?, since = ?, since_block = ?, case_id = ? "
+            "WHERE unit = ?",
+            (root, target, owners, timestamp, block, case_id, unit),
+        )
+        link(target, "title")
+
+    def proposed_owners() -> str:
+        # the owners the case last proposed (its opening or latest resubmission)
+        owners_text = rows.proposals.get(int(args["caseId"]))
+        if owners_text is None:
+            proposal = conn.execute(_Q_CASE_PROPOSAL, (case_id,)).fetchone()
+            owners_text = json.dumps(json.loads(proposal[0])["owners"] if proposal else [], separators=(",", ":"))
+        return owners_text
+
     if name == "UnitRegistered":
+        # a first registration, or a unit registered again after a correction revoked its title
         owners = json.dumps(normalized["owners"], separators=(",", ":"))
         conn.execute(
             f"INSERT OR REPLACE INTO units ({_UNIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",  # noqa: S608
@@ -1496,32 +1762,25 @@ def _apply_property(
             (unit, args["certTarget"], args["certRoot"], owners, timestamp, block),
         )
         link(args["certTarget"], "title")
-    elif name in ("TransferOpened", "TransferResubmitted"):
-        link(args["certTarget"], "proposed")
+    elif name in CASE_PROPOSALS:
+        if args["certTarget"] != ZERO32:  # a correction that revokes the title proposes none
+            link(args["certTarget"], "proposed")
         rows.proposals[int(args["caseId"])] = json.dumps(normalized["owners"], separators=(",", ":"))
     elif name == "TransferFinalized":
-        # the new owners are those the case last proposed (its opening or latest resubmission)
-        owners_text = rows.proposals.get(int(args["caseId"]))
-        if owners_text is None:
-            proposal = conn.execute(_Q_CASE_PROPOSAL, (case_id,)).fetchone()
-            owners_text = json.dumps(json.loads(proposal[0])["owners"] if proposal else [], separators=(",", ":"))
-        owners = owners_text
-        conn.execute(
-            "UPDATE titles SET superseded_by = ?, superseded_at = ?, superseded_block = ?, superseded_case = ? "
-            "WHERE unit = ? AND cert_target = ? AND superseded_by IS NULL",
-            (args["certTarget"], timestamp, block, case_id, unit, args["previousTarget"]),
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO titles (unit, cert_target, cert_root, case_id, owners, since, since_block) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (unit, args["certTarget"], args["certRoot"], case_id, owners, timestamp, block),
-        )
-        conn.execute(
-            "UPDATE units SET cert_root = ?, cert_target = ?, owners = ?, since = ?, since_block = ?, case_id = ? "
-            "WHERE unit = ?",
-            (args["certRoot"], args["certTarget"], owners, timestamp, block, case_id, unit),
-        )
-        link(args["certTarget"], "title")
+        end_title(args["previousTarget"], args["certTarget"], REASON_TRANSFERRED)
+        new_title(args["certRoot"], args["certTarget"], proposed_owners())
+    elif name == "TitleCorrected":
+        if args["certTarget"] == ZERO32:
+            # the title is revoked: the unit has none until it is registered again
+            end_title(args["previousTarget"], None, REASON_CORRECTED)
+            conn.execute(
+                "UPDATE units SET cert_root = ?, cert_target = ?, owners = '[]', since = ?, since_block = ?, "
+                "case_id = ? WHERE unit = ?",
+                (ZERO32, ZERO32, timestamp, block, case_id, unit),
+            )
+        else:
+            end_title(args["previousTarget"], args["certTarget"], REASON_CORRECTED)
+            new_title(args["certRoot"], args["certTarget"], proposed_owners())
     elif name == "MortgageRegistered":
         conn.execute(
             "INSERT OR REPLACE INTO mortgages (unit, mortgage_id, bank, cert_root, cert_target, registered_at, "
@@ -1551,13 +1810,14 @@ def _apply_property(
 def _rollback_property(conn: sqlite3.Connection, number: int) -> None:
     """Undo every property change above block ``number`` (the event log is trimmed by the caller).
 
-    Rows created above it are deleted, changes made above it (supersession, release) are undone,
-    and a unit whose title changed above it gets back the title that is current again.
+    Rows created above it are deleted, changes made above it (supersession, revocation, release)
+    are undone, and a unit changed above it is rebuilt from what remains: its latest registration
+    event and the title that is current again (none if a correction revoked it).
     """
     conn.execute("DELETE FROM titles WHERE since_block > ?", (number,))
     conn.execute(
         "UPDATE titles SET superseded_by = NULL, superseded_at = NULL, superseded_block = NULL, "
-        "superseded_case = NULL WHERE superseded_block > ?",
+        "superseded_case = NULL, end_reason = NULL WHERE superseded_block > ?",
         (number,),
     )
     for table in ("mortgages", "seizures"):
@@ -1566,14 +1826,34 @@ def _rollback_property(conn: sqlite3.Connection, number: int) -> None:
             f"UPDATE {table} SET released_at = NULL, released_block = NULL WHERE released_block > ?",  # noqa: S608
             (number,),
         )
-    conn.execute("DELETE FROM units WHERE registered_block > ?", (number,))
-    conn.execute(
-        "UPDATE units SET (cert_root, cert_target, owners, since, since_block, case_id) = ("
-        "SELECT t.cert_root, t.cert_target, t.owners, t.since, t.since_block, t.case_id FROM titles t "
-        "WHERE t.unit = units.unit AND t.superseded_by IS NULL ORDER BY t.since_block DESC LIMIT 1) "
-        "WHERE since_block > ?",
-        (number,),
-    )
+    changed = conn.execute(
+        "SELECT unit FROM units WHERE registered_block > ? OR since_block > ?", (number, number)
+    ).fetchall()
+    for (unit,) in changed:
+        registration = conn.execute(
+            "SELECT department, timestamp, block_number FROM property_events WHERE unit = ? "
+            "AND name = 'UnitRegistered' ORDER BY block_number DESC, log_index DESC LIMIT 1",
+            (unit,),
+        ).fetchone()
+        if registration is None:
+            conn.execute("DELETE FROM units WHERE unit = ?", (unit,))
+            continue
+        current = conn.execute(
+            "SELECT cert_root, cert_target, owners, since, since_block, case_id FROM titles "
+            "WHERE unit = ? AND superseded_block IS NULL ORDER BY since_block DESC LIMIT 1",
+            (unit,),
+        ).fetchone()
+        if current is None:  # revoked by a correction, not registered again
+            ended = conn.execute(
+                "SELECT superseded_at, superseded_block, superseded_case FROM titles WHERE unit = ? "
+                "ORDER BY superseded_block DESC LIMIT 1",
+                (unit,),
+            ).fetchone()
+            current = (ZERO32, ZERO32, "[]", *ended)
+        conn.execute(
+            f"INSERT OR REPLACE INTO units ({_UNIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (unit, *registration, *current),
+        )
 
 
 def _normalize(args: dict[str, Any]) -> dict[str, Any]:
@@ -1661,6 +1941,7 @@ __all__ = [
     "MortgageRecord",
     "OwnerShare",
     "PropertyEventRecord",
+    "RecordStatus",
     "SeizureRecord",
     "SignerKeyRecord",
     "StatusEvent",

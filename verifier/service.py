@@ -1,12 +1,18 @@
 """The verification itself: integrity locally, status and issuer from the index (or the chain).
 
+A document is checked against the record of the department it names (``issuer.department``) for
+its root: another department anchoring the same root neither blocks nor claims it. The status in
+force skips changes made by a key outside its (current, possibly backdated) window.
+
 The hot path reads only the local index. The chain is asked only when the index cannot answer:
-a root newer than the index, a signer whose key predates the index, or an index that has not
+a record newer than the index, a signer whose key predates the index, or an index that has not
 synced recently (then an unreachable chain gives ERROR, never a stale VALID or an INVALID).
 
 Property certificates get a PROPERTY_STATUS fragment from the PropertyRegistry's chain of title,
-under the same rule: from the index when it answered the document's status, else from the
-chain's ``unitState`` of the units the index (or the certificate's own unit number) names.
+and mortgage certificates a MORTGAGE_STATUS fragment, under the same rule: from the index when it
+answered the document's status, else from the chain's ``unitState`` (``mortgageHistory``) of the
+units the index (or the certificate's own unit number) names. A disclosed unit number must be the
+unit the chain links the certificate to.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chain.errors import ChainError
-from chain.property import PropertyClient, UnitState, unit_id
+from chain.property import Mortgage, PropertyClient, UnitState, unit_id
 from chain.registry import RegistryClient
-from chain.types import State
+from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, State
 from documents import (
     DecryptionError,
     IntegrityCode,
@@ -34,7 +40,7 @@ from documents.hashing import keccak256
 from documents.model import WrappedDocument, parse_time
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
-from verifier.index import CASE_STATE_AFTER, ChainIndex, OwnerShare
+from verifier.index import CASE_STATE_AFTER, ChainIndex, OwnerShare, TitleRecord
 from verifier.verdict import (
     VERDICT_MESSAGES,
     AnchorInfo,
@@ -56,6 +62,13 @@ _PRECEDENCE = (State.REVOKED, State.SUPERSEDED, State.SUSPENDED)
 #: type, and a target hash commits to the document's type, so no document of another type can
 #: have a title's target hash.
 PROPERTY_CERTIFICATE = "property-certificate"
+#: The document type whose documents evidence a mortgage (and get MORTGAGE_STATUS).
+MORTGAGE_CERTIFICATE = "mortgage-certificate"
+#: The registry fragment each type gets, when a PropertyRegistry is followed.
+REGISTRY_FRAGMENTS = {
+    PROPERTY_CERTIFICATE: FragmentName.PROPERTY_STATUS,
+    MORTGAGE_CERTIFICATE: FragmentName.MORTGAGE_STATUS,
+}
 
 
 @dataclass(frozen=True)
@@ -98,21 +111,31 @@ class ChainGateway:
             self._registry = self._factory()
         return self._registry
 
-    def unit_state(self, unit: bytes) -> UnitState:
-        """The PropertyRegistry's ``unitState(unit)``; ChainError when there is none or it cannot be read."""
+    def property_registry(self) -> PropertyClient:
+        """The PropertyRegistry; ChainError when there is none or it cannot be reached."""
         if self._property is None:
             if self._property_factory is None:
                 raise ChainError("no PropertyRegistry is configured")
             self._property = self._property_factory()
-        return self._property.unit_state(unit)
+        return self._property
+
+    def unit_state(self, unit: bytes) -> UnitState:
+        """The PropertyRegistry's ``unitState(unit)``; ChainError when there is none or it cannot be read."""
+        return self.property_registry().unit_state(unit)
+
+    def mortgage_history(self, unit: bytes) -> list[Mortgage]:
+        """Every mortgage of ``unit`` (``mortgageHistory``); ChainError as :meth:`unit_state`."""
+        return self.property_registry().mortgage_history(unit)
 
     def department_name(self, department: bytes) -> str | None:
         found = self.registry().department(department)
         return found.name or None
 
-    def facts(self, root: bytes, target_hash: bytes) -> Facts:
+    def facts(self, department: bytes, root: bytes, target_hash: bytes) -> Facts:
+        """What the chain says of ``root`` (and document ``target_hash``) as anchored by
+        ``department``; the contract's view already skips voided changes."""
         registry = self.registry()
-        status = registry.document_status(root, target_hash)
+        status = registry.document_status(department, root, target_hash)
         if not status.anchored:
             return Facts(anchored=False, source="chain")
         state, record = State.ACTIVE, None
@@ -197,12 +220,14 @@ class VerificationService:
             fragments = [fragment]
             if doc is not None:
                 fragments += [self._skipped(FragmentName.DOCUMENT_STATUS), self._skipped(FragmentName.ISSUER_IDENTITY)]
-                if self._has_property_status(doc):
-                    fragments.append(self._skipped(FragmentName.PROPERTY_STATUS))
+                registry_fragment = self._registry_fragment(doc)
+                if registry_fragment is not None:
+                    fragments.append(self._skipped(registry_fragment))
             return self._finish(fragments, doc=doc, cid=cid)
         fragments = [self._ok(FragmentName.DOCUMENT_INTEGRITY)]
         root = result.merkle_root or b""
         target = result.target_hash or b""
+        department = bytes.fromhex(doc.issuer.department[2:])
         facts: Facts | None = None
         context_error = self._context_error(doc)
         if context_error is not None:
@@ -210,19 +235,22 @@ class VerificationService:
             fragments.append(self._skipped(FragmentName.ISSUER_IDENTITY))
         else:
             try:
-                facts = self._facts(root, target)
+                facts = self._facts(department, root, target)
             except ChainError:
                 facts = None
                 fragments.append(self._status_without_chain(doc))
                 fragments.append(Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE"))
             else:
                 fragments.append(self._status_fragment(doc, facts))
-                fragments.append(self._issuer_fragment(doc, facts))
-        if self._has_property_status(doc):
+                fragments.append(self._issuer_fragment(doc, facts, department, root))
+        registry_fragment = self._registry_fragment(doc)
+        if registry_fragment is not None:
             if context_error is not None or (facts is not None and not facts.anchored):
-                fragments.append(self._skipped(FragmentName.PROPERTY_STATUS))
-            else:
+                fragments.append(self._skipped(registry_fragment))
+            elif registry_fragment is FragmentName.PROPERTY_STATUS:
                 fragments.append(self._property_fragment(doc, target, facts))
+            else:
+                fragments.append(self._mortgage_fragment(doc, root, target, facts))
         # STORAGE is checked when the request names the CID (a scanned QR code, or the citizen
         # page's {document, cid}). A document's own proof.cid is covered by no hash, so anyone
         # could edit it; checking it would add an IPFS round trip (and an IPFS outage) to every
@@ -251,32 +279,36 @@ class VerificationService:
             self._head_read_at = now
         return self._synced_at is not None and now - self._synced_at <= self.max_index_age
 
-    def _facts(self, root: bytes, target: bytes) -> Facts:
+    def _facts(self, department: bytes, root: bytes, target: bytes) -> Facts:
         if self._index_fresh():
-            facts = self._index_facts(root, target)
+            facts = self._index_facts(department, root, target)
             if facts is not None:
                 return facts
-        return self.chain.facts(root, target)
+        return self.chain.facts(department, root, target)
 
-    def _index_facts(self, root: bytes, target: bytes) -> Facts | None:
-        anchor = self.index.anchor(root)
-        if anchor is None or anchor.department == ZERO32:
-            return None  # newer than the index, or a key that predates it: ask the chain
+    def _index_facts(self, department: bytes, root: bytes, target: bytes) -> Facts | None:
+        if department == ZERO32:
+            return None  # names no department: (0, root) holds the anchors of keys older than the index
+        anchor = self.index.anchor(department, root)
+        if anchor is None:
+            return None  # newer than the index (or never anchored by this department): ask the chain
         key = self.index.signer_key(anchor.signer)
-        dept = self.index.department(anchor.department)
+        dept = self.index.department(department)
         if key is None or dept is None:
             return None
-        batch = self.index.batch_status(root)
-        document = self.index.document_status(root, target)
+        batch, document = self.index.statuses(anchor, target)
+        if not (batch.decidable and document.decidable):
+            return None  # a change by a key the index does not know: the chain decides whether it counts
         chosen = None
         for candidate in _PRECEDENCE:
-            if batch is not None and batch.state == candidate:
-                chosen = batch
+            if batch.state == candidate:
+                chosen = batch.current
                 break
-            if document is not None and document.state == candidate:
-                chosen = document
+            if document.state == candidate:
+                chosen = document.current
                 break
-        successor = document.successor if document is not None and document.state == State.SUPERSEDED else ZERO32
+        current = document.current
+        successor = current.successor if current is not None and current.state == State.SUPERSEDED else ZERO32
         return Facts(
             anchored=True,
             department=anchor.department,
@@ -324,11 +356,24 @@ class VerificationService:
             return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, code)
         return self._ok(FragmentName.DOCUMENT_STATUS)
 
-    def _issuer_fragment(self, doc: WrappedDocument, facts: Facts) -> Fragment:
+    def _issuer_fragment(self, doc: WrappedDocument, facts: Facts, department: bytes, root: bytes) -> Fragment:
         if not facts.anchored:
+            # Not anchored by the department the document names. If the index knows other
+            # departments that anchored this root, the document is not theirs either: it names a
+            # department that did not issue it. (A document only ever verifies against its own
+            # department's record: another department's anchor neither blocks nor vouches for it.)
+            others = [
+                a.department for a in self.index.anchors_of_root(root) if a.department not in (department, ZERO32)
+            ]
+            if others:
+                return Fragment.of(
+                    FragmentName.ISSUER_IDENTITY,
+                    Status.INVALID,
+                    "UNKNOWN_DEPARTMENT",
+                    {"anchoredBy": [_hex(d) for d in others]},
+                )
             return self._skipped(FragmentName.ISSUER_IDENTITY)
-        claimed = bytes.fromhex(doc.issuer.department[2:])
-        if claimed != facts.department or facts.department_name is None:
+        if facts.department != department or facts.department_name is None:
             return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.INVALID, "UNKNOWN_DEPARTMENT")
         if keccak256(doc.type.encode()) != facts.doc_type:
             return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.INVALID, "NOT_AUTHORIZED_FOR_TYPE")
@@ -339,28 +384,33 @@ class VerificationService:
         return self._ok(FragmentName.ISSUER_IDENTITY)
 
     # ------------------------------------------------------------------ property status
-    def _has_property_status(self, doc: WrappedDocument) -> bool:
-        """PROPERTY_STATUS is given for property certificates, when a PropertyRegistry is followed."""
-        return doc.type == PROPERTY_CERTIFICATE and self.index.follows_property
+    def _registry_fragment(self, doc: WrappedDocument) -> FragmentName | None:
+        """PROPERTY_STATUS for property certificates, MORTGAGE_STATUS for mortgage certificates,
+        when a PropertyRegistry is followed; None for anything else."""
+        name = REGISTRY_FRAGMENTS.get(doc.type)
+        return name if name is not None and self.index.follows_property else None
 
     def _property_fragment(self, doc: WrappedDocument, target: bytes, facts: Facts | None) -> Fragment:
         """From the index alone when it answered the document's status (it is fresh and knows the
         anchor): no chain call. Otherwise from the chain, for the units the index or the document
         names; an unreachable chain is ERROR, never INVALID."""
         if facts is not None and facts.source == "index":
-            return self._property_from_index(target)
+            return self._property_from_index(doc, target)
         try:
             return self._property_from_chain(doc, target, facts)
         except ChainError:
             return Fragment.of(FragmentName.PROPERTY_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
 
-    def _property_from_index(self, target: bytes) -> Fragment:
+    def _property_from_index(self, doc: WrappedDocument, target: bytes) -> Fragment:
         titles = self.index.titles_by_target(target)
         if not titles:
             return self._not_registered(target)
+        disclosed = _disclosed_unit(doc)
+        if disclosed is not None and all(t.unit != disclosed for t in titles):
+            return self._unit_mismatch(FragmentName.PROPERTY_STATUS, disclosed, titles[-1].unit)
         title = next((t for t in titles if t.current), titles[-1])
         if not title.current:
-            return self._superseded(title.unit, title.superseded_by, title.superseded_at, title.superseded_case)
+            return self._ended(title)
         mortgages = [
             (m.id, m.bank, m.cert_target, m.registered_at) for m in self.index.mortgages(title.unit, active_only=True)
         ]
@@ -378,15 +428,15 @@ class VerificationService:
         for link in self.index.certificate_links(target):
             if link.kind != "mortgage" and link.unit not in units:
                 units.append(link.unit)
-        number = doc.data.get("unitNumber") if isinstance(doc.data, dict) else None
-        if isinstance(number, str) and number.strip():
-            named = unit_id(number)
-            if named not in units:
-                units.append(named)
+        disclosed = _disclosed_unit(doc)
+        if disclosed is not None and disclosed not in units:
+            units.append(disclosed)
         titles = self.index.titles_by_target(target)
         for unit in units:
             state = self.chain.unit_state(unit)
             if state.registered and state.cert_target == target:
+                if disclosed is not None and unit != disclosed:
+                    return self._unit_mismatch(FragmentName.PROPERTY_STATUS, disclosed, unit)
                 known = next((t for t in titles if t.unit == unit), None)
                 return self._title_fragment(
                     unit,
@@ -397,11 +447,15 @@ class VerificationService:
                     [(z.id, z.court, z.ruling, z.registered_at) for z in state.seizures if not z.released_at],
                     ask_chain=True,
                 )
-        superseded = next((t for t in titles if not t.current), None)
-        if superseded is not None:
-            return self._superseded(
-                superseded.unit, superseded.superseded_by, superseded.superseded_at, superseded.superseded_case
-            )
+        if disclosed is not None and titles and all(t.unit != disclosed for t in titles):
+            return self._unit_mismatch(FragmentName.PROPERTY_STATUS, disclosed, titles[-1].unit)
+        ended = [t for t in titles if not t.current]
+        if ended:
+            return self._ended(ended[-1])
+        if facts is not None and facts.reason == REASON_CORRECTED and facts.state in (State.SUPERSEDED, State.REVOKED):
+            # a correction ended this title after the index's last sync
+            successor = facts.successor if facts.successor != ZERO32 else None
+            return self._corrected(titles[0].unit if titles else None, successor, facts.changed_at, None)
         if facts is not None and facts.state is State.SUPERSEDED:
             # became a title and was transferred away after the index's last sync
             return self._superseded(titles[0].unit if titles else None, facts.successor, facts.changed_at, None)
@@ -420,10 +474,10 @@ class VerificationService:
         """A property certificate that is no unit's title, now or before: INVALID.
 
         It is anchored and authentic, but a property certificate is a title only once the
-        PropertyRegistry makes it a unit's current certificate (registration, or the last approval
-        of a transfer): one issued for a transfer still in progress, or never registered, names no
-        owner the registry stands behind, so it must not read as valid. Open cases proposing it
-        are listed.
+        PropertyRegistry makes it a unit's current certificate (registration, the last approval
+        of a transfer, or the approval of a correction): one issued for a case still in progress,
+        or never registered, names no owner the registry stands behind, so it must not read as
+        valid. Open cases proposing it are listed.
         """
         pending = []
         for link in self.index.certificate_links(target):
@@ -435,6 +489,18 @@ class VerificationService:
         return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "NOT_REGISTERED", {"pendingCases": pending})
 
     @staticmethod
+    def _unit_mismatch(name: FragmentName, disclosed: bytes, registered: bytes) -> Fragment:
+        """The certificate discloses a unit number, and the chain links it to another unit: INVALID."""
+        details = {"unit": _hex(disclosed), "registeredUnit": _hex(registered)}
+        return Fragment.of(name, Status.INVALID, "UNIT_MISMATCH", details)
+
+    def _ended(self, title: TitleRecord) -> Fragment:
+        """A title that is no longer current: superseded by a transfer, or ended by a correction."""
+        if title.corrected:
+            return self._corrected(title.unit, title.superseded_by, title.superseded_at, title.superseded_case)
+        return self._superseded(title.unit, title.superseded_by, title.superseded_at, title.superseded_case)
+
+    @staticmethod
     def _superseded(unit: bytes | None, by: bytes | None, at: int | None, case_id: int | None) -> Fragment:
         details: dict[str, Any] = {
             "unit": _hex(unit) if unit else None,
@@ -443,6 +509,17 @@ class VerificationService:
             "caseId": case_id,
         }
         return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "SUPERSEDED", details)
+
+    @staticmethod
+    def _corrected(unit: bytes | None, by: bytes | None, at: int | None, case_id: int | None) -> Fragment:
+        """Ended by a correction case (更正登记): replaced by ``by``, or revoked (``by`` None)."""
+        details: dict[str, Any] = {
+            "unit": _hex(unit) if unit else None,
+            "supersededBy": _hex(by) if by else None,
+            "supersededAt": _iso(at) if at else None,
+            "caseId": case_id,
+        }
+        return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "CORRECTED", details)
 
     def _title_fragment(
         self,
@@ -483,6 +560,86 @@ class VerificationService:
         if seizures:
             return Fragment.of(FragmentName.PROPERTY_STATUS, Status.INVALID, "FROZEN", details)
         return Fragment.of(FragmentName.PROPERTY_STATUS, Status.VALID, "CURRENT", details)
+
+    # ------------------------------------------------------------------ mortgage status
+    def _mortgage_fragment(self, doc: WrappedDocument, root: bytes, target: bytes, facts: Facts | None) -> Fragment:
+        """ACTIVE, RELEASED or NOT_REGISTERED, under the rule of :meth:`_property_fragment`."""
+        if facts is not None and facts.source == "index":
+            return self._mortgage_from_index(doc, root, target)
+        try:
+            return self._mortgage_from_chain(doc, root, target, facts)
+        except ChainError:
+            return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
+
+    def _mortgage_from_index(self, doc: WrappedDocument, root: bytes, target: bytes) -> Fragment:
+        found = [m for m in self.index.mortgages_by_target(target) if m.cert_root == root]
+        if not found:
+            return self._mortgage_not_registered()
+        m = found[-1]
+        return self._mortgage_result(doc, m.unit, m.id, m.bank, m.registered_at, m.released_at, ask_chain=False)
+
+    def _mortgage_from_chain(self, doc: WrappedDocument, root: bytes, target: bytes, facts: Facts | None) -> Fragment:
+        # as for titles: the units the index links to this certificate, then the one it discloses
+        units: list[bytes] = []
+        for link in self.index.certificate_links(target):
+            if link.kind == "mortgage" and link.unit not in units:
+                units.append(link.unit)
+        disclosed = _disclosed_unit(doc)
+        if disclosed is not None and disclosed not in units:
+            units.append(disclosed)
+        for unit in units:
+            for m in self.chain.mortgage_history(unit):
+                if m.cert_target == target and m.cert_root == root:
+                    released = m.released_at or None
+                    return self._mortgage_result(doc, unit, m.id, m.bank, m.registered_at, released, ask_chain=True)
+        if facts is not None and facts.state is State.REVOKED and facts.reason == REASON_MORTGAGE_RELEASED:
+            # released (and its certificate revoked) on a unit the index does not know yet
+            details = {
+                "unit": None,
+                "mortgageId": None,
+                "bank": None,
+                "since": None,
+                "releasedAt": _iso(facts.changed_at),
+            }
+            return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.INVALID, "RELEASED", details)
+        if not units:
+            return Fragment.of(
+                FragmentName.MORTGAGE_STATUS,
+                Status.ERROR,
+                "CHAIN_UNAVAILABLE",
+                {"detail": "the index is behind the chain and the certificate discloses no unit number"},
+            )
+        return self._mortgage_not_registered()
+
+    @staticmethod
+    def _mortgage_not_registered() -> Fragment:
+        """Authentic, but registered for no mortgage: it evidences nothing the registry stands behind."""
+        return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.INVALID, "NOT_REGISTERED")
+
+    def _mortgage_result(
+        self,
+        doc: WrappedDocument,
+        unit: bytes,
+        mortgage_id: int,
+        bank: bytes,
+        since: int,
+        released_at: int | None,
+        *,
+        ask_chain: bool,
+    ) -> Fragment:
+        disclosed = _disclosed_unit(doc)
+        if disclosed is not None and disclosed != unit:
+            return self._unit_mismatch(FragmentName.MORTGAGE_STATUS, disclosed, unit)
+        details: dict[str, Any] = {
+            "unit": _hex(unit),
+            "mortgageId": mortgage_id,
+            "bank": self._department_ref(bank, ask_chain),
+            "since": _iso(since),
+            "releasedAt": _iso(released_at) if released_at else None,
+        }
+        if released_at:
+            return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.INVALID, "RELEASED", details)
+        return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.VALID, "ACTIVE", details)
 
     def _department_ref(self, department: bytes, ask_chain: bool) -> dict[str, Any]:
         """{id, name} of a department, its name from the index (else, off the hot path, the chain)."""
@@ -591,3 +748,11 @@ def _iso(timestamp: int) -> str:
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def _disclosed_unit(doc: WrappedDocument) -> bytes | None:
+    """The unit id of the unit number the certificate discloses (``/unitNumber``), or None when hidden."""
+    number = doc.data.get("unitNumber") if isinstance(doc.data, dict) else None
+    if isinstance(number, str) and number.strip():
+        return unit_id(number)
+    return None

@@ -25,6 +25,7 @@ class FragmentName(enum.StrEnum):
     ISSUER_IDENTITY = "ISSUER_IDENTITY"
     STORAGE = "STORAGE"
     PROPERTY_STATUS = "PROPERTY_STATUS"
+    MORTGAGE_STATUS = "MORTGAGE_STATUS"
 
 
 #: code -> (English, Chinese). Codes are stable API; messages are for people.
@@ -85,10 +86,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This certificate is not the registered title of any property unit.",
         "该证书未登记为任何不动产单元的权属证书。",
     ),
+    "CORRECTED": (
+        "The registration was corrected: this certificate is no longer the title of the property.",
+        "该不动产已办理更正登记，本证书已不再是其权属证书。",
+    ),
+    "UNIT_MISMATCH": (
+        "The certificate names another property unit than the one it is registered for.",
+        "证书所载不动产单元号与其登记的不动产单元不符。",
+    ),
+    # MORTGAGE_STATUS (also NOT_REGISTERED, UNIT_MISMATCH and CHAIN_UNAVAILABLE)
+    "ACTIVE": (
+        "The mortgage this certificate evidences is registered and in force.",
+        "该证明所载抵押权已登记，现行有效。",
+    ),
+    "RELEASED": (
+        "The mortgage was released: this certificate no longer evidences a mortgage.",
+        "该抵押权已注销，本证明不再证明任何抵押权。",
+    ),
+}
+
+#: Messages of a code that says something else in one fragment: (fragment, code) -> (English, Chinese).
+FRAGMENT_MESSAGES: dict[tuple[FragmentName, str], tuple[str, str]] = {
+    (FragmentName.MORTGAGE_STATUS, "NOT_REGISTERED"): (
+        "This certificate is authentic but registered for no mortgage.",
+        "该证明真实，但未登记任何抵押权。",
+    ),
 }
 
 
-def message(code: str) -> tuple[str, str]:
+def message(code: str, name: FragmentName | None = None) -> tuple[str, str]:
+    if name is not None:
+        special = FRAGMENT_MESSAGES.get((name, code))
+        if special is not None:
+            return special
     return MESSAGES.get(code, (code, code))
 
 
@@ -102,7 +132,7 @@ class Fragment(BaseModel):
 
     @classmethod
     def of(cls, name: FragmentName, status: Status, code: str, details: dict[str, Any] | None = None) -> Fragment:
-        en, zh = message(code)
+        en, zh = message(code, name)
         # built from the service's own values: no validation needed on this hot path
         return cls.model_construct(name=name, status=status, code=code, message=en, message_zh=zh, details=details)
 

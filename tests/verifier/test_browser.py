@@ -39,7 +39,15 @@ from tests.conftest import require
 from tests.factories import BUSINESS_LICENSE, PROPERTY_CERTIFICATE, World
 from tests.property_setup import BUYER, MORTGAGE_CERTIFICATE, SELLERS, Setup, make_setup, owners
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings
-from tests.verifier.test_property import BANK_NAME, COURT_NAME, block_time, certificate_of, property_record, register
+from tests.verifier.test_property import (
+    BANK_NAME,
+    COURT_NAME,
+    block_time,
+    certificate_of,
+    mortgage_record,
+    property_record,
+    register,
+)
 from verifier.app import create_app
 
 # The page does not depend on the chain mode: run in the dev mode only (no skipped copies).
@@ -583,6 +591,70 @@ def test_property_certificate_shows_its_title(
         assert shares == [f"权利人 1 · {abbreviated(BUYER.commitment)} · 100%"]
         # the mortgage stays registered after the transfer (the bank consented): listed, still valid
         assert BANK_NAME in text(page, "#property-mortgages")
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))
+
+
+def test_mortgage_certificate_shows_its_status(
+    browser: BrowserContext, live_property: LiveVerifier, issue: IssueFn, world: World, s: Setup
+) -> None:
+    """A mortgage certificate: registered by the bank (ACTIVE, the bank and since when), then
+    released (RELEASED, the certificate revoked)."""
+    live = live_property
+    (title,) = issue(
+        [property_record(3)], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key, verifier_url=live.base_url
+    )
+    unit, _ = register(s, certificate_of(title))
+    (doc,) = issue(
+        [mortgage_record(4)], doc_type=MORTGAGE_CERTIFICATE, key=world.natres_key, verifier_url=live.base_url
+    )
+    registered, mortgage_id = s.prop.register_mortgage(s.bank, unit, certificate_of(doc))
+    live.wait_for_index()
+    url = scan(doc, live)
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("VALID", "result valid")
+        assert checks(page)["MORTGAGE_STATUS"] == "ACTIVE"
+        assert page.locator("#property").is_hidden()
+        assert page.locator("#mortgage").is_visible()
+        assert page.locator("#mortgage").get_attribute("data-code") == "ACTIVE"
+        assert text(page, "#mortgage-status") == "抵押权已登记，现行有效"
+        assert "current" in (page.locator("#mortgage-status").get_attribute("class") or "")
+        record = terms(page, "#mortgage-record")
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, registered)))
+        assert record == {
+            "不动产单元（哈希）": abbreviated(unit),
+            "抵押权人": BANK_NAME,
+            "抵押登记序号": str(mortgage_id),
+            "抵押登记时间": since,
+        }
+        lines = page.eval_on_selector_all("#checks li", "lis => lis.map(li => li.textContent)")
+        assert "✓ 抵押权状态：该证明所载抵押权已登记，现行有效。" in lines, lines
+        screenshot(page, "mortgage-active")
+        page.locator("#lang").click()
+        assert text(page, "#mortgage-status") == "Mortgage registered and in force"
+        assert terms(page, "#mortgage-record")["Mortgagee"] == BANK_NAME
+        assert "Mortgage status" in text(page, "#checks")
+    finally:
+        page.close()
+
+    released = s.prop.release_mortgage(s.bank, unit, mortgage_id)
+    live.wait_for_index()
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid")
+        assert checks(page)["MORTGAGE_STATUS"] == "RELEASED"
+        assert checks(page)["DOCUMENT_STATUS"] == "REVOKED"
+        assert text(page, "#mortgage-status") == "抵押权已注销"
+        assert "released" in (page.locator("#mortgage-status").get_attribute("class") or "")
+        record = terms(page, "#mortgage-record")
+        assert record["注销时间"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, released)))
+        assert terms(page, "#record")["当前状态"] == "已撤销"
+        screenshot(page, "mortgage-released")
+        page.locator("#lang").click()
+        assert text(page, "#mortgage-status") == "The mortgage was released"
+        assert "Released on" in terms(page, "#mortgage-record")
     finally:
         page.close()
     live.assert_never_saw(key_text(url))

@@ -6,6 +6,7 @@ governance must agree with what the registry answers in one call.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -19,12 +20,15 @@ from hexbytes import HexBytes
 from chain.client import connect
 from chain.errors import ChainUnavailable
 from chain.events import EventScanner
+from chain.governance import Governance
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from chain.types import ZERO32, Action, Role, State, StatusChange, type_id
+from chain.types import StatusRecord as ChainStatusRecord
 from devstack.hardhat import rpc
 from devstack.process import free_port
 from documents.merkle import MerkleTree
+from tests.contracts.helpers import add_key, gov
 from tests.factories import (
     BUSINESS_LICENSE,
     FOOD_LICENSE,
@@ -35,7 +39,7 @@ from tests.factories import (
     World,
     wait_until,
 )
-from verifier.index import ChainIndex, SyncResult, _RawLogScanner
+from verifier.index import ChainIndex, RecordStatus, SyncResult, _RawLogScanner
 
 pytestmark = pytest.mark.chain
 
@@ -47,12 +51,14 @@ def open_index(world: World, path: Path, **options: Any) -> ChainIndex:
     return ChainIndex(path, world.client, world.registry.address, start_block=world.deployment.block_number, **options)
 
 
-def gov(world: World) -> TransactionSender:
-    return world.sender(world.governor)
-
-
-def change(world: World, change: StatusChange, sender: TransactionSender | None = None) -> None:
-    world.registry.change_status(sender or world.sender(world.samr_key), change)
+def change(
+    world: World, change: StatusChange, sender: TransactionSender | Governance | None = None, department: bytes = SAMR
+) -> None:
+    """A status change by the SAMR key (or ``sender``); by governance (the council) on ``department``'s record."""
+    if isinstance(sender, Governance):
+        world.registry.govern_change_status(sender, department, change)
+    else:
+        world.registry.change_status(sender or world.sender(world.samr_key), change)
 
 
 def doc(tree: MerkleTree, targets: list[bytes], i: int, action: Action, **fields: Any) -> StatusChange:
@@ -65,10 +71,34 @@ def new_key(world: World, department: bytes) -> LocalAccount:
     return key
 
 
-def assert_matches_chain(world: World, index: ChainIndex, root: bytes, target: bytes = ZERO32) -> None:
-    """The index's anchor and status of (root, target) equal the registry's documentStatus."""
-    onchain = world.registry.document_status(root, target)
-    record = index.anchor(root)
+def assert_record_matches(index: ChainIndex, found: RecordStatus | None, expected: ChainStatusRecord) -> None:
+    """One record's status in force (and the count of voided later changes) equals the chain's."""
+    assert found is not None and found.decidable
+    assert found.voided == expected.voided
+    status = found.current
+    if status is None:
+        assert expected.state == State.ACTIVE and expected.changed_at == 0
+        return
+    assert (status.state, status.reason, status.timestamp, status.actor) == (
+        expected.state,
+        expected.reason,
+        expected.changed_at,
+        expected.changed_by,
+    )
+    # the chain keeps the department key that signed (zero for governance and the PropertyRegistry);
+    # the event names the key, or the contract that called
+    if expected.changed_by != ZERO32:
+        assert status.signer == expected.signer
+    else:
+        assert int(expected.signer, 16) == 0 and index.signer_key(status.signer) is None
+
+
+def assert_matches_chain(
+    world: World, index: ChainIndex, root: bytes, target: bytes = ZERO32, department: bytes = SAMR
+) -> None:
+    """The index's record and status of (department, root, target) equal the registry's documentStatus."""
+    onchain = world.registry.document_status(department, root, target)
+    record = index.anchor(department, root)
     assert record is not None and onchain.anchored
     assert (record.signer, record.department, record.doc_type) == (
         onchain.signer,
@@ -76,30 +106,13 @@ def assert_matches_chain(world: World, index: ChainIndex, root: bytes, target: b
         onchain.doc_type,
     )
     assert (record.count, record.anchored_at) == (onchain.count, onchain.anchored_at)
-    batch = index.batch_status(root)
-    expected_batch = onchain.batch
-    if batch is None:
-        assert expected_batch.state == State.ACTIVE and expected_batch.changed_at == 0
-    else:
-        assert (batch.state, batch.reason, batch.timestamp, batch.department) == (
-            expected_batch.state,
-            expected_batch.reason,
-            expected_batch.changed_at,
-            expected_batch.changed_by,
-        )
+    assert_record_matches(index, index.record_status(department, root), onchain.batch)
     if target != ZERO32:
-        status = index.document_status(root, target)
-        expected = onchain.document
-        if status is None:
-            assert expected.state == State.ACTIVE and expected.changed_at == 0
-        else:
-            assert (status.state, status.reason, status.timestamp, status.department) == (
-                expected.state,
-                expected.reason,
-                expected.changed_at,
-                expected.changed_by,
-            )
+        assert_record_matches(index, index.record_status(department, root, target), onchain.document)
+        status = index.document_status(department, root, target)
+        if status is not None and status.state == State.SUPERSEDED:
             assert status.successor == onchain.successor
+        assert index.title_locked(department, root, target) == onchain.title_locked
 
 
 def assert_governance_matches_chain(world: World, index: ChainIndex, signers: list[str]) -> None:
@@ -149,15 +162,16 @@ def test_catch_up_across_more_than_a_thousand_blocks(world: World, tmp_path: Pat
         assert index.head().synced_at is not None
         assert index.lag(head + 7) == 7
 
-        for root in (first.root, second.root):
-            assert_matches_chain(world, index, root)
-        record = index.anchor(second.root)
+        assert_matches_chain(world, index, first.root)
+        assert_matches_chain(world, index, second.root, department=NATRES)
+        record = index.anchor(NATRES, second.root)
         assert record is not None
         assert (record.department, record.doc_type, record.count) == (NATRES, type_id(PROPERTY_CERTIFICATE), 5)
         receipt = world.client.w3.eth.get_transaction_receipt(record.tx_hash)  # type: ignore[arg-type]
         assert receipt["blockNumber"] == record.block_number
-        assert index.anchor(b"\x01" * 32) is None
-        assert index.batch_status(first.root) is None
+        assert index.anchor(SAMR, second.root) is None  # NATRES's record, not SAMR's
+        assert index.anchor(NATRES, b"\x01" * 32) is None
+        assert index.batch_status(SAMR, first.root) is None
 
         assert index.type_name(type_id(FOOD_LICENSE)) == FOOD_LICENSE
         assert index.type_name(b"\x02" * 32) is None
@@ -207,7 +221,7 @@ def test_status_and_governance_changes_are_reflected(world: World, tmp_path: Pat
     rotated = new_key(world, SAMR)
     world.registry.retire_signer_key(gov(world), rotated.address, world.now() + 10)
     world.registry.set_department_active(gov(world), TAX, False)
-    world.registry.set_department_roles(gov(world), NATRES, Role.NATRES | Role.HOUSING)
+    world.registry.set_department_roles(gov(world), NATRES, Role.NATRES | Role.COURT)
     world.registry.authorize_document_type(gov(world), TAX, type_id(PROPERTY_CERTIFICATE))
     world.registry.deauthorize_document_type(gov(world), SAMR, type_id(FOOD_LICENSE))
     world.registry.register_document_type(gov(world), "court-ruling")
@@ -220,33 +234,36 @@ def test_status_and_governance_changes_are_reflected(world: World, tmp_path: Pat
     ]:
         assert_matches_chain(world, index, root, target)
 
-    whole = index.batch_status(revoked.root)
-    assert whole is not None and whole.state == State.REVOKED and whole.department == SAMR
-    assert index.document_status(revoked.root, b"\x05" * 32) is None  # the batch record decides
-    assert index.document_status(tree.root, targets[0]).state == State.REVOKED  # type: ignore[union-attr]
-    reinstated = index.document_status(tree.root, targets[1])
+    whole = index.batch_status(SAMR, revoked.root)
+    assert whole is not None and whole.state == State.REVOKED and (whole.department, whole.actor) == (SAMR, SAMR)
+    assert whole.signer == world.samr_key.address and not whole.voided
+    assert index.document_status(SAMR, revoked.root, b"\x05" * 32) is None  # the batch record decides
+    assert index.document_status(SAMR, tree.root, targets[0]).state == State.REVOKED  # type: ignore[union-attr]
+    reinstated = index.document_status(SAMR, tree.root, targets[1])
     assert reinstated is not None and reinstated.state == State.ACTIVE and reinstated.action == Action.REINSTATE
-    history = index.status_history(tree.root, targets[1])
-    assert [(e.action, e.state, e.reason) for e in history] == [
-        (Action.SUSPEND, State.SUSPENDED, 6),
-        (Action.REINSTATE, State.ACTIVE, 7),
+    history = index.status_history(SAMR, tree.root, targets[1])
+    assert [(e.action, e.state, e.reason, e.voided) for e in history] == [
+        (Action.SUSPEND, State.SUSPENDED, 6, False),
+        (Action.REINSTATE, State.ACTIVE, 7, False),
     ]
     assert history[0].block_number < history[1].block_number
-    assert index.document_status(tree.root, targets[2]).state == State.SUSPENDED  # type: ignore[union-attr]
-    superseded = index.document_status(tree.root, targets[3])
+    assert index.document_status(SAMR, tree.root, targets[2]).state == State.SUSPENDED  # type: ignore[union-attr]
+    superseded = index.document_status(SAMR, tree.root, targets[3])
     assert superseded is not None and superseded.state == State.SUPERSEDED
     assert (superseded.successor_root, superseded.successor) == (successors.root, new_targets[0])
-    assert index.document_status(tree.root, targets[4]) is None
-    by_governance = index.batch_status(successors.root)
-    assert by_governance is not None and by_governance.state == State.SUSPENDED and by_governance.department == ZERO32
-    assert index.status_history(tree.root, targets[5]) == []
+    assert index.document_status(SAMR, tree.root, targets[4]) is None
+    by_governance = index.batch_status(SAMR, successors.root)
+    assert by_governance is not None and by_governance.state == State.SUSPENDED
+    assert (by_governance.department, by_governance.actor) == (SAMR, ZERO32)
+    assert by_governance.signer == world.council.address  # a suspension: the council itself, at once
+    assert index.status_history(SAMR, tree.root, targets[5]) == []
 
     retired = index.signer_key(rotated.address)
     assert retired is not None and retired.valid_until != 0 and retired.department == SAMR
     assert retired.valid_at(retired.valid_from) and not retired.valid_at(retired.valid_until)
     assert index.signer_key(rotated.address.lower()) == retired
     assert index.department(TAX).active is False  # type: ignore[union-attr]
-    assert index.department(NATRES).roles == Role.NATRES | Role.HOUSING  # type: ignore[union-attr]
+    assert index.department(NATRES).roles == Role.NATRES | Role.COURT  # type: ignore[union-attr]
     assert index.is_authorized(TAX, type_id(PROPERTY_CERTIFICATE))
     assert not index.is_authorized(SAMR, type_id(FOOD_LICENSE))
     assert index.type_name(type_id("court-ruling")) == "court-ruling"
@@ -327,7 +344,7 @@ def test_restart_mid_catch_up(world: World, tmp_path: Path) -> None:
     partial = first.sync(max_blocks=1_500)
     assert partial.to_block == world.deployment.block_number + 1_500 - 1  # type: ignore[operator]
     assert first.head().block_number == partial.to_block < head
-    assert first.anchor(roots[0]) is not None and first.anchor(roots[2]) is None
+    assert first.anchor(SAMR, roots[0]) is not None and first.anchor(SAMR, roots[2]) is None
     first.close()
     del first
 
@@ -391,14 +408,14 @@ def test_confirmation_depth(world: World, tmp_path: Path) -> None:
         tree, _ = world.anchor_batch(2)
         anchored_in = world.client.block_number()
         index.sync()
-        assert index.anchor(tree.root) is None
+        assert index.anchor(SAMR, tree.root) is None
         assert index.head().block_number == anchored_in - 3
         world.mine(2)
         index.sync()
-        assert index.anchor(tree.root) is None
+        assert index.anchor(SAMR, tree.root) is None
         world.mine(1)
         index.sync()
-        assert index.anchor(tree.root) is not None
+        assert index.anchor(SAMR, tree.root) is not None
         assert index.head().block_number == anchored_in
 
 
@@ -413,7 +430,7 @@ def test_reorg_is_followed(world: World, tmp_path: Path) -> None:
             lost_key = new_key(world, SAMR)
             world.registry.set_department_active(gov(world), TAX, False)
             index.sync()
-            assert index.anchor(lost.root) is not None
+            assert index.anchor(SAMR, lost.root) is not None
             assert index.signer_key(lost_key.address) is not None
             assert index.department(TAX).active is False  # type: ignore[union-attr]
             height = world.client.block_number()
@@ -426,8 +443,8 @@ def test_reorg_is_followed(world: World, tmp_path: Path) -> None:
 
         result = index.sync()
         assert result.reorged
-        assert index.anchor(lost.root) is None
-        assert index.anchor(kept.root) is not None
+        assert index.anchor(SAMR, lost.root) is None
+        assert index.anchor(SAMR, kept.root) is not None
         assert index.signer_key(lost_key.address) is None
         assert index.department(TAX).active is True  # type: ignore[union-attr]
         assert_matches_chain(world, index, kept.root)
@@ -513,9 +530,9 @@ def test_follower_and_concurrent_readers(world: World, tmp_path: Path) -> None:
     def read(slot: int) -> None:
         try:
             while not stop.is_set():
-                record = index.anchor(tree.root)
+                record = index.anchor(SAMR, tree.root)
                 assert record is not None and record.count == 4
-                index.document_status(tree.root, targets[slot % 4])
+                index.document_status(SAMR, tree.root, targets[slot % 4])
                 index.signer_key(world.samr_key.address)
                 lookups[slot] += 1
         except BaseException as exc:  # noqa: BLE001 - reported to the test thread below
@@ -528,8 +545,8 @@ def test_follower_and_concurrent_readers(world: World, tmp_path: Path) -> None:
     try:
         change(world, doc(tree, targets, 2, Action.REVOKE, reason=1))
         later, _ = world.anchor_batch(2)
-        assert wait_until(lambda: index.anchor(later.root) is not None, timeout=20)
-        revoked = index.document_status(tree.root, targets[2])
+        assert wait_until(lambda: index.anchor(SAMR, later.root) is not None, timeout=20)
+        revoked = index.document_status(SAMR, tree.root, targets[2])
         assert revoked is not None and revoked.state == State.REVOKED
         time.sleep(0.2)
     finally:
@@ -543,3 +560,93 @@ def test_follower_and_concurrent_readers(world: World, tmp_path: Path) -> None:
     index.close()
     with pytest.raises(RuntimeError):
         index.head()
+
+
+def test_records_belong_to_their_department(world: World, tmp_path: Path) -> None:
+    """The same root anchored by NATRES (first) and by SAMR: two records, each with its own
+    status; neither blocks nor claims the other."""
+    targets = [os.urandom(32) for _ in range(3)]
+    tree = MerkleTree(targets)
+    world.registry.anchor(world.sender(world.natres_key), tree.root, type_id(PROPERTY_CERTIFICATE), 3)
+    world.registry.anchor(world.sender(world.samr_key), tree.root, type_id(BUSINESS_LICENSE), 3)
+    change(world, doc(tree, targets, 0, Action.REVOKE, reason=2))  # SAMR's record only
+    change(world, doc(tree, targets, 1, Action.SUSPEND, reason=6), world.sender(world.natres_key))
+    with open_index(world, tmp_path / "index.sqlite") as index:
+        index.sync()
+        natres, samr = index.anchors_of_root(tree.root)
+        assert (natres.department, natres.doc_type) == (NATRES, type_id(PROPERTY_CERTIFICATE))
+        assert (samr.department, samr.doc_type, samr.signer) == (
+            SAMR,
+            type_id(BUSINESS_LICENSE),
+            world.samr_key.address,
+        )
+        assert index.anchor(SAMR, tree.root) == samr and index.anchor(NATRES, tree.root) == natres
+        assert index.anchor(TAX, tree.root) is None
+        revoked = index.document_status(SAMR, tree.root, targets[0])
+        assert revoked is not None and revoked.state == State.REVOKED
+        assert index.document_status(NATRES, tree.root, targets[0]) is None
+        suspended = index.document_status(NATRES, tree.root, targets[1])
+        assert suspended is not None and (suspended.state, suspended.actor) == (State.SUSPENDED, NATRES)
+        assert index.document_status(SAMR, tree.root, targets[1]) is None
+        for department in (SAMR, NATRES):
+            for target in targets:
+                assert_matches_chain(world, index, tree.root, target, department=department)
+
+
+def test_backdated_retirement_voids_the_stolen_keys_changes(world: World, tmp_path: Path) -> None:
+    """A key is stolen at t: what it changed since stops counting once the council retires it
+    backdated to t (the change before is in force again), and its anchors since are voided: the
+    department anchors such a root again, a fresh record with a fresh history."""
+    stolen = add_key(world, SAMR)
+    tree, targets = world.anchor_batch(4, key=stolen)  # genuine, before the theft
+    change(world, doc(tree, targets, 1, Action.SUSPEND, reason=6), world.sender(stolen))  # genuine too
+    compromised_at = world.now() + 1
+    thief = world.sender(stolen)
+    change(world, doc(tree, targets, 0, Action.REVOKE, reason=1), thief)
+    change(world, doc(tree, targets, 1, Action.REINSTATE, reason=7), thief)
+    change(world, doc(tree, targets, 1, Action.REVOKE, reason=1), thief)
+    change(world, doc(tree, targets, 2, Action.SUSPEND, reason=4), gov(world))  # governance: always counts
+    planted, planted_targets = world.anchor_batch(2, key=stolen)  # the thief's own anchor
+    change(world, doc(planted, planted_targets, 0, Action.SUSPEND, reason=6), thief)
+
+    index = open_index(world, tmp_path / "index.sqlite")
+    index.sync()
+    revoked = index.document_status(SAMR, tree.root, targets[0])
+    assert revoked is not None and revoked.state == State.REVOKED  # the theft is not known yet
+    assert index.document_status(SAMR, tree.root, targets[1]).state == State.REVOKED  # type: ignore[union-attr]
+
+    world.registry.retire_signer_key(gov(world), stolen.address, compromised_at)  # through the time lock
+    index.sync()
+    key = index.signer_key(stolen.address)
+    assert key is not None and key.valid_until == compromised_at
+    assert index.document_status(SAMR, tree.root, targets[0]) is None  # active again
+    status = index.record_status(SAMR, tree.root, targets[0])
+    assert status is not None and status.voided == 1 and status.state == State.ACTIVE
+    back = index.document_status(SAMR, tree.root, targets[1])
+    assert back is not None and (back.state, back.reason, back.signer) == (State.SUSPENDED, 6, stolen.address)
+    assert [(e.action, e.voided) for e in index.status_history(SAMR, tree.root, targets[1])] == [
+        (Action.SUSPEND, False),
+        (Action.REINSTATE, True),
+        (Action.REVOKE, True),
+    ]
+    governed = index.document_status(SAMR, tree.root, targets[2])
+    assert governed is not None and governed.state == State.SUSPENDED and governed.actor == ZERO32
+    for target in targets:
+        assert_matches_chain(world, index, tree.root, target)
+
+    # the planted anchor's key was outside its window: SAMR anchors the root again, fresh
+    assert not key.valid_at(index.anchor(SAMR, planted.root).anchored_at)  # type: ignore[union-attr]
+    world.registry.anchor(world.sender(world.samr_key), planted.root, type_id(BUSINESS_LICENSE), 2)
+    index.sync()
+    record = index.anchor(SAMR, planted.root)
+    assert record is not None and record.signer == world.samr_key.address
+    assert [a.signer for a in index.anchor_history(SAMR, planted.root)] == [stolen.address, world.samr_key.address]
+    assert index.status_history(SAMR, planted.root, planted_targets[0]) == []  # the old record's history stays behind
+    assert_matches_chain(world, index, planted.root, planted_targets[0])
+    change(world, doc(planted, planted_targets, 1, Action.SUSPEND, reason=6))
+    index.sync()
+    assert_matches_chain(world, index, planted.root, planted_targets[1])
+    with open_index(world, tmp_path / "fresh.sqlite") as fresh:
+        fresh.sync()
+        assert fresh.snapshot() == index.snapshot()
+    index.close()

@@ -33,12 +33,13 @@ from chain.events import EventScanner
 from chain.property import CONTRACT_NAME as PROPERTY_REGISTRY
 from chain.property import Certificate, unit_id
 from chain.sender import Receipt
-from chain.types import Role
+from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, ZERO32, Role
 from devstack.hardhat import rpc
 from devstack.process import free_port
 from documents import document_to_bytes, hide_fields, parse_document
 from documents.samples import sample_record
-from tests.factories import PROPERTY_CERTIFICATE, World
+from tests.contracts.helpers import gov
+from tests.factories import NATRES, PROPERTY_CERTIFICATE, SAMR, TAX, World
 from tests.property_setup import (
     BANK,
     BUYER,
@@ -99,6 +100,19 @@ _serials = iter(range(1, 10_000_000))
 def issue_certificate(issue: IssueFn, world: World, unit_number: str = UNIT_NUMBER) -> Issued:
     """One property certificate issued by NATRES through the real issuance engine."""
     (doc,) = issue([property_record(next(_serials), unit_number)], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key)
+    return doc
+
+
+def mortgage_record(serial: int, unit_number: str = UNIT_NUMBER) -> dict[str, Any]:
+    record = sample_record(MORTGAGE_CERTIFICATE)
+    record["unitNumber"] = unit_number
+    record["certificateNumber"] = f"皖（2026）六安市不动产证明第{serial:07d}号"
+    return record
+
+
+def issue_mortgage_certificate(issue: IssueFn, world: World, unit_number: str = UNIT_NUMBER) -> Issued:
+    """One mortgage certificate (不动产登记证明) issued by NATRES through the real issuance engine."""
+    (doc,) = issue([mortgage_record(next(_serials), unit_number)], doc_type=MORTGAGE_CERTIFICATE, key=world.natres_key)
     return doc
 
 
@@ -170,10 +184,13 @@ def assert_property_matches_chain(s: Setup, index: ChainIndex, unit: bytes) -> N
     """The index's unit, mortgages, seizures and events equal the PropertyRegistry's own views."""
     state = s.prop.unit_state(unit)
     record = index.property_unit(unit)
-    assert state.registered and record is not None
-    assert (record.cert_root, record.cert_target) == (state.cert_root, state.cert_target)
-    assert record.owners == tuple(OwnerShare(o.commitment, o.share) for o in state.owners)
-    assert (record.registered_by, record.registered_at) == (state.registered_by, state.registered_at)
+    assert record is not None and record.registered == state.registered
+    if state.registered:
+        assert (record.cert_root, record.cert_target) == (state.cert_root, state.cert_target)
+        assert record.owners == tuple(OwnerShare(o.commitment, o.share) for o in state.owners)
+        assert (record.registered_by, record.registered_at) == (state.registered_by, state.registered_at)
+    else:  # a correction revoked its title
+        assert (record.cert_root, record.cert_target, record.owners) == (ZERO32, ZERO32, ())
     mortgages = [
         (m.id, m.bank, m.cert_root, m.cert_target, m.registered_at, m.released_at or 0) for m in index.mortgages(unit)
     ]
@@ -186,7 +203,10 @@ def assert_property_matches_chain(s: Setup, index: ChainIndex, unit: bytes) -> N
     assert seizures == [(z.id, z.court, z.ruling, z.registered_at, z.released_at) for z in s.prop.seizure_history(unit)]
     assert [z.id for z in index.seizures(unit, active_only=True)] == [z.id for z in state.seizures]
     current = [t for t in index.titles(unit) if t.current]
-    assert [t.cert_target for t in current] == [state.cert_target]
+    assert [t.cert_target for t in current] == ([state.cert_target] if state.registered else [])
+    for title in index.titles(unit):  # locked in the DocumentRegistry while it is the title, as the chain says
+        locked = s.world.registry.document_status(NATRES, title.cert_root, title.cert_target).title_locked
+        assert index.title_locked(NATRES, title.cert_root, title.cert_target) == locked == title.current
     ours = [(e.name, e.block_number, e.log_index, e.tx_hash) for e in index.property_events(unit)]
     theirs = [(e.name, e.block_number, e.log_index, e.tx_hash.lower()) for e in s.prop.history(unit)]
     assert ours == theirs
@@ -323,6 +343,227 @@ def test_without_a_property_registry_nothing_changes(world: World, issue: IssueF
         assert_error(client.get(f"/v1/properties/{UNIT_NUMBER}"), 404, "PROPERTY_REGISTRY_NOT_FOUND")
 
 
+def mortgage_status(client: TestClient, doc: Issued | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(verdict, its MORTGAGE_STATUS fragment) of a document, once the index has caught up."""
+    wait_for_index(client)
+    result = verify(client, doc.raw() if isinstance(doc, Issued) else doc)
+    return result, fragment(result, "MORTGAGE_STATUS")
+
+
+def test_mortgage_certificate_is_active_until_released(
+    world: World, s: Setup, issue: IssueFn, client: TestClient
+) -> None:
+    """MORTGAGE_STATUS: NOT_REGISTERED (authentic, evidences no mortgage), ACTIVE once a bank
+    registers it on the unit, RELEASED (and the certificate revoked, reason 10) once released."""
+    unit, _ = register(s, certificate_of(issue_certificate(issue, world)))
+    doc = issue_mortgage_certificate(issue, world)
+    result, status = mortgage_status(client, doc)
+    assert_verdict(
+        result,
+        "INVALID",
+        DOCUMENT_STATUS=("VALID", "OK"),
+        ISSUER_IDENTITY=("VALID", "OK"),
+        MORTGAGE_STATUS=("INVALID", "NOT_REGISTERED"),
+    )
+    assert "抵押" in status["message_zh"] and "mortgage" in status["message"]
+    assert status["message"] != "This certificate is not the registered title of any property unit."
+    assert [f["name"] for f in result["fragments"]][-2:] == ["ISSUER_IDENTITY", "MORTGAGE_STATUS"]
+    assert "PROPERTY_STATUS" not in {f["name"] for f in result["fragments"]}
+
+    registered, mortgage_id = s.prop.register_mortgage(s.bank, unit, certificate_of(doc))
+    result, status = mortgage_status(client, doc)
+    assert_verdict(result, "VALID", DOCUMENT_STATUS=("VALID", "OK"), MORTGAGE_STATUS=("VALID", "ACTIVE"))
+    assert status["details"] == {
+        "unit": hx(unit),
+        "mortgageId": mortgage_id,
+        "bank": {"id": hx(BANK), "name": BANK_NAME},
+        "since": iso(block_time(world, registered)),
+        "releasedAt": None,
+    }
+
+    released = s.prop.release_mortgage(s.bank, unit, mortgage_id)
+    result, status = mortgage_status(client, doc)
+    assert_verdict(result, "INVALID", DOCUMENT_STATUS=("INVALID", "REVOKED"), MORTGAGE_STATUS=("INVALID", "RELEASED"))
+    assert fragment(result, "DOCUMENT_STATUS")["details"]["reason"] == REASON_MORTGAGE_RELEASED
+    assert status["details"]["releasedAt"] == iso(block_time(world, released))
+    assert status["details"]["mortgageId"] == mortgage_id
+    assert "注销" in status["message_zh"] and "released" in status["message"]
+    # the integrity of a mortgage certificate fails first: MORTGAGE_STATUS is skipped
+    tampered = doc.obj()
+    tampered["data"]["location"] = "示例市别处1号"
+    result, status = mortgage_status(client, json.dumps(tampered, ensure_ascii=False).encode())
+    assert_verdict(result, "INVALID", DOCUMENT_INTEGRITY=("INVALID", "TAMPERED"))
+    assert status["status"] == "SKIPPED"
+
+
+def test_mortgage_status_from_the_chain(world: World, s: Setup, issue: IssueFn, tmp_path: Path) -> None:
+    """An index synced before the mortgage: ACTIVE and RELEASED come from mortgageHistory of the
+    unit the certificate discloses; with the number hidden there is nothing to ask (ERROR), until
+    the chain itself says the certificate was revoked for the release."""
+    settings = verifier_settings(world, tmp_path, property_registry_address=s.prop.address, max_index_age=0.05)
+    unit, _ = register(s, certificate_of(issue_certificate(issue, world)))
+    doc = issue_mortgage_certificate(issue, world)
+    hidden = document_to_bytes(hide_fields(parse_document(doc.raw()), ["/unitNumber"]))
+    with TestClient(create_app(settings, follow=False)) as app:
+        index: ChainIndex = app.app.state.runtime.index  # type: ignore[attr-defined]
+        index.sync()
+        synced = index.head().block_number
+        assert_verdict(verify(app, doc.raw()), "INVALID", MORTGAGE_STATUS=("INVALID", "NOT_REGISTERED"))
+        _r, mortgage_id = s.prop.register_mortgage(s.bank, unit, certificate_of(doc))
+        result = verify(app, doc.raw())
+        assert_verdict(result, "VALID", MORTGAGE_STATUS=("VALID", "ACTIVE"))
+        details = fragment(result, "MORTGAGE_STATUS")["details"]
+        assert (details["unit"], details["mortgageId"], details["bank"]) == (
+            hx(unit),
+            mortgage_id,
+            {"id": hx(BANK), "name": BANK_NAME},
+        )
+        result = verify(app, hidden)
+        assert_verdict(result, "ERROR", DOCUMENT_STATUS=("VALID", "OK"), MORTGAGE_STATUS=("ERROR", "CHAIN_UNAVAILABLE"))
+        s.prop.release_mortgage(s.bank, unit, mortgage_id)
+        assert_verdict(verify(app, doc.raw()), "INVALID", MORTGAGE_STATUS=("INVALID", "RELEASED"))
+        assert_verdict(
+            verify(app, hidden),
+            "INVALID",
+            DOCUMENT_STATUS=("INVALID", "REVOKED"),
+            MORTGAGE_STATUS=("INVALID", "RELEASED"),
+        )
+        assert index.head().block_number == synced, "the answers came from the chain, not the index"
+
+
+def test_certificate_naming_another_unit_is_invalid(
+    world: World, s: Setup, issue: IssueFn, client: TestClient, tmp_path: Path
+) -> None:
+    """A property certificate disclosing OTHER_UNIT's number, registered as the title of UNIT:
+    UNIT_MISMATCH (index and chain alike); with the number hidden, the chain's link decides as
+    before. The same for a mortgage certificate."""
+    doc = issue_certificate(issue, world, unit_number=OTHER_UNIT)
+    unit, _ = register(s, certificate_of(doc))  # registered on UNIT_NUMBER
+    result, prop = property_status(client, doc)
+    assert_verdict(result, "INVALID", DOCUMENT_STATUS=("VALID", "OK"), PROPERTY_STATUS=("INVALID", "UNIT_MISMATCH"))
+    assert prop["details"] == {"unit": hx(unit_id(OTHER_UNIT)), "registeredUnit": hx(unit)}
+    assert "单元" in prop["message_zh"] and "unit" in prop["message"]
+    hidden = document_to_bytes(hide_fields(parse_document(doc.raw()), ["/unitNumber"]))
+    assert_verdict(verify(client, hidden), "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
+
+    pledge = issue_mortgage_certificate(issue, world, unit_number=OTHER_UNIT)
+    _r, mortgage_id = s.prop.register_mortgage(s.bank, unit, certificate_of(pledge))
+    result, status = mortgage_status(client, pledge)
+    assert_verdict(result, "INVALID", MORTGAGE_STATUS=("INVALID", "UNIT_MISMATCH"))
+    assert status["details"] == {"unit": hx(unit_id(OTHER_UNIT)), "registeredUnit": hx(unit)}
+    assert mortgage_id == 1
+
+    # the chain path: an index that knows the links but is too old to answer the status
+    stale = verifier_settings(world, tmp_path / "stale", property_registry_address=s.prop.address, max_index_age=0.05)
+    with TestClient(create_app(stale, follow=False)) as app:
+        app.app.state.runtime.index.sync()  # type: ignore[attr-defined]
+        assert_verdict(verify(app, doc.raw()), "INVALID", PROPERTY_STATUS=("INVALID", "UNIT_MISMATCH"))
+        assert_verdict(verify(app, hidden), "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
+        assert_verdict(verify(app, pledge.raw()), "INVALID", MORTGAGE_STATUS=("INVALID", "UNIT_MISMATCH"))
+
+
+def test_corrections_replace_and_revoke_titles(world: World, s: Setup, issue: IssueFn, client: TestClient) -> None:
+    """A correction case (更正登记) replaces the title (the old certificate CORRECTED, the new one
+    CURRENT); one approved by the council revokes it (the unit then has no title); registered again,
+    the unit has a title again. The index follows, as the chain says."""
+    first_doc = issue_certificate(issue, world)
+    first = certificate_of(first_doc)
+    unit, _ = register(s, first)
+    fixed_doc = issue_certificate(issue, world)
+    fixed = certificate_of(fixed_doc)
+    _r, case_id = s.prop.open_correction(s.natres, unit, fixed, owners(CORRECTED_BUYERS, (5000, 5000)), 3)
+    wait_for_index(client)
+    assert client.get(f"/v1/properties/{UNIT_NUMBER}").json()["openCase"] == {
+        "id": case_id,
+        "kind": "CORRECTION",
+        "state": "OPEN",
+        "round": 1,
+        "certificate": hx(fixed.target),
+        "openedAt": client.get(f"/v1/properties/{UNIT_NUMBER}").json()["openCase"]["openedAt"],
+        "approvedRoles": [],
+    }
+    result, prop = property_status(client, fixed_doc)
+    assert_verdict(result, "INVALID", PROPERTY_STATUS=("INVALID", "NOT_REGISTERED"))
+    assert prop["details"]["pendingCases"] == [{"unit": hx(unit), "caseId": case_id, "state": "OPEN"}]
+
+    approved = s.prop.approve_correction(s.tax, case_id)
+    when = iso(block_time(world, approved))
+    result, prop = property_status(client, first_doc)
+    assert_verdict(
+        result, "INVALID", DOCUMENT_STATUS=("INVALID", "SUPERSEDED"), PROPERTY_STATUS=("INVALID", "CORRECTED")
+    )
+    assert fragment(result, "DOCUMENT_STATUS")["details"]["reason"] == REASON_CORRECTED
+    assert prop["details"] == {
+        "unit": hx(unit),
+        "supersededBy": hx(fixed.target),
+        "supersededAt": when,
+        "caseId": case_id,
+    }
+    assert "更正" in prop["message_zh"] and "corrected" in prop["message"]
+    result, prop = property_status(client, fixed_doc)
+    assert_verdict(result, "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
+    assert (prop["details"]["caseId"], prop["details"]["since"]) == (case_id, when)
+    assert prop["details"]["owners"] == shares(CORRECTED_BUYERS, (5000, 5000))
+    index: ChainIndex = client.app.state.runtime.index  # type: ignore[attr-defined]
+    assert_property_matches_chain(s, index, unit)
+
+    _r, revoking = s.prop.open_correction(s.natres, unit, None, [], 4)
+    revoked = gov(world).run([s.prop.approve_correction_call(revoking)])
+    assert revoked is not None
+    result, prop = property_status(client, fixed_doc)
+    assert_verdict(result, "INVALID", DOCUMENT_STATUS=("INVALID", "REVOKED"), PROPERTY_STATUS=("INVALID", "CORRECTED"))
+    assert prop["details"] == {
+        "unit": hx(unit),
+        "supersededBy": None,
+        "supersededAt": iso(block_time(world, revoked)),
+        "caseId": revoking,
+    }
+    current = client.get(f"/v1/properties/{UNIT_NUMBER}").json()
+    assert (current["registered"], current["certificate"], current["owners"], current["openCase"]) == (
+        False,
+        None,
+        [],
+        None,
+    )
+    assert_property_matches_chain(s, index, unit)
+
+    again_doc = issue_certificate(issue, world)
+    again = certificate_of(again_doc)
+    s.prop.register_unit(s.natres, unit, again, owners((BUYER,), (10_000,)))
+    result, prop = property_status(client, again_doc)
+    assert_verdict(result, "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
+    assert prop["details"]["caseId"] is None and prop["details"]["owners"] == shares((BUYER,), (10_000,))
+    assert property_status(client, fixed_doc)[1]["code"] == "CORRECTED"
+    history = client.get(f"/v1/properties/{UNIT_NUMBER}/history").json()
+    assert history["current"]["registered"] is True
+    assert history["current"]["certificate"]["target"] == hx(again.target)
+    assert [(t["certificate"], t["supersededBy"], t["supersededCase"], t["endReason"]) for t in history["titles"]] == [
+        (hx(first.target), hx(fixed.target), case_id, REASON_CORRECTED),
+        (hx(fixed.target), None, revoking, REASON_CORRECTED),
+        (hx(again.target), None, None, None),
+    ]
+    events = history["events"]
+    assert [e["event"] for e in events] == [
+        "UnitRegistered",
+        "CorrectionOpened",
+        "CorrectionApproved",
+        "TitleCorrected",
+        "CorrectionOpened",
+        "CorrectionApproved",
+        "TitleCorrected",
+        "UnitRegistered",
+    ]
+    assert events[2]["department"]["id"] == hx(TAX) and events[3]["department"]["id"] == hx(TAX)
+    assert events[5]["department"] is None and events[6]["department"] is None  # the council
+    assert (events[4]["certificate"], events[4]["reason"], events[6]["certificate"]) == (None, 4, None)
+    assert (events[3]["certificate"], events[3]["previousCertificate"]) == (hx(fixed.target), hx(first.target))
+    assert_property_matches_chain(s, index, unit)
+    with open_index(world, s, Path(str(index.path) + ".fresh")) as fresh:
+        fresh.sync()
+        for table in ("units", "titles", "property_events", "certificate_units", "title_locks", "status_events"):
+            assert fresh.snapshot()[table] == index.snapshot()[table], table
+
+
 # ------------------------------------------------------------------- chain fallback path
 def test_stale_index_reads_the_unit_from_the_chain(world: World, s: Setup, issue: IssueFn, tmp_path: Path) -> None:
     """An index synced once and never again: verdicts come from unitState on the chain."""
@@ -442,6 +683,7 @@ def test_history_is_the_chain_of_title_in_order(world: World, s: Setup, issue: I
     current = client.get(f"/v1/properties/{UNIT_NUMBER}").json()
     assert current["openCase"] == {
         "id": case_id,
+        "kind": "TRANSFER",
         "state": "OPEN",
         "round": 2,
         "certificate": hx(corrected.target),
@@ -672,6 +914,10 @@ def test_property_decoding_equals_web3_decoding(world: World, s: Setup) -> None:
     s.prop.cancel_transfer(s.natres, third, 4)
     _r, seizure_id = s.prop.register_seizure(s.court, other, os.urandom(32))
     s.prop.release_seizure(s.court, other, seizure_id)
+    _r, corrected = s.prop.open_correction(s.natres, other, s.certificate(), owners(CORRECTED_BUYERS, (5000, 5000)), 3)
+    s.prop.approve_correction(s.tax, corrected)
+    _r, revoking = s.prop.open_correction(s.natres, other, None, [], 65_535)
+    gov(world).run([s.prop.approve_correction_call(revoking)])  # the council, through the time lock
     end = world.client.block_number()
 
     fast = _RawLogScanner(
@@ -681,7 +927,7 @@ def test_property_decoding_equals_web3_decoding(world: World, s: Setup) -> None:
     ours = [e for e in fast.scan(start, end) if e.name in PROPERTY_EVENTS]
     theirs = [e for e in generic.scan(start, end) if e.name in PROPERTY_EVENTS]
     assert {e.name for e in ours} == PROPERTY_EVENTS
-    assert len(ours) == len(theirs) == 18
+    assert len(ours) == len(theirs) == 24
     for mine, web3s in zip(ours, theirs, strict=True):
         assert mine.name == web3s.name
         assert (mine.block_number, mine.log_index, mine.block_hash, mine.tx_hash) == (
@@ -692,7 +938,10 @@ def test_property_decoding_equals_web3_decoding(world: World, s: Setup) -> None:
         )
         assert _plain(mine.args) == _plain(web3s.args), mine.name
     # the DocumentRegistry's supersession by the finalization came in the same requests
-    assert "DocumentSuperseded" in {e.name for e in fast.scan(start, end)}
+    documents = [e for e in fast.scan(start, end) if e.name not in PROPERTY_EVENTS]
+    assert {"DocumentSuperseded", "DocumentRevoked", "TitleLocked"} <= {e.name for e in documents}
+    web3_documents = EventScanner(world.client, world.registry.artifact, world.registry.address, chunk_size=1_000)
+    assert documents == [e for e in web3_documents.scan(start, end) if e.name]
     unknown = {
         "topics": ["0x" + "ab" * 32, "0x" + "00" * 32],
         "data": "0x",
@@ -823,6 +1072,53 @@ def test_reorg_rolls_property_rows_back(world: World, s: Setup, tmp_path: Path) 
         assert not index.sync().reorged
 
 
+def test_reorg_rolls_corrections_back(world: World, s: Setup, tmp_path: Path) -> None:
+    """A correction and a registration again on a lost branch are undone: a replaced title is
+    current again, and a unit whose title a kept correction revoked has none again."""
+    url = world.node.rpc_url
+    unit, first = s.register()
+    other, other_cert = s.register(unit_id(OTHER_UNIT))
+    _r, revoking = s.prop.open_correction(s.natres, other, None, [], 4)
+    s.prop.approve_correction(s.tax, revoking)  # kept: OTHER_UNIT has no title
+    with open_index(world, s, tmp_path / "index.sqlite") as index:
+        index.sync()
+        before = index.snapshot()
+        unregistered = index.property_unit(other)
+        assert unregistered is not None and not unregistered.registered and unregistered.case_id == revoking
+        fork = rpc(url, "evm_snapshot")
+        try:
+            fixed = s.certificate()
+            _r, case_id = s.prop.open_correction(s.natres, unit, fixed, owners(CORRECTED_BUYERS, (5000, 5000)), 3)
+            s.prop.approve_correction(s.housing, case_id)
+            _again, again = s.register(other)
+            index.sync()
+            assert index.property_unit(unit).cert_target == fixed.target  # type: ignore[union-attr]
+            registered = index.property_unit(other)
+            assert registered is not None and registered.registered and registered.cert_target == again.target
+            height = world.client.block_number()
+        finally:
+            rpc(url, "evm_revert", [fork])
+            world.reset_local_state()
+        world.mine(max(1, height - world.client.block_number() + 3))
+
+        assert index.sync().reorged
+        record = index.property_unit(unit)
+        assert record is not None and (record.cert_target, record.case_id) == (first.target, None)
+        assert index.property_unit(other) == unregistered
+        (title,) = index.titles(unit)
+        assert title.current and title.end_reason is None
+        (ended,) = index.titles(other)
+        assert (ended.cert_target, ended.superseded_by, ended.end_reason) == (other_cert.target, None, REASON_CORRECTED)
+        for u in (unit, other):
+            assert_property_matches_chain(s, index, u)
+        after = index.snapshot()
+        for table in ("units", "titles", "mortgages", "seizures", "title_locks"):
+            assert after[table] == before[table], table
+        with open_index(world, s, tmp_path / "fresh.sqlite") as fresh:
+            fresh.sync()
+            assert index.snapshot() == fresh.snapshot()
+
+
 def test_another_property_registry_rebuilds_the_index(world: World, s: Setup, tmp_path: Path) -> None:
     path = tmp_path / "index.sqlite"
     s.register()
@@ -866,12 +1162,14 @@ def test_index_with_a_property_registry_keeps_document_rows(world: World, s: Set
         a, b = with_property.snapshot(), without.snapshot()
         for table in ("anchors", "status_events", "governance_events", "departments", "signer_keys"):
             assert a[table] == b[table], table
-        assert with_property.anchor(tree.root) is not None
+        assert with_property.anchor(SAMR, tree.root) is not None
 
 
 def test_chain_down_is_error_for_property_status_too(world: World, s: Setup, issue: IssueFn, tmp_path: Path) -> None:
     doc = issue_certificate(issue, world)
-    register(s, certificate_of(doc))
+    unit, _ = register(s, certificate_of(doc))
+    pledge = issue_mortgage_certificate(issue, world)
+    s.prop.register_mortgage(s.bank, unit, certificate_of(pledge))
     settings = verifier_settings(
         world,
         tmp_path,
@@ -886,4 +1184,11 @@ def test_chain_down_is_error_for_property_status_too(world: World, s: Setup, iss
             "ERROR",
             DOCUMENT_STATUS=("ERROR", "CHAIN_UNAVAILABLE"),
             PROPERTY_STATUS=("ERROR", "CHAIN_UNAVAILABLE"),
+        )
+        result = verify(client, pledge.raw())
+        assert_verdict(
+            result,
+            "ERROR",
+            DOCUMENT_STATUS=("ERROR", "CHAIN_UNAVAILABLE"),
+            MORTGAGE_STATUS=("ERROR", "CHAIN_UNAVAILABLE"),
         )

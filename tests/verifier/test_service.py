@@ -40,7 +40,8 @@ from documents.samples import sample_business_licence, sample_record
 from issuer.issuing import Issuer, IssueSettings
 from storage import EmbeddedStore, compute_cid
 from tests.conftest import require
-from tests.factories import BUSINESS_LICENSE, FOOD_LICENSE, NATRES, SAMR, World, build_world
+from tests.contracts.helpers import gov
+from tests.factories import BUSINESS_LICENSE, FOOD_LICENSE, NATRES, PROPERTY_CERTIFICATE, SAMR, World, build_world
 from tests.verifier.conftest import VERIFIER_URL, Issued, IssueFn, verifier_settings, wait_for_index
 from verifier.app import create_app
 
@@ -370,17 +371,60 @@ def test_registry_not_found(world: World, verifier: TestClient) -> None:
 
 # ----------------------------------------------------------------------- ISSUER_IDENTITY
 def test_unknown_department(world: World, verifier: TestClient) -> None:
-    """Claims NATRES, but SAMR's key anchored the root."""
+    """Claims NATRES, but only SAMR's key anchored the root: NATRES has no such record, and the
+    record SAMR has is not the document's."""
     doc = wrap_and_anchor(world, department=NATRES)
     wait_for_index(verifier)
     result = verify(verifier, doc)
     assert_verdict(
         result,
         "INVALID",
-        DOCUMENT_STATUS=("VALID", "OK"),
+        DOCUMENT_STATUS=("INVALID", "NOT_ANCHORED"),
         ISSUER_IDENTITY=("INVALID", "UNKNOWN_DEPARTMENT"),
     )
+    assert fragment(result, "ISSUER_IDENTITY")["details"] == {"anchoredBy": ["0x" + SAMR.hex()]}
+    assert result["issuer"] == {"department": "0x" + NATRES.hex(), "name": None, "creditCode": None, "signer": None}
+    assert result["status"] is None
+
+
+def test_another_departments_anchor_of_the_root_neither_blocks_nor_claims(
+    world: World, verifier: TestClient, tmp_path: Path
+) -> None:
+    """NATRES front-runs SAMR's root (anchors it first); SAMR anchors it too: SAMR's document
+    verifies against SAMR's own record, VALID, by the index and by the chain alike."""
+    doc = wrap_and_anchor(world, anchored_type=None)
+    root = bytes.fromhex(doc.proof.merkle_root[2:])
+    world.registry.anchor(world.sender(world.natres_key), root, type_id(PROPERTY_CERTIFICATE), 2)
+    wait_for_index(verifier)
+    before = verify(verifier, doc)
+    assert_verdict(
+        before,
+        "INVALID",
+        DOCUMENT_STATUS=("INVALID", "NOT_ANCHORED"),
+        ISSUER_IDENTITY=("INVALID", "UNKNOWN_DEPARTMENT"),
+    )
+    assert fragment(before, "ISSUER_IDENTITY")["details"] == {"anchoredBy": ["0x" + NATRES.hex()]}
+
+    receipt = world.registry.anchor(world.sender(world.samr_key), root, type_id(BUSINESS_LICENSE), 2)
+    wait_for_index(verifier)
+    result = verify(verifier, doc)
+    assert_verdict(
+        result,
+        "VALID",
+        DOCUMENT_STATUS=("VALID", "OK"),
+        ISSUER_IDENTITY=("VALID", "OK"),
+    )
     assert result["issuer"]["department"] == "0x" + SAMR.hex()
+    assert result["issuer"]["signer"] == world.samr_key.address
+    assert result["anchor"]["transaction"] == receipt.tx_hash.lower()
+    # NATRES revoking its own record of the root changes nothing for SAMR's document
+    world.registry.change_status(world.sender(world.natres_key), StatusChange(Action.REVOKE, root, reason=1))
+    wait_for_index(verifier)
+    assert_verdict(verify(verifier, doc), "VALID", DOCUMENT_STATUS=("VALID", "OK"))
+    with app_client(verifier_settings(world, tmp_path / "direct"), follow=False) as direct:
+        result = verify(direct, doc)
+        assert_verdict(result, "VALID", DOCUMENT_STATUS=("VALID", "OK"), ISSUER_IDENTITY=("VALID", "OK"))
+        assert result["anchor"]["transaction"] is None, "the chain answered, not the index"
 
 
 def test_not_authorized_for_type(world: World, verifier: TestClient) -> None:
@@ -396,8 +440,8 @@ def test_key_not_valid_at_issuance(world: World, issue: IssueFn, verifier: TestC
     wait_for_index(verifier)
     assert verify(verifier, doc.raw())["verdict"] == "VALID"
     root, _target, _proof = proof_of(doc.obj())
-    anchored_at = world.registry.document_status(root).anchored_at
-    world.registry.retire_signer_key(world.sender(world.governor), world.samr_key.address, anchored_at - 1)
+    anchored_at = world.registry.document_status(SAMR, root).anchored_at
+    world.registry.retire_signer_key(gov(world), world.samr_key.address, anchored_at - 1)
     result = verify_until(verifier, doc.raw(), lambda v: v["verdict"] != "VALID")
     assert_verdict(
         result,
@@ -405,6 +449,32 @@ def test_key_not_valid_at_issuance(world: World, issue: IssueFn, verifier: TestC
         DOCUMENT_STATUS=("VALID", "OK"),
         ISSUER_IDENTITY=("INVALID", "KEY_NOT_VALID_AT_ISSUANCE"),
     )
+
+
+def test_stolen_keys_revocation_is_voided_by_a_backdated_retirement(
+    world: World, issue: IssueFn, verifier: TestClient, tmp_path: Path
+) -> None:
+    """SAMR's key is stolen after it issued: the thief revokes a genuine document (REVOKED). The
+    council retires the key backdated to the theft: the revocation no longer counts, and the
+    document (anchored before the theft) reads VALID again, from the index and from the chain."""
+    docs = issue(count=2)
+    wait_for_index(verifier)
+    stolen_at = world.now() + 1
+    change(world, Action.REVOKE, docs[0].obj(), reason=1)  # the thief, with SAMR's own key
+    result = verify_until(verifier, docs[0].raw(), lambda v: v["verdict"] != "VALID")
+    assert_verdict(result, "INVALID", DOCUMENT_STATUS=("INVALID", "REVOKED"))
+    with app_client(verifier_settings(world, tmp_path / "direct"), follow=False) as direct:
+        assert_verdict(verify(direct, docs[0].raw()), "INVALID", DOCUMENT_STATUS=("INVALID", "REVOKED"))
+
+        world.registry.retire_signer_key(gov(world), world.samr_key.address, stolen_at)  # through the time lock
+        result = verify_until(verifier, docs[0].raw(), lambda v: v["verdict"] == "VALID")
+        assert_verdict(result, "VALID", DOCUMENT_STATUS=("VALID", "OK"), ISSUER_IDENTITY=("VALID", "OK"))
+        assert result["status"] == {"state": "ACTIVE", "reason": None, "changedAt": None, "successor": None}
+        assert result["anchor"]["transaction"] is not None, "the index answered"
+        by_chain = verify(direct, docs[0].raw())
+        assert_verdict(by_chain, "VALID", DOCUMENT_STATUS=("VALID", "OK"), ISSUER_IDENTITY=("VALID", "OK"))
+        assert by_chain["anchor"]["transaction"] is None, "the chain answered"
+    assert verify(verifier, docs[1].raw())["verdict"] == "VALID"
 
 
 # -------------------------------------------------------------------------------- STORAGE

@@ -20,7 +20,7 @@ const TEXT = {
     states: { ACTIVE: '有效', REVOKED: '已撤销', SUSPENDED: '已暂停', SUPERSEDED: '已被取代' },
     checkNames: {
       DOCUMENT_INTEGRITY: '内容完整性', DOCUMENT_STATUS: '证照状态', ISSUER_IDENTITY: '签发机关身份',
-      STORAGE: '存储副本', PROPERTY_STATUS: '不动产状态',
+      STORAGE: '存储副本', PROPERTY_STATUS: '不动产状态', MORTGAGE_STATUS: '抵押权状态',
     },
     colon: '：',
     property: '不动产登记状态', owners: '权利人份额', mortgages: '抵押登记', seizures: '查封登记',
@@ -28,10 +28,17 @@ const TEXT = {
     propertyStates: {
       CURRENT: '现行有效的不动产权证书', SUPERSEDED: '已被新证书取代（已办理转移登记）',
       FROZEN: '该不动产已被法院查封', NOT_REGISTERED: '该证书未登记为不动产权属', CHAIN_UNAVAILABLE: '暂时无法查询不动产登记状态',
+      CORRECTED: '已办理更正登记，本证书不再有效', UNIT_MISMATCH: '证书所载不动产单元与登记不符',
     },
     unit: '不动产单元（哈希）', since: '登记生效时间', caseId: '转移登记业务号', supersededBy: '取代证书',
     supersededAt: '取代时间', owner: (i) => `权利人 ${i}`, mortgageSince: '抵押登记时间', seizureSince: '查封时间',
-    unknownDept: '未知机关',
+    unknownDept: '未知机关', correctionCase: '更正登记业务号', endedAt: '注销时间', registeredUnit: '登记的不动产单元（哈希）',
+    mortgage: '抵押权登记状态',
+    mortgageStates: {
+      ACTIVE: '抵押权已登记，现行有效', RELEASED: '抵押权已注销', NOT_REGISTERED: '该证明未登记任何抵押权',
+      UNIT_MISMATCH: '证明所载不动产单元与登记不符', CHAIN_UNAVAILABLE: '暂时无法查询抵押登记状态',
+    },
+    mortgagee: '抵押权人', mortgageId: '抵押登记序号', mortgageAt: '抵押登记时间', releasedAt: '注销时间',
   },
   en: {
     brand: 'Document verification', checking: 'Checking…', fields: 'Document', issuer: 'Issuer',
@@ -50,7 +57,7 @@ const TEXT = {
     states: { ACTIVE: 'Active', REVOKED: 'Revoked', SUSPENDED: 'Suspended', SUPERSEDED: 'Superseded' },
     checkNames: {
       DOCUMENT_INTEGRITY: 'Integrity', DOCUMENT_STATUS: 'Document status', ISSUER_IDENTITY: 'Issuer identity',
-      STORAGE: 'Stored copy', PROPERTY_STATUS: 'Property status',
+      STORAGE: 'Stored copy', PROPERTY_STATUS: 'Property status', MORTGAGE_STATUS: 'Mortgage status',
     },
     colon: ': ',
     property: 'Property registration', owners: "Owners' shares", mortgages: 'Mortgages', seizures: 'Seizures',
@@ -59,10 +66,20 @@ const TEXT = {
       CURRENT: 'Current title certificate', SUPERSEDED: 'Replaced by a newer certificate (transferred)',
       FROZEN: 'The property is seized by a court', NOT_REGISTERED: 'Not the registered title of any property',
       CHAIN_UNAVAILABLE: 'The property registration cannot be read now',
+      CORRECTED: 'No longer valid: the registration was corrected',
+      UNIT_MISMATCH: 'Names another unit than the one it is registered for',
     },
     unit: 'Unit (hash)', since: 'Title since', caseId: 'Transfer case', supersededBy: 'Replaced by',
     supersededAt: 'Replaced on', owner: (i) => `Owner ${i}`, mortgageSince: 'registered', seizureSince: 'seized',
-    unknownDept: 'unknown department',
+    unknownDept: 'unknown department', correctionCase: 'Correction case', endedAt: 'Ended on',
+    registeredUnit: 'Registered unit (hash)',
+    mortgage: 'Mortgage registration',
+    mortgageStates: {
+      ACTIVE: 'Mortgage registered and in force', RELEASED: 'The mortgage was released',
+      NOT_REGISTERED: 'Registered for no mortgage', UNIT_MISMATCH: 'Names another unit than the one it is registered for',
+      CHAIN_UNAVAILABLE: 'The mortgage registration cannot be read now',
+    },
+    mortgagee: 'Mortgagee', mortgageId: 'Mortgage no.', mortgageAt: 'Registered on', releasedAt: 'Released on',
   },
 };
 
@@ -173,18 +190,22 @@ function renderProperty(v) {
   const status = $('property-status');
   status.className = `property-status ${{
     CURRENT: 'current', SUPERSEDED: 'superseded', FROZEN: 'frozen', NOT_REGISTERED: 'unregistered',
+    CORRECTED: 'corrected', UNIT_MISMATCH: 'mismatch',
   }[f.code] || 'unknown'}`;
   status.textContent = TEXT[lang].propertyStates[f.code] || (lang === 'zh' ? f.message_zh : f.message);
   const title = $('property-title');
   title.replaceChildren();
   if (d.unit) row(title, t('unit'), abbreviate(d.unit));
-  if (f.code === 'SUPERSEDED') {
+  if (d.registeredUnit) row(title, t('registeredUnit'), abbreviate(d.registeredUnit));
+  if (f.code === 'SUPERSEDED' || f.code === 'CORRECTED') {
     if (d.supersededBy) row(title, t('supersededBy'), abbreviate(d.supersededBy));
-    if (d.supersededAt) row(title, t('supersededAt'), d.supersededAt);
+    if (d.supersededAt) row(title, t(d.supersededBy ? 'supersededAt' : 'endedAt'), d.supersededAt);
   } else if (d.since) {
     row(title, t('since'), d.since);
   }
-  if (d.caseId !== undefined && d.caseId !== null) row(title, t('caseId'), d.caseId);
+  if (d.caseId !== undefined && d.caseId !== null) {
+    row(title, t(f.code === 'CORRECTED' ? 'correctionCase' : 'caseId'), d.caseId);
+  }
   const owners = $('property-owners');
   owners.replaceChildren();
   (d.owners || []).forEach((o, i) => item(
@@ -204,6 +225,29 @@ function renderProperty(v) {
     item(seizures, `${deptName(z.court)} · ${t('seizureSince')} ${z.since}`, { id: z.id });
   }
   $('property-seizures-box').hidden = !(d.seizures && d.seizures.length);
+}
+
+// The MORTGAGE_STATUS fragment of a mortgage certificate: active, released or not registered.
+function renderMortgage(v) {
+  const box = $('mortgage');
+  const f = v.fragments.find((x) => x.name === 'MORTGAGE_STATUS');
+  if (!f || f.status === 'SKIPPED') { box.hidden = true; return; }
+  box.hidden = false;
+  box.dataset.code = f.code;
+  const d = f.details || {};
+  const status = $('mortgage-status');
+  status.className = `property-status ${{
+    ACTIVE: 'current', RELEASED: 'released', NOT_REGISTERED: 'unregistered', UNIT_MISMATCH: 'mismatch',
+  }[f.code] || 'unknown'}`;
+  status.textContent = TEXT[lang].mortgageStates[f.code] || (lang === 'zh' ? f.message_zh : f.message);
+  const record = $('mortgage-record');
+  record.replaceChildren();
+  if (d.unit) row(record, t('unit'), abbreviate(d.unit));
+  if (d.registeredUnit) row(record, t('registeredUnit'), abbreviate(d.registeredUnit));
+  if (d.bank) row(record, t('mortgagee'), deptName(d.bank));
+  if (d.mortgageId !== undefined && d.mortgageId !== null) row(record, t('mortgageId'), d.mortgageId);
+  if (d.since) row(record, t('mortgageAt'), d.since);
+  if (d.releasedAt) row(record, t('releasedAt'), d.releasedAt);
 }
 
 function banner(kind, headline, reason) {
@@ -249,6 +293,7 @@ function render() {
   note.hidden = !v.document.hiddenFields;
   note.textContent = v.document.hiddenFields ? t('hidden')(v.document.hiddenFields) : '';
   renderProperty(v);
+  renderMortgage(v);
   const issuer = $('issuer');
   issuer.replaceChildren();
   row(issuer, t('department'), v.issuer && v.issuer.name ? v.issuer.name : v.issuer && v.issuer.department);

@@ -22,6 +22,7 @@ from documents import load_schema
 from verifier.api.deps import RuntimeDep
 from verifier.api.errors import ApiError, ErrorBody
 from verifier.index import (
+    CASE_PROPOSALS,
     CASE_STATE_AFTER,
     ChainIndex,
     MortgageRecord,
@@ -75,7 +76,7 @@ class CurrentCertificate(_Model):
     since: str
     block: int
     case_id: int | None = Field(
-        alias="caseId", description="The transfer case that made it current; null: registration"
+        alias="caseId", description="The transfer or correction case that made it current; null: registration"
     )
 
 
@@ -97,9 +98,12 @@ class SeizureView(_Model):
 
 class CaseView(_Model):
     id: int
+    kind: str = Field(description="TRANSFER or CORRECTION (更正登记)")
     state: str = Field(description="OPEN or RETURNED")
     round: int
-    certificate: str | None = Field(description="Target hash of the certificate the case proposes")
+    certificate: str | None = Field(
+        description="Target hash of the certificate the case proposes (null: a correction that revokes the title)"
+    )
     opened_at: str = Field(alias="openedAt")
     approved_roles: list[str] = Field(alias="approvedRoles", description="Approvals of the current round")
 
@@ -112,10 +116,13 @@ class IndexView(_Model):
 
 class PropertyUnitView(_Model):
     unit: str = Field(description="The unit's hash (its key on chain)")
+    registered: bool = Field(
+        description="Whether the unit has a title (false after a correction revoked it, until registered again)"
+    )
     registered_at: str = Field(alias="registeredAt")
     registered_block: int = Field(alias="registeredBlock")
     registered_by: DepartmentRef = Field(alias="registeredBy")
-    certificate: CurrentCertificate
+    certificate: CurrentCertificate | None = Field(description="The current title; null when the unit has none")
     owners: list[OwnerView]
     mortgages: list[MortgageView] = Field(description="Active mortgages (informational)")
     seizures: list[SeizureView] = Field(description="Active seizures: while any is active the unit is frozen")
@@ -130,9 +137,13 @@ class TitleView(_Model):
     since: str
     case_id: int | None = Field(alias="caseId")
     owners: list[OwnerView]
-    superseded_by: str | None = Field(alias="supersededBy")
-    superseded_at: str | None = Field(alias="supersededAt")
-    superseded_case: int | None = Field(alias="supersededCase")
+    superseded_by: str | None = Field(alias="supersededBy", description="The certificate that replaced it")
+    superseded_at: str | None = Field(alias="supersededAt", description="When it stopped being the title")
+    superseded_case: int | None = Field(alias="supersededCase", description="The case that ended it")
+    end_reason: int | None = Field(
+        alias="endReason",
+        description="Why it ended: 9 transferred, 11 corrected (replaced, or revoked when supersededBy is null)",
+    )
 
 
 class PropertyEventView(_Model):
@@ -143,9 +154,13 @@ class PropertyEventView(_Model):
     event: str
     case_id: int | None = Field(default=None, alias="caseId")
     department: DepartmentRef | None = Field(
-        default=None, description="The acting department (the bank, the court; the last approver of a finalization)"
+        default=None,
+        description="The acting department (the bank, the court; the last approver of a finalization or "
+        "correction); null for the council",
     )
-    certificate: str | None = Field(default=None, description="Target hash of the certificate the event names")
+    certificate: str | None = Field(
+        default=None, description="Target hash of the certificate the event names (null: none, e.g. a revocation)"
+    )
     certificate_root: str | None = Field(default=None, alias="certificateRoot")
     previous_certificate: str | None = Field(default=None, alias="previousCertificate")
     round: int | None = None
@@ -260,6 +275,7 @@ def _current(
         unit=_hex(record.unit),
         registeredAt=_iso(record.registered_at),
         registeredBlock=record.registered_block,
+        registered=record.registered,
         registeredBy=_department(index, record.registered_by, names),
         certificate=CurrentCertificate(
             target=_hex(record.cert_target),
@@ -267,7 +283,9 @@ def _current(
             since=_iso(record.since),
             block=record.since_block,
             caseId=record.case_id,
-        ),
+        )
+        if record.registered
+        else None,
         owners=_owners(record.owners),
         mortgages=mortgages,
         seizures=seizures,
@@ -282,16 +300,21 @@ def _current(
 
 
 def _open_case(events: list[PropertyEventRecord]) -> CaseView | None:
-    """The unit's open or returned transfer case, replayed from its events."""
+    """The unit's open or returned case (transfer or correction), replayed from its events."""
     cases: dict[int, dict[str, Any]] = {}
     last: int | None = None
     for event in events:
         if event.case_id is None or event.name not in CASE_STATE_AFTER:
             continue
-        case = cases.setdefault(event.case_id, {"round": 1, "roles": 0, "certificate": None, "opened": event.timestamp})
+        case = cases.setdefault(
+            event.case_id,
+            {"kind": "TRANSFER", "round": 1, "roles": 0, "certificate": None, "opened": event.timestamp},
+        )
         case["state"] = CASE_STATE_AFTER[event.name]
-        if event.name in ("TransferOpened", "TransferResubmitted"):
-            case["certificate"] = event.args.get("certTarget")
+        if event.name in CASE_PROPOSALS:
+            if event.name == "CorrectionOpened":
+                case["kind"] = "CORRECTION"
+            case["certificate"] = _certificate(event.args.get("certTarget"))
             case["round"] = int(event.args.get("round", 1))
             case["roles"] = 0
         elif event.name == "TransferReturned":
@@ -304,6 +327,7 @@ def _open_case(events: list[PropertyEventRecord]) -> CaseView | None:
     case = cases[last]
     return CaseView(
         id=last,
+        kind=case["kind"],
         state=case["state"],
         round=case["round"],
         certificate=case["certificate"],
@@ -322,6 +346,7 @@ def _title(title: TitleRecord) -> TitleView:
         supersededBy=_hex(title.superseded_by) if title.superseded_by else None,
         supersededAt=_iso(title.superseded_at) if title.superseded_at is not None else None,
         supersededCase=title.superseded_case,
+        endReason=title.end_reason,
     )
 
 
@@ -356,7 +381,7 @@ def _event(index: ChainIndex, event: PropertyEventRecord, names: dict[bytes, str
         event=event.name,
         caseId=event.case_id,
         department=_department(index, event.department, names) if event.department else None,
-        certificate=args.get("certTarget"),
+        certificate=_certificate(args.get("certTarget")),
         certificateRoot=args.get("certRoot"),
         previousCertificate=args.get("previousTarget"),
         round=args.get("round"),
@@ -378,6 +403,11 @@ def _department(index: ChainIndex, department: bytes, names: dict[bytes, str | N
         record = index.department(department)
         names[department] = record.name if record is not None else None
     return DepartmentRef(id=_hex(department), name=names[department])
+
+
+def _certificate(target: str | None) -> str | None:
+    """A certificate hash of an event's arguments; None for none (zero: a correction that revokes)."""
+    return None if target is None or int(target, 16) == 0 else target
 
 
 def _owners(owners: tuple[OwnerShare, ...]) -> list[OwnerView]:
