@@ -10,7 +10,9 @@ a crash it is either found on chain by its hash or sent again with the very same
 same nonce: it can be mined once at most). A batch that reverts loses nothing: each of its
 requests is checked on its own against the chain; the done ones are FINAL, the impossible ones
 REJECTED with the decoded reason, the rest go back to the queue. The registry itself never
-anchors a root twice nor accepts a nonce twice, so even a resend cannot double an anchor.
+anchors a department's root twice (while its anchor is in force) nor accepts a nonce twice, so
+even a resend cannot double an anchor. Anchors are per department: another department's anchor
+of the same root is another record, and neither settles nor blocks a request.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from web3.exceptions import TransactionNotFound
 from chain.errors import ChainError, ContractRevert, RpcError
 from chain.registry import RegistryClient
 from chain.sender import TransactionSender
-from registry_api.messages import anchor_from_payload, status_change_from_payload
+from registry_api.messages import anchor_from_payload, status_change_from_payload, to_bytes
 from registry_api.metrics import RelayMetrics
 from registry_api.queue import (
     FINAL,
@@ -44,7 +46,7 @@ from registry_api.queue import (
     RequestRecord,
     TxRecord,
 )
-from registry_api.relay import reason_of
+from registry_api.relay import anchor_in_force, reason_of
 
 log = logging.getLogger("ereg.relay.batcher")
 
@@ -266,11 +268,15 @@ class Batcher:
         functions = self.registry.contract.functions
         if req.kind == "anchor":
             signed = anchor_from_payload(req.payload)
-            status = self.registry.document_status(signed.root)
+            # The record of the request's own department: another department's anchor of the same
+            # root (a front-run) is its own record and changes nothing here.
+            status = self.registry.document_status(to_bytes(req.department), signed.root)
             if status.anchored:
                 if status.signer.lower() == req.signer.lower() and status.doc_type == signed.doc_type:
                     return Outcome(req.id, FINAL, reason="anchored by another transaction")
-                return Outcome(req.id, REJECTED, reason=f"ALREADY_ANCHORED: by {status.signer}")
+                if anchor_in_force(self.registry, status):
+                    return Outcome(req.id, REJECTED, reason=f"ALREADY_ANCHORED: by {status.signer}")
+                # anchored by a key retired back to before it: the department anchors it again
             function = functions.anchorSigned(signed.as_tuple())
         else:
             function = functions.changeStatusSigned(status_change_from_payload(req.payload).as_tuple())

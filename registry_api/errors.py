@@ -72,8 +72,13 @@ def nonce_used(signer: str, nonce: int) -> RelayError:
     return RelayError(409, "NONCE_USED", f"key {signer} has used nonce {nonce} already", "该签名序号已被使用")
 
 
-def already_anchored(root: str) -> RelayError:
-    return RelayError(409, "ALREADY_ANCHORED", f"root {root} is anchored already", "该批次根哈希已上链")
+def already_anchored(root: str, department: bytes) -> RelayError:
+    return RelayError(
+        409,
+        "ALREADY_ANCHORED",
+        f"root {root} is anchored already by department 0x{department.hex()}",
+        "本部门已将该批次根哈希上链",
+    )
 
 
 def already_queued(root: str, existing: int) -> RelayError:
@@ -85,8 +90,26 @@ def already_queued(root: str, existing: int) -> RelayError:
     )
 
 
-def unknown_root(root: str) -> RelayError:
-    return RelayError(422, "UNKNOWN_ROOT", f"root {root} is not anchored", "该批次根哈希未上链")
+def unknown_root(root: str, department: bytes) -> RelayError:
+    """The department has no record of ``root`` (another department's anchor of it is not its own)."""
+    return RelayError(
+        422,
+        "UNKNOWN_ROOT",
+        f"root {root} is not anchored by department 0x{department.hex()} (nor queued for it); a root "
+        "anchored by another department is that department's record",
+        "本部门未将该批次根哈希上链（其他部门上链的同一根哈希属于该部门的记录）",
+    )
+
+
+def title_locked(root: str, target: str, detail: str) -> RelayError:
+    what = f"batch {root} holds" if int(target, 16) == 0 else f"document {target} of batch {root} is"
+    return RelayError(
+        409,
+        "TITLE_LOCKED",
+        f"{what} a unit's current title certificate or an active mortgage's certificate: it changes only"
+        f" through the property workflow (a correction case): {detail}",
+        "该证书为不动产现行权属证书或有效抵押的证明，只能通过不动产登记流程（如更正登记）变更",
+    )
 
 
 def rejected_by_contract(code: str, detail: str) -> RelayError:

@@ -196,6 +196,8 @@ class RequestStatus(BaseModel):
 
 
 class ChainAnchor(BaseModel):
+    """One department's anchor of a root (another department's anchor of it is another record)."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     anchored: bool
@@ -208,5 +210,6 @@ class ChainAnchor(BaseModel):
 
 class AnchorView(BaseModel):
     root: str
+    department: str = Field(description="The department whose requests and anchor these are")
     requests: list[RequestStatus]
     chain: ChainAnchor | None = Field(description="What the chain says now; null when it cannot be reached")

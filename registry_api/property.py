@@ -62,14 +62,18 @@ REVERTS: dict[str, tuple[int, str, str]] = {
     "PropertyRegistryActionNotAllowed": (422, "ACTION_NOT_ALLOWED", "所签名的调用不是不动产登记操作"),
     "PropertyRegistryNonceUsed": (409, "NONCE_USED", "该签名序号已被使用"),
     "PropertyRegistryUnknownUnit": (404, "UNKNOWN_UNIT", "不动产单元未登记"),
-    "PropertyRegistryUnknownCase": (404, "UNKNOWN_CASE", "转移登记案件不存在"),
+    "PropertyRegistryUnknownCase": (404, "UNKNOWN_CASE", "登记案件不存在"),
     "PropertyRegistryUnknownMortgage": (404, "UNKNOWN_MORTGAGE", "该抵押登记不存在"),
     "PropertyRegistryUnknownSeizure": (404, "UNKNOWN_SEIZURE", "该查封登记不存在"),
     "PropertyRegistryUnitExists": (409, "UNIT_EXISTS", "该不动产单元已登记"),
-    "PropertyRegistryCaseAlreadyOpen": (409, "CASE_ALREADY_OPEN", "该不动产单元已有办理中的转移登记"),
+    "PropertyRegistryCaseAlreadyOpen": (409, "CASE_ALREADY_OPEN", "该不动产单元已有办理中的案件（转移或更正登记）"),
     "PropertyRegistryInvalidCaseState": (409, "INVALID_CASE_STATE", "案件当前状态不允许此操作"),
     "PropertyRegistryStaleRound": (409, "STALE_ROUND", "案件已退回重新提交，请按最新一轮办理"),
-    "PropertyRegistryAlreadyApproved": (409, "ALREADY_APPROVED", "该部门已审核通过本轮案件"),
+    "PropertyRegistryAlreadyApproved": (
+        409,
+        "ALREADY_APPROVED",
+        "该部门已审核通过本轮案件，或本部门受理的更正登记须由另一部门审核",
+    ),
     "PropertyRegistryRoleAlreadyApproved": (409, "ROLE_ALREADY_APPROVED", "该职能已由其他部门审核通过"),
     "PropertyRegistryUnitSeized": (409, "UNIT_SEIZED", "该不动产已被查封"),
     "PropertyRegistryMortgageNotConsented": (409, "MORTGAGE_NOT_CONSENTED", "抵押权人银行尚未同意转移"),
@@ -88,7 +92,36 @@ REVERTS: dict[str, tuple[int, str, str]] = {
     "PropertyRegistryCertificateWrongType": (422, "CERTIFICATE_WRONG_TYPE", "证书类型不符"),
     "PropertyRegistryCertificateForeignIssuer": (422, "CERTIFICATE_FOREIGN_ISSUER", "证书不是由办理部门签发"),
     "PropertyRegistryInvalidRuling": (422, "INVALID_RULING", "裁定书哈希不能为空"),
-    "PropertyRegistryInvalidApprovalRoles": (422, "INVALID_APPROVAL_ROLES", "审核职能有误"),
+    "PropertyRegistryInvalidApprovalRoles": (
+        422,
+        "INVALID_APPROVAL_ROLES",
+        "审核职能有误：每次审核须且只能选择一个职能（自然资源、税务或住建）",
+    ),
+    "PropertyRegistryWrongCaseKind": (409, "WRONG_CASE_KIND", "案件类型不符：转移登记与更正登记的操作不能混用"),
+    "PropertyRegistryMortgageCertificateUsed": (
+        409,
+        "MORTGAGE_CERTIFICATE_USED",
+        "该不动产登记证明已用于一项抵押登记，不能再次使用",
+    ),
+    "PropertyRegistryCertificateInUse": (
+        409,
+        "CERTIFICATE_IN_USE",
+        "该证书已是某不动产单元的现行权属证书或有效抵押的证明",
+    ),
+    # A title is changed by the DocumentRegistry on the PropertyRegistry's behalf; its refusals
+    # bubble up through the step.
+    "DocumentRegistryTitleLocked": (
+        409,
+        "TITLE_LOCKED",
+        "该证书为不动产现行权属证书或有效抵押的证明，只能通过不动产登记流程变更",
+    ),
+    # Raised by governance only (a department holds at most one of NATRES/TAX/HOUSING); named here
+    # so that it never reaches a window as an unnamed refusal.
+    "IssuerRegistryConflictingRoles": (
+        409,
+        "CONFLICTING_ROLES",
+        "一个部门只能承担自然资源、税务、住建职能中的一项",
+    ),
 }
 
 

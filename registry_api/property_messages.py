@@ -72,13 +72,35 @@ class ApprovingRole(enum.StrEnum):
 
 class ApprovalRequest(Authorization):
     round: int = Field(ge=1, le=UINT32_MAX, description="The case's current round")
-    roles: list[ApprovingRole] = Field(min_length=1, max_length=3, description='Roles approved, e.g. ["TAX"]')
+    roles: list[ApprovingRole] = Field(
+        min_length=1,
+        max_length=3,
+        description='The role approved, exactly one, e.g. ["TAX"]: each of NATRES, TAX and HOUSING approves '
+        "for itself, by its own department (more than one is refused with INVALID_APPROVAL_ROLES)",
+    )
 
     def role_flags(self) -> Role:
         flags = Role.NONE
         for role in self.roles:
             flags |= Role[role.value]
         return flags
+
+
+class CorrectionRequest(Authorization):
+    """Open a correction case (更正登记): the title is replaced by ``certificate`` and ``owners``, or,
+    with neither, revoked (the unit then has no title until it is registered again)."""
+
+    certificate: CertificateRef | None = Field(
+        default=None, description="The corrected title certificate; omit it, with no owners, to revoke the title"
+    )
+    owners: list[OwnerRef] = Field(default_factory=list, max_length=MAX_OWNERS)
+    reason: int = Field(default=0, ge=0, le=UINT16_MAX, description="Reason code of the correction")
+
+    def certificate_or_none(self) -> Certificate | None:
+        return None if self.certificate is None else self.certificate.certificate()
+
+    def owner_list(self) -> list[Owner]:
+        return [o.owner() for o in self.owners]
 
 
 class ReasonRequest(Authorization):
@@ -99,7 +121,7 @@ class SeizureRequest(Authorization):
 
 
 class ReleaseRequest(Authorization):
-    """Release a mortgage or a seizure: the authorization is all."""
+    """Release a mortgage or a seizure, or approve a correction: the authorization is all."""
 
 
 # ------------------------------------------------------------------------------ responses

@@ -43,7 +43,8 @@ class QueueError(Exception):
 
 
 class QueueConflict(QueueError):
-    """Another live request already claims the same root (anchors) or signer nonce (status changes)."""
+    """Another live request already claims the same department's root (anchors) or signer nonce
+    (status changes)."""
 
     def __init__(self, index: int, existing_id: int, conflict_key: str) -> None:
         super().__init__(f"item {index} conflicts with request {existing_id} ({conflict_key})")
@@ -63,7 +64,7 @@ class NewRequest:
     root: str
     target: str
     dedup_key: str  # the EIP-712 digest: the same signed message is the same request
-    conflict_key: str  # anchors: the root; status changes: signer and nonce
+    conflict_key: str  # anchors: department and root; status changes: signer and nonce
     deadline: int
 
 

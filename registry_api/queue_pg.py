@@ -8,8 +8,8 @@ Several instances (each with its own batcher) may share the database:
 
 - the same signed request accepted twice, by any instance at once, is one row: ``dedup_key`` is
   UNIQUE and the insert is ``INSERT … ON CONFLICT (dedup_key) DO NOTHING``; a second live
-  request for the same root (or signer nonce) is refused by a partial unique index, however
-  the accepts interleave;
+  request for the same department's root (or signer nonce) is refused by a partial unique
+  index, however the accepts interleave;
 - :meth:`PostgresQueue.queued` *claims* the requests it returns for the calling thread of this
   queue object (``SELECT … FOR UPDATE SKIP LOCKED``, then a lease of ``lease`` seconds on the
   database's clock): any other batcher, in this process or another, skips them, so two

@@ -3,6 +3,11 @@
 Nothing is stored unless every item of a request passes; nothing is answered 202 before it is
 stored. Checks follow the contract's own order, so a request the relay accepts is one the
 registry would take (unless the chain changes in between, which the batcher settles).
+
+Records belong to their department: the registry keys anchors by (department, root), so every
+check reads the record of the signer's department. A root another department anchored (first,
+or by front-running a request it saw) neither blocks this department's anchor nor lets that
+department change this one's record.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from eth_utils.exceptions import ValidationError as KeyValidationError
 from chain.eip712 import ANCHOR_TYPES, STATUS_CHANGE_TYPES, anchor_message, domain, status_change_message
 from chain.errors import ChainError, ChainUnavailable, ContractRevert
 from chain.registry import RegistryClient
-from chain.types import ZERO32, Action, SignedAnchor, SignedStatusChange
+from chain.types import ZERO32, Action, DocumentStatus, SignedAnchor, SignedStatusChange
 from registry_api import errors
 from registry_api.errors import RelayError
 from registry_api.messages import AcceptedItem, AnchorRequest, Domain, StatusChangeRequest, to_hex
@@ -39,6 +44,7 @@ REVERT_CODES: dict[str, str] = {
     "DocumentRegistryInvalidSignature": "BAD_SIGNATURE",
     "DocumentRegistryNonceUsed": "NONCE_USED",
     "DocumentRegistryRootAlreadyAnchored": "ALREADY_ANCHORED",
+    "DocumentRegistryTitleLocked": "TITLE_LOCKED",
     "DocumentRegistryUnknownRoot": "UNKNOWN_ROOT",
     "DocumentRegistryInvalidProof": "INVALID_PROOF",
     "DocumentRegistryUnauthorized": "NOT_AUTHORIZED",
@@ -56,8 +62,21 @@ REVERT_CODES: dict[str, str] = {
 }
 
 
+#: Refusal codes of a status change that the registry would refuse *now* (the state may change).
+CONFLICT_CODES = frozenset({"ALREADY_REVOKED", "INVALID_TRANSITION", "NONCE_USED", "TITLE_LOCKED"})
+
+
 def revert_code(revert: ContractRevert) -> str:
     return REVERT_CODES.get(revert.name, "CONTRACT_REFUSED")
+
+
+def anchor_in_force(registry: RegistryClient, status: DocumentStatus) -> bool:
+    """Whether a department's anchor of a root counts: made by a key inside its window then.
+
+    After a retirement backdated to a compromise it does not, and the registry lets the
+    department anchor its genuine root again (a fresh record).
+    """
+    return registry.signer_key(status.signer).valid_at(status.anchored_at)
 
 
 def reason_of(revert: ContractRevert) -> str:
@@ -224,10 +243,17 @@ class Relay:
                 _department, allowed = self.registry.can_anchor(address, signed.doc_type)
                 if not allowed:
                     raise errors.not_authorized(f"not authorized for document type {item.doc_type}")
-                if self.registry.document_status(signed.root).anchored:
-                    raise errors.already_anchored(item.root)
+                # Only the signer's department's own record counts: a root anchored by another
+                # department (even a front-run of this very request) does not block it.
+                status = self.registry.document_status(signer.department, signed.root)
+                voided_at: int | None = None
+                if status.anchored:
+                    if anchor_in_force(self.registry, status):
+                        raise errors.already_anchored(item.root, signer.department)
+                    voided_at = status.anchored_at  # anchored again over a voided anchor
             except RelayError as refusal:
                 raise refusal.at(index) from None
+            department = to_hex(signer.department)
             pending.append(
                 (
                     index,
@@ -235,11 +261,12 @@ class Relay:
                         kind="anchor",
                         payload=item.payload(),
                         signer=address,
-                        department=to_hex(signer.department),
+                        department=department,
                         root=item.root,
                         target=to_hex(ZERO32),
                         dedup_key=digest,
-                        conflict_key=item.root,
+                        # one live anchor request per (department, root): departments do not block each other
+                        conflict_key=anchor_conflict_key(department, item.root, voided_at),
                         deadline=signed.deadline,
                     ),
                 )
@@ -294,17 +321,17 @@ class Relay:
 
     def _check_status_change(self, item: StatusChangeRequest, signed: SignedStatusChange, signer: _Signer) -> None:
         root = item.root.lower()
-        status = self.registry.document_status(signed.change.root)
-        live = [r for r in self.queue.by_root(root) if r.state != REJECTED]
+        department = to_hex(signer.department)
+        status = self.registry.document_status(signer.department, signed.change.root)
+        # The relay's requests of the signer's department only: another department's are its own records.
+        live = [r for r in self.queue.by_root(root) if r.state != REJECTED and r.department == department]
         if not status.anchored:
-            queued_anchor = [r for r in live if r.kind == "anchor"]
-            if not queued_anchor:
-                raise errors.unknown_root(item.root)
-            if queued_anchor[0].department != to_hex(signer.department):
-                raise errors.not_authorized(f"root {item.root} is another department's")
+            if not any(r.kind == "anchor" for r in live):
+                raise errors.unknown_root(item.root, signer.department)
             return  # the batcher anchors before it changes statuses; it settles the rest
-        if status.department != signer.department:
-            raise errors.not_authorized(f"root {item.root} was anchored by another department")
+        reanchoring = any(r.kind == "anchor" and r.state in ("QUEUED", "SUBMITTED") for r in live)
+        if reanchoring and not anchor_in_force(self.registry, status):
+            return  # the root is anchored again over a voided anchor first: the batcher settles the rest
         target = item.target_hash.lower()
         if any(r.kind == "status" and r.target == target and r.state in ("QUEUED", "SUBMITTED") for r in live):
             return  # an earlier change of the same document is still on its way: the batcher decides
@@ -313,7 +340,17 @@ class Relay:
             self.registry.client.run(lambda: function.call({"from": self.relayer_address}), self.registry.artifact)
         except ContractRevert as revert:
             code = revert_code(revert)
-            status_code = 409 if code in ("ALREADY_REVOKED", "INVALID_TRANSITION", "NONCE_USED") else 422
+            if code == "TITLE_LOCKED":
+                raise errors.title_locked(item.root, item.target_hash, str(revert)) from None
+            status_code = 409 if code in CONFLICT_CODES else 422
             raise RelayError(
                 status_code, code, f"the registry would refuse this change: {revert}", "登记合约将拒绝该状态变更"
             ) from None
+
+
+def anchor_conflict_key(department: str, root: str, voided_at: int | None = None) -> str:
+    """What makes two live anchor requests one too many: the same department and root, and, for
+    a root whose anchor was voided (its key retired back to before it), the same voided anchor:
+    the request that carried that anchor does not stop the department anchoring the root again."""
+    key = f"{department.lower()}:{root.lower()}"
+    return key if voided_at is None else f"{key}:over:{voided_at}"

@@ -43,6 +43,25 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KEYSTORE_PASSWORD = "relay-chaos"
 
+# ---------------------------------------------------------------------------- the world
+
+
+def relay_world(node: HardhatNode, deployments_dir: Path) -> World:
+    """A registry for a crash run on ``node``: deployed as in production (the 3-of-5 council with
+    its time lock, then the registry governed by it: ``tests.factories.build_world``), and a relay
+    key of its own.
+
+    The council's set-up proposal was submitted by ``world.relayer``; :func:`check_run` counts
+    every transaction of the relay's key, so the relay gets a fresh key that sends nothing else.
+    """
+    from tests.factories import build_world  # like World, imported only where it is used
+
+    world = build_world(node, deployments_dir)
+    world.relayer = Account.create()
+    world.sender(world.relayer)  # funded on the dev chain
+    return world
+
+
 # ---------------------------------------------------------------------------- the process
 
 

@@ -15,7 +15,8 @@ from httpx import Response
 
 from chain.types import Action, StatusChange, type_id
 from registry_api.queue import QUEUED
-from tests.factories import PROPERTY_CERTIFICATE, SAMR, World
+from tests.contracts.helpers import gov
+from tests.factories import NATRES, PROPERTY_CERTIFICATE, SAMR, World
 from tests.registry_api.conftest import anchor_json, change_json, runtime_of
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -117,7 +118,7 @@ def test_expired_and_nearly_expired_deadlines(world: World, relay: TestClient) -
 
 def test_a_key_outside_its_window(world: World, relay: TestClient) -> None:
     future_key = world.new_account()
-    world.registry.add_signer_key(world.sender(world.governor), SAMR, future_key.address, world.now() + 86_400)
+    world.registry.add_signer_key(gov(world), SAMR, future_key.address, world.now() + 86_400)
     signed = world.sign_anchor(os.urandom(32), key=future_key)
     assert_error(relay.post("/v1/anchors", json=[anchor_json(signed)]), 403, "KEY_NOT_VALID")
     assert_nothing_stored(relay)
@@ -134,6 +135,51 @@ def test_a_root_anchored_already(world: World, relay: TestClient) -> None:
     signed = world.sign_anchor(tree.root, count=2)
     assert_error(relay.post("/v1/anchors", json=[anchor_json(signed)]), 409, "ALREADY_ANCHORED")
     assert_nothing_stored(relay)
+
+
+def test_a_root_anchored_by_another_department_neither_blocks_nor_counts(world: World, relay: TestClient) -> None:
+    """Issue 10: NATRES anchoring SAMR's root first (e.g. a front-run of a root it saw) gives NATRES
+    a record of its own; SAMR's anchor of the root is still accepted for SAMR."""
+    root = os.urandom(32)
+    world.registry.anchor(world.sender(world.natres_key), root, type_id(PROPERTY_CERTIFICATE), 1)
+    reply = relay.post("/v1/anchors", json=[anchor_json(world.sign_anchor(root, count=5))])
+    assert reply.status_code == 202, reply.text
+    (item,) = reply.json()["requests"]
+    stored = runtime_of(relay).queue.get(item["id"])
+    assert stored is not None and stored.department == "0x" + SAMR.hex()
+    # the relay reports the requesting department's record: not anchored yet, whatever NATRES did
+    view = relay.get(f"/v1/anchors/0x{root.hex()}").json()
+    assert view["department"] == "0x" + SAMR.hex() and view["chain"]["anchored"] is False
+    theirs = relay.get(f"/v1/anchors/0x{root.hex()}", params={"department": "LA-NATRES"}).json()
+    assert theirs["requests"] == [] and theirs["chain"]["anchored"] is True
+    assert theirs["chain"]["signer"] == world.natres_key.address
+
+
+def test_two_departments_may_queue_the_same_root(world: World, relay: TestClient) -> None:
+    root = os.urandom(32)
+    samr = relay.post("/v1/anchors", json=[anchor_json(world.sign_anchor(root))])
+    natres_signed = world.sign_anchor(root, key=world.natres_key, doc_type=PROPERTY_CERTIFICATE)
+    natres = relay.post("/v1/anchors", json=[anchor_json(natres_signed)])
+    assert samr.status_code == natres.status_code == 202, natres.text
+    # within one department, one live request per root still
+    resigned = world.sign_anchor(root, deadline=world.now() + 7200)
+    assert_error(relay.post("/v1/anchors", json=[anchor_json(resigned)]), 409, "ALREADY_QUEUED")
+    assert_error(relay.get(f"/v1/anchors/0x{root.hex()}"), 400, "DEPARTMENT_REQUIRED")
+    for department, key in ((SAMR, world.samr_key), (NATRES, world.natres_key)):
+        view = relay.get(f"/v1/anchors/0x{root.hex()}", params={"department": "0x" + department.hex()}).json()
+        assert [r["signer"] for r in view["requests"]] == [key.address]
+        assert view["department"] == "0x" + department.hex() and view["chain"]["anchored"] is False
+
+
+def test_anchor_views_by_department(world: World, relay: TestClient) -> None:
+    tree, _ = world.anchor_batch(2)  # by SAMR, directly: the relay has no request for it
+    root = "0x" + tree.root.hex()
+    assert_error(relay.get(f"/v1/anchors/{root}"), 404, "NOT_FOUND")  # whose anchor? nobody said
+    view = relay.get(f"/v1/anchors/{root}", params={"department": "LA-SAMR"})
+    assert view.status_code == 200, view.text
+    assert view.json()["chain"]["anchored"] is True and view.json()["chain"]["count"] == 2
+    assert_error(relay.get(f"/v1/anchors/{root}", params={"department": "LA-NATRES"}), 404, "NOT_FOUND")
+    assert_error(relay.get(f"/v1/anchors/{root}", params={"department": "0x12"}), 400, "INVALID_DEPARTMENT")
 
 
 def test_a_root_queued_under_another_signature(world: World, relay: TestClient) -> None:
@@ -245,8 +291,11 @@ def test_status_change_refusals(world: World, relay: TestClient) -> None:
     assert_error(relay.post("/v1/status-changes", json=[change_json(bad_proof)]), 422, "INVALID_PROOF")
     unknown = world.sign_change(StatusChange(Action.REVOKE, os.urandom(32)))
     assert_error(relay.post("/v1/status-changes", json=[change_json(unknown)]), 422, "UNKNOWN_ROOT")
+    # another department has no record of SAMR's root: to it, the root is unknown (the registry says so too)
     foreign = world.sign_change(StatusChange(Action.REVOKE, tree.root), key=world.natres_key)
-    assert_error(relay.post("/v1/status-changes", json=[change_json(foreign)]), 403, "NOT_AUTHORIZED")
+    reply = relay.post("/v1/status-changes", json=[change_json(foreign)])
+    assert_error(reply, 422, "UNKNOWN_ROOT")
+    assert "0x" + NATRES.hex() in reply.json()["error"]["message"]
     whole_batch_supersede = world.sign_change(StatusChange(Action.SUPERSEDE, tree.root))
     assert_error(relay.post("/v1/status-changes", json=[change_json(whole_batch_supersede)]), 422, "INVALID_ACTION")
     expired = world.sign_change(StatusChange(Action.REVOKE, tree.root), deadline=world.now() - 10)
@@ -263,8 +312,9 @@ def test_a_status_change_of_a_root_still_queued_is_accepted(world: World, relay:
     relay.post("/v1/anchors", json=[anchor_json(world.sign_anchor(root))])
     change = world.sign_change(StatusChange(Action.SUSPEND, root, reason=6))
     assert relay.post("/v1/status-changes", json=[change_json(change)]).status_code == 202
+    # SAMR's queued anchor is no record of NATRES's: NATRES cannot queue a change of it
     foreign = world.sign_change(StatusChange(Action.REVOKE, root), key=world.natres_key)
-    assert_error(relay.post("/v1/status-changes", json=[change_json(foreign)]), 403, "NOT_AUTHORIZED")
+    assert_error(relay.post("/v1/status-changes", json=[change_json(foreign)]), 422, "UNKNOWN_ROOT")
 
 
 def test_openapi_health_and_metrics(world: World, relay: TestClient) -> None:

@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from chain.types import Action, State, StatusChange
+from chain.types import Action, State, StatusChange, type_id
 from devstack.hardhat import start_hardhat, stop_hardhat
 from registry_api.app import create_app
 from registry_api.batcher import Batcher
 from registry_api.messages import AnchorRequest
 from registry_api.queue import ANCHORED, FINAL, PREPARED, QUEUED, REJECTED, SqliteQueue
 from registry_api.relay import Relay
-from tests.factories import NATRES, PROPERTY_CERTIFICATE, SAMR, World, build_world, wait_until
+from tests.contracts.helpers import add_key, gov
+from tests.factories import BUSINESS_LICENSE, NATRES, PROPERTY_CERTIFICATE, SAMR, World, build_world, wait_until
 from tests.registry_api.conftest import MakeRelay, anchor_json, change_json, relay_settings, runtime_of
 
 pytestmark = pytest.mark.chain
@@ -66,7 +67,8 @@ def test_two_departments_anchored_in_one_transaction(world: World, relay: TestCl
     view = relay.get(f"/v1/anchors/{root}").json()
     assert view["chain"]["anchored"] is True and view["chain"]["department"] == "0x" + NATRES.hex()
     assert view["requests"][0]["state"] == FINAL
-    assert world.registry.document_status(bytes.fromhex(records[0]["root"][2:])).department == SAMR
+    assert world.registry.document_status(SAMR, bytes.fromhex(records[0]["root"][2:])).anchored
+    assert not world.registry.document_status(NATRES, bytes.fromhex(records[0]["root"][2:])).anchored
 
 
 def test_batches_are_cut_by_count(world: World, make_relay: MakeRelay) -> None:
@@ -103,7 +105,7 @@ def test_a_duplicate_is_anchored_once(world: World, relay: TestClient) -> None:
 def test_a_root_anchored_directly_meanwhile_is_final_without_resending(world: World, relay: TestClient) -> None:
     signed = [world.sign_anchor(os.urandom(32)) for _ in range(3)]
     ids = [r["id"] for r in relay.post("/v1/anchors", json=[anchor_json(s) for s in signed]).json()["requests"]]
-    world.registry.anchor_signed(world.sender(world.governor), signed[1])  # someone else relays it first
+    world.registry.anchor_signed(world.sender(world.new_account()), signed[1])  # someone else relays it first
     before = relayer_nonce(world)
     runtime_of(relay).batcher.run_once(force=True)
     assert states(relay, ids) == [FINAL] * 3
@@ -118,7 +120,7 @@ def test_a_reverted_batch_loses_nothing(world: World, relay: TestClient) -> None
     signed = [world.sign_anchor(os.urandom(32)) for _ in range(3)]
     ids = [r["id"] for r in relay.post("/v1/anchors", json=[anchor_json(s) for s in signed]).json()["requests"]]
     runtime = runtime_of(relay)
-    front_runner = world.sender(world.governor)
+    front_runner = world.sender(world.new_account())  # relays the same signed anchor first
 
     class Raced(Batcher):
         raced = False
@@ -136,6 +138,91 @@ def test_a_reverted_batch_loses_nothing(world: World, relay: TestClient) -> None
     batcher.run_once(force=True)
     assert states(relay, ids) == [FINAL] * 3
     assert relay.get(f"/v1/requests/{ids[2]}").json()["reason"] == "anchored by another transaction"
+
+
+def test_a_front_run_by_another_department_is_still_anchored_for_the_requester(world: World, relay: TestClient) -> None:
+    """Issue 10: another department anchoring the same roots first, before the round or between the
+    estimate and the mining (a front-run from the mempool), claims nothing and blocks nothing: the
+    relay anchors the roots for SAMR, in one transaction that does not revert, and they reach FINAL."""
+    signed = [world.sign_anchor(os.urandom(32), count=7) for _ in range(2)]
+    ids = [r["id"] for r in relay.post("/v1/anchors", json=[anchor_json(s) for s in signed]).json()["requests"]]
+    natres = world.sender(world.natres_key)
+    certificate = type_id(PROPERTY_CERTIFICATE)
+    world.registry.anchor(natres, signed[0].root, certificate, 1)  # before the round
+    runtime = runtime_of(relay)
+
+    class FrontRun(Batcher):
+        front_run = False
+
+        def _broadcast(self, raw: bytes) -> None:
+            if not self.front_run:
+                self.front_run = True
+                world.registry.anchor(natres, signed[1].root, certificate, 1)  # in the mempool's gap
+            super()._broadcast(raw)
+
+    before = relayer_nonce(world)
+    FrontRun(world.registry, runtime.queue, world.relayer).run_once(force=True)
+    assert states(relay, ids) == [FINAL] * 2
+    assert not [tx for tx in _all_transactions(runtime.queue) if tx.state == "FAILED"]
+    records = [relay.get(f"/v1/requests/{i}").json() for i in ids]
+    assert len({r["txHash"] for r in records}) == 1 and relayer_nonce(world) == before + 1
+    assert anchored_events(world, records[0]["txHash"]) == 2
+    for s in signed:
+        ours = world.registry.document_status(SAMR, s.root)
+        theirs = world.registry.document_status(NATRES, s.root)
+        assert ours.anchored and ours.signer == world.samr_key.address and ours.count == 7
+        assert theirs.anchored and theirs.signer == world.natres_key.address and theirs.count == 1
+        view = relay.get(f"/v1/anchors/0x{s.root.hex()}").json()
+        assert view["chain"]["signer"] == world.samr_key.address and view["requests"][0]["state"] == FINAL
+
+
+def test_another_department_changes_only_its_own_record_of_a_root(world: World, relay: TestClient) -> None:
+    root = os.urandom(32)
+    (ours,) = relay.post("/v1/anchors", json=[anchor_json(world.sign_anchor(root))]).json()["requests"]
+    natres_anchor = world.sign_anchor(root, key=world.natres_key, doc_type=PROPERTY_CERTIFICATE)
+    (theirs,) = relay.post("/v1/anchors", json=[anchor_json(natres_anchor)]).json()["requests"]
+    runtime_of(relay).batcher.run_once(force=True)
+    assert states(relay, [ours["id"], theirs["id"]]) == [FINAL, FINAL]
+    revoke = world.sign_change(StatusChange(Action.REVOKE, root, reason=3), key=world.natres_key)
+    (change,) = relay.post("/v1/status-changes", json=[change_json(revoke)]).json()["requests"]
+    runtime_of(relay).batcher.run_once(force=True)
+    assert states(relay, [change["id"]]) == [FINAL]
+    assert world.registry.document_status(NATRES, root).batch.state == State.REVOKED
+    assert world.registry.document_status(SAMR, root).batch.state == State.ACTIVE
+
+
+@pytest.mark.parametrize("through_the_relay", [False, True], ids=["direct", "relayed"])
+def test_a_root_anchored_by_a_compromised_key_is_anchored_again(
+    world: World, relay: TestClient, through_the_relay: bool
+) -> None:
+    """The key that anchored SAMR's root is retired back to before that anchor (a compromise): the
+    anchor no longer counts, and the relay anchors the genuine root again for SAMR, even when the
+    voided anchor came through the relay itself (its FINAL request does not block the new one)."""
+    stolen = add_key(world, SAMR)
+    root = os.urandom(32)
+    if through_the_relay:
+        (first,) = relay.post("/v1/anchors", json=[anchor_json(world.sign_anchor(root, key=stolen))]).json()["requests"]
+        runtime_of(relay).batcher.run_once(force=True)
+        assert states(relay, [first["id"]]) == [FINAL]
+    else:
+        world.registry.anchor(world.sender(stolen), root, type_id(BUSINESS_LICENSE), 1)
+    anchored_at = world.registry.document_status(SAMR, root).anchored_at
+    world.registry.retire_signer_key(gov(world), stolen.address, anchored_at - 1)
+    signed = world.sign_anchor(root, count=4)
+    reply = relay.post("/v1/anchors", json=[anchor_json(signed)])
+    assert reply.status_code == 202, reply.text
+    (item,) = reply.json()["requests"]
+    # one re-anchor at a time: another signature over the same voided anchor waits for this one
+    other = world.sign_anchor(root, count=4, deadline=world.now() + 7200)
+    conflict = relay.post("/v1/anchors", json=[anchor_json(other)])
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "ALREADY_QUEUED"
+    runtime_of(relay).batcher.run_once(force=True)
+    assert states(relay, [item["id"]]) == [FINAL]
+    status = world.registry.document_status(SAMR, root)
+    assert status.signer == world.samr_key.address and status.count == 4
+    # anchored by a key in force now: a further anchor of it is refused
+    refused = relay.post("/v1/anchors", json=[anchor_json(other)])
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "ALREADY_ANCHORED"
 
 
 def _all_transactions(queue: SqliteQueue) -> list[Any]:
@@ -160,7 +247,7 @@ def test_anchor_and_status_change_of_the_same_root_in_one_round(world: World, re
     (suspend,) = relay.post("/v1/status-changes", json=[change_json(change)]).json()["requests"]
     runtime_of(relay).batcher.run_once(force=True)
     assert states(relay, [anchor["id"], suspend["id"]]) == [FINAL, FINAL]
-    status = world.registry.document_status(root)
+    status = world.registry.document_status(SAMR, root)
     assert status.batch.state == State.SUSPENDED and status.batch.reason == 6
     assert world.registry.is_nonce_used(world.samr_key.address, change.nonce)
 

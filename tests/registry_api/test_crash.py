@@ -21,7 +21,7 @@ import pytest
 
 from devstack.hardhat import HARDHAT_BIN, start_hardhat, stop_hardhat
 from tests.conftest import require
-from tests.factories import World, build_world
+from tests.factories import World
 from tests.registry_api.relay_process import (
     NOT_DELIVERED,
     STRATEGIES,
@@ -31,6 +31,7 @@ from tests.registry_api.relay_process import (
     StoredRequest,
     check_run,
     coverage,
+    relay_world,
     run_chaos,
 )
 
@@ -123,7 +124,7 @@ def chaos_world(tmp_path: Path) -> Iterator[World]:
     require(HARDHAT_BIN.exists(), "Hardhat is not installed (run `npm ci` in hardhat_local)")
     node = start_hardhat(tmp_path / "node", mode="dev")
     try:
-        yield build_world(node, tmp_path / "deployments")
+        yield relay_world(node, tmp_path / "deployments")
     finally:
         stop_hardhat(node)  # SIGTERM to a frozen group still ends it; node_stopped always thaws it
 

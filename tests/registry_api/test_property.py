@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 
+from chain.errors import ContractRevert
 from chain.property import (
     CaseState,
     Certificate,
@@ -27,19 +29,21 @@ from chain.property import (
     unit_id,
 )
 from chain.registry import deployment_record_path, read_deployment_record
-from chain.types import Role, State
+from chain.types import REASON_CORRECTED, Action, Role, State, StatusChange
 from devstack.hardhat import rpc
-from tests.factories import NATRES
+from registry_api.property import refusal
+from tests.factories import NATRES, TAX, expect_revert
 from tests.property_setup import (
     BANK,
     BUYER,
+    CORRECTED_BUYERS,
     SELLERS,
     UNIT_NUMBER,
     Setup,
     owners,
     s,  # noqa: F401 - the fixture
 )
-from tests.registry_api.conftest import MakeRelay, anchor_json, runtime_of
+from tests.registry_api.conftest import MakeRelay, anchor_json, change_json, runtime_of
 
 pytestmark = pytest.mark.chain
 
@@ -100,6 +104,19 @@ class Window:
         call = PropertyCall.approve_transfer(case_id, round_, role)
         body = {"round": round_, "roles": [r.name for r in Role if r and r in role]}
         return self.post(key, call, f"/v1/property/transfers/{case_id}/approvals", body, **kw)
+
+    def open_correction(
+        self, key: LocalAccount, unit: bytes, cert: Certificate | None, people: list[Owner], reason: int, **kw: Any
+    ) -> Any:
+        call = PropertyCall.open_correction(unit, cert, people, reason)
+        body: dict[str, Any] = {"owners": owners_json(people), "reason": reason}
+        if cert is not None:
+            body["certificate"] = certificate_json(cert)
+        return self.post(key, call, f"/v1/property/units/{_hex(unit)}/corrections", body, **kw)
+
+    def approve_correction(self, key: LocalAccount, case_id: int, **kw: Any) -> Any:
+        call = PropertyCall.approve_correction(case_id)
+        return self.post(key, call, f"/v1/property/corrections/{case_id}/approvals", {}, **kw)
 
 
 @pytest.fixture
@@ -386,3 +403,152 @@ def test_steps_and_batches_share_the_relayer_key_without_nonce_clashes(
             break
         time.sleep(0.1)
     assert states == ["FINAL"] * len(roots), states
+
+
+# ------------------------------------------------------------------------------ corrections
+def test_a_correction_replaces_the_title_once_a_second_department_approves(w: Window) -> None:
+    st = w.s
+    relayer, eth = st.world.relayer.address, st.world.client.w3.eth
+    unit, old = st.register()
+    new, people = st.certificate(), owners(CORRECTED_BUYERS, (5000, 5000))
+    r = w.open_correction(st.natres.account, unit, new, people, reason=2)
+    assert r.status_code == 200, r.text
+    opened = events(r, "CorrectionOpened")[0]
+    case_id = int(opened["caseId"])
+    assert opened["certTarget"] == _hex(new.target) and opened["department"] == _hex(NATRES)
+    view = w.client.get(f"/v1/property/corrections/{case_id}").json()
+    assert (view["kind"], view["state"], view["reason"]) == ("CORRECTION", "OPEN", 2)
+    sent_before = eth.get_transaction_count(relayer)
+    # the opener does not approve its own correction, a bank never does, a transfer's step does not apply
+    r = w.approve_correction(st.natres.account, case_id)
+    assert r.status_code == 409 and error_code(r) == "ALREADY_APPROVED", r.text
+    r = w.approve_correction(st.bank.account, case_id)
+    assert r.status_code == 403 and error_code(r) == "NOT_AUTHORIZED", r.text
+    r = w.approve(st.tax.account, case_id, Role.TAX)
+    assert r.status_code == 409 and error_code(r) == "WRONG_CASE_KIND", r.text
+    assert "PropertyRegistryWrongCaseKind" in r.json()["error"]["message"]
+    assert eth.get_transaction_count(relayer) == sent_before  # refused at the estimate: nothing sent
+    assert st.status(old) is State.ACTIVE
+    r = w.approve_correction(st.tax.account, case_id)
+    assert r.status_code == 200, r.text
+    assert events(r, "CorrectionApproved")[0]["department"] == _hex(TAX)
+    corrected = events(r, "TitleCorrected")[0]
+    assert corrected["certTarget"] == _hex(new.target) and corrected["previousTarget"] == _hex(old.target)
+    assert st.status(old) is State.SUPERSEDED and st.status(new) is State.ACTIVE
+    assert st.world.registry.document_status(NATRES, old.root, old.target).document.reason == REASON_CORRECTED
+    unit_view = w.client.get(f"/v1/property/units/{_hex(unit)}").json()
+    assert unit_view["certTarget"] == _hex(new.target) and unit_view["owners"] == owners_json(people)
+    assert w.client.get(f"/v1/property/corrections/{case_id}").json()["state"] == "FINALIZED"
+    r = w.approve_correction(st.housing.account, case_id)
+    assert r.status_code == 409 and error_code(r) == "INVALID_CASE_STATE"
+    # a transfer case is no correction: neither read nor approved as one
+    transfer_id, _ = st.open(unit)
+    r = w.approve_correction(st.tax.account, transfer_id)
+    assert r.status_code == 409 and error_code(r) == "WRONG_CASE_KIND"
+    r = w.client.get(f"/v1/property/corrections/{transfer_id}")
+    assert r.status_code == 404 and error_code(r) == "UNKNOWN_CASE"
+    assert w.client.get(f"/v1/property/transfers/{transfer_id}").json()["kind"] == "TRANSFER"
+    metrics = w.client.get("/metrics").text
+    assert 'ereg_relay_property_steps_total{function="approveCorrection",outcome="EXECUTED"} 1.0' in metrics
+
+
+def test_a_correction_without_a_certificate_revokes_the_title(w: Window) -> None:
+    st = w.s
+    unit, old = st.register()
+    r = w.open_correction(st.natres.account, unit, None, [], reason=5)
+    assert r.status_code == 200, r.text
+    case_id = int(events(r, "CorrectionOpened")[0]["caseId"])
+    r = w.approve_correction(st.court.account, case_id)  # a court may approve a correction
+    assert r.status_code == 200, r.text
+    assert events(r, "TitleCorrected")[0]["certTarget"] == _hex(bytes(32))
+    assert st.status(old) is State.REVOKED
+    r = w.client.get(f"/v1/property/units/{_hex(unit)}")
+    assert r.status_code == 404 and error_code(r) == "UNKNOWN_UNIT"
+    # the unit has no title: it can be registered again, with a new certificate
+    r = w.register(st.natres.account, unit, st.certificate(), owners((BUYER,), (10_000,)))
+    assert r.status_code == 200, r.text
+
+
+def test_correction_bodies_that_say_two_things_are_refused_before_sending(w: Window) -> None:
+    st = w.s
+    relayer, eth = st.world.relayer.address, st.world.client.w3.eth
+    unit, _ = st.register()
+    sent_before = eth.get_transaction_count(relayer)
+    people = owners((BUYER,), (10_000,))
+    cases = [
+        (None, people),  # owners without a certificate
+        (st.certificate(), []),  # a certificate without owners
+        (Certificate(st.certificate().root, bytes(32)), people),  # a zero target reads as "revoke"
+    ]
+    for cert, who in cases:
+        r = w.open_correction(st.natres.account, unit, cert, who, reason=1)
+        assert r.status_code == 422 and error_code(r) == "INVALID_CORRECTION", r.text
+        assert r.json()["error"]["message_zh"].startswith("更正登记")
+    assert eth.get_transaction_count(relayer) == sent_before
+    # a correction while a transfer is open: the registry's refusal, with its code
+    st.open(unit)
+    r = w.open_correction(st.natres.account, unit, st.certificate(), people, reason=1)
+    assert r.status_code == 409 and error_code(r) == "CASE_ALREADY_OPEN"
+
+
+def test_an_approval_with_two_roles_is_refused_before_sending(w: Window) -> None:
+    st = w.s
+    relayer, eth = st.world.relayer.address, st.world.client.w3.eth
+    unit, _ = st.register()
+    case_id, _ = st.open(unit)
+    sent_before = eth.get_transaction_count(relayer)
+    r = w.approve(st.tax.account, case_id, Role.TAX | Role.HOUSING)
+    assert r.status_code == 422 and error_code(r) == "INVALID_APPROVAL_ROLES", r.text
+    assert "exactly one role" in r.json()["error"]["message"] and "职能" in r.json()["error"]["message_zh"]
+    assert eth.get_transaction_count(relayer) == sent_before
+    assert st.prop.transfer_case(case_id).approved_roles == Role.NONE
+    metrics = w.client.get("/metrics").text
+    assert 'ereg_relay_property_steps_total{function="approveTransfer",outcome="INVALID_APPROVAL_ROLES"} 1.0' in metrics
+    # the contract agrees: signed and sent directly, the same call reverts with the same code
+    two_roles = PropertyCall.approve_transfer(case_id, 1, Role.TAX | Role.HOUSING)
+    roles = int(Role.TAX | Role.HOUSING)
+    expect_revert(lambda: st.prop.execute(st.tax, two_roles), "PropertyRegistryInvalidApprovalRoles", roles=roles)
+    assert w.approve(st.tax.account, case_id, Role.TAX).status_code == 200
+
+
+def test_a_certificate_in_use_is_refused_with_its_code(w: Window) -> None:
+    st = w.s
+    _, title = st.register()
+    other = unit_id("341502001001GB00002F00020002")
+    r = w.register(st.natres.account, other, title, owners((BUYER,), (10_000,)))
+    assert r.status_code == 409 and error_code(r) == "CERTIFICATE_IN_USE", r.text
+    assert "不动产单元" in r.json()["error"]["message_zh"]
+
+
+def test_a_titles_certificate_changes_only_through_the_workflow(w: Window) -> None:
+    """NATRES's own certificate, once a unit's title, is locked: a status change through the relay
+    is refused with TITLE_LOCKED (the document, and the whole batch holding it), nothing queued."""
+    st = w.s
+    _, title = st.register()
+    document = StatusChange(Action.REVOKE, title.root, title.target, list(title.proof), reason=1)
+    batch = StatusChange(Action.SUSPEND, title.root, reason=1)
+    for change in (document, batch):
+        signed = st.world.sign_change(change, key=st.world.natres_key)
+        r = w.client.post("/v1/status-changes", json=[change_json(signed)])
+        assert r.status_code == 409 and error_code(r) == "TITLE_LOCKED", r.text
+        assert "DocumentRegistryTitleLocked" in r.json()["error"]["message"]
+        assert "不动产" in r.json()["error"]["message_zh"]
+    assert sum(runtime_of(w.client).queue.counts().values()) == 0
+    assert st.status(title) is State.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PropertyRegistryWrongCaseKind",
+        "PropertyRegistryMortgageCertificateUsed",
+        "PropertyRegistryCertificateInUse",
+        "DocumentRegistryTitleLocked",
+        "IssuerRegistryConflictingRoles",
+        "PropertyRegistryInvalidApprovalRoles",
+    ],
+)
+def test_the_new_custom_errors_have_codes_and_chinese_messages(name: str) -> None:
+    error = refusal(ContractRevert(name, {}))
+    assert error.code != "CONTRACT_REFUSED" and 400 <= error.status_code < 500
+    assert name in error.message and re.search(r"[\u4e00-\u9fff]", error.message_zh)

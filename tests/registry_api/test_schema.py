@@ -32,7 +32,7 @@ from tests.registry_api.conftest import relay_settings
 
 pytestmark = pytest.mark.chain
 
-#: Generated cases per operation and generation mode: 18 x 2 x 40 + 2 = 1,442 per chain mode.
+#: Generated cases per operation and generation mode: 21 x 2 x 40 + 2 = 1,682 per chain mode.
 CASES_PER_OPERATION = 40
 SEED = 20260501
 
@@ -42,9 +42,10 @@ def relay_app(world: World, tmp_path: Path) -> Iterator[FastAPI]:
     """The relay over the world's registries; schemathesis runs its lifespan, stopped after the test."""
     deploy_property_registry(
         world.client,
-        gov(world),
+        world.sender(world.governor),  # the deployer; the council grants the registry its role
         deployments_dir=world.settings.deployments_dir,
         document_registry=world.registry.address,
+        governance=gov(world),
     )
     settings = relay_settings(world, tmp_path, deployments_dir=world.settings.deployments_dir)
     app = create_app(settings, relayer=world.relayer, run_batcher=False)
@@ -73,6 +74,9 @@ OPERATIONS = [
     "POST /v1/property/transfers/{caseId}/resubmission",
     "POST /v1/property/transfers/{caseId}/cancellation",
     "POST /v1/property/transfers/{caseId}/consents",
+    "POST /v1/property/units/{unitId}/corrections",
+    "GET /v1/property/corrections/{caseId}",
+    "POST /v1/property/corrections/{caseId}/approvals",
 ]
 #: Operations without inputs: one request each (there is nothing to vary).
 CONSTANT_OPERATIONS = ["GET /healthz", "GET /metrics"]

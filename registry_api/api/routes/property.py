@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from chain.property import PropertyCall, jsonable
+from chain.property import CaseKind, PropertyCall, jsonable
+from chain.types import ZERO32
 from registry_api.api.deps import RuntimeDep
 from registry_api.api.routes.anchors import REFUSALS
 from registry_api.errors import ErrorBody, RelayError
@@ -25,6 +26,7 @@ from registry_api.property_messages import (
     ApprovalRequest,
     Authorization,
     ConsentRequest,
+    CorrectionRequest,
     MortgageRequest,
     ReasonRequest,
     ReleaseRequest,
@@ -44,7 +46,11 @@ STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
     **REFUSALS,
     202: {"model": StepView, "description": "SUBMITTED: sent, not yet mined; send the same step again to learn more"},
     404: {"model": ErrorBody, "description": "UNKNOWN_UNIT, UNKNOWN_CASE, UNKNOWN_MORTGAGE, UNKNOWN_SEIZURE"},
-    409: {"model": ErrorBody, "description": "NONCE_USED, UNIT_SEIZED, ALREADY_APPROVED, STALE_ROUND, ..."},
+    409: {
+        "model": ErrorBody,
+        "description": "NONCE_USED, UNIT_SEIZED, ALREADY_APPROVED, STALE_ROUND, WRONG_CASE_KIND, CERTIFICATE_IN_USE,"
+        " ...",
+    },
     503: {"model": ErrorBody, "description": "CHAIN_UNAVAILABLE, PROPERTY_REGISTRY_UNAVAILABLE: nothing was sent"},
 }
 
@@ -56,7 +62,10 @@ UnitPath = Annotated[
         json_schema_extra={"pattern": _UNIT.pattern},
     ),
 ]
-CasePath = Annotated[int, Path(alias="caseId", ge=1, le=UINT64_MAX, description="Transfer case id")]
+CasePath = Annotated[
+    int,
+    Path(alias="caseId", ge=1, le=UINT64_MAX, description="Case id (transfer and correction cases share numbering)"),
+]
 MortgagePath = Annotated[int, Path(alias="mortgageId", ge=1, le=UINT32_MAX)]
 SeizurePath = Annotated[int, Path(alias="seizureId", ge=1, le=UINT32_MAX)]
 
@@ -69,6 +78,12 @@ def _unit(value: str) -> bytes:
     if unit == bytes(32):
         raise RelayError(400, "INVALID_UNIT", "the unit id must not be zero", "不动产单元标识不能为零")
     return unit
+
+
+def _refused(runtime: Runtime, function: str, error: RelayError) -> RelayError:
+    """A step the relay refuses itself, before any signature check or send (counted like the registry's)."""
+    runtime.metrics.property_steps.labels(function, error.code).inc()
+    return error
 
 
 def _step(runtime: Runtime, call: PropertyCall, auth: Authorization) -> JSONResponse:
@@ -184,7 +199,7 @@ def release_seizure(unit: UnitPath, seizure_id: SeizurePath, body: ReleaseReques
 # ---------------------------------------------------------------------------------- cases
 @router.get(
     "/transfers/{caseId}",
-    summary="A transfer case on the chain, whatever its state",
+    summary="A case on the chain, whatever its state (its kind says TRANSFER or CORRECTION)",
     responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
@@ -196,9 +211,22 @@ def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
     "/transfers/{caseId}/approvals",
     response_model=StepView,
     responses=STEP_RESPONSES,
-    summary="Approve a case as NATRES, TAX and/or HOUSING; the last approval finalizes it",
+    summary="Approve a case as NATRES, TAX or HOUSING (one role, one department each); the last finalizes it",
 )
 def approve(case_id: CasePath, body: ApprovalRequest, runtime: RuntimeDep) -> JSONResponse:
+    if len(body.roles) != 1:
+        # The registry refuses it (PropertyRegistryInvalidApprovalRoles); the relay does not send it.
+        raise _refused(
+            runtime,
+            "approveTransfer",
+            RelayError(
+                422,
+                "INVALID_APPROVAL_ROLES",
+                f"an approval names exactly one role (NATRES, TAX or HOUSING), not {len(body.roles)}: each role is "
+                "approved by its own department",
+                "每次审核须且只能选择一个职能（自然资源、税务或住建），各职能由各自部门分别审核",
+            ),
+        )
     return _step(runtime, PropertyCall.approve_transfer(case_id, body.round, body.role_flags()), body)
 
 
@@ -251,6 +279,64 @@ def cancel(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONR
 )
 def consent(case_id: CasePath, body: ConsentRequest, runtime: RuntimeDep) -> JSONResponse:
     return _step(runtime, PropertyCall.consent_to_transfer(case_id, body.round, body.mortgage_id), body)
+
+
+# ------------------------------------------------------------------------------ corrections
+@router.post(
+    "/units/{unitId}/corrections",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Open a correction case (更正登记): a corrected certificate and owners, or neither to revoke the title"
+    " (NATRES)",
+)
+def open_correction(unit: UnitPath, body: CorrectionRequest, runtime: RuntimeDep) -> JSONResponse:
+    unit_b = _unit(unit)
+    certificate = body.certificate_or_none()
+    if (certificate is None and body.owners) or (
+        certificate is not None and (not body.owners or certificate.target == ZERO32)
+    ):
+        # the registry reads a zero certificate as "revoke": the body must say one thing or the other
+        raise _refused(
+            runtime,
+            "openCorrection",
+            RelayError(
+                422,
+                "INVALID_CORRECTION",
+                "a correction either replaces the title (a certificate with a non-zero target, and its owners) or "
+                "revokes it (no certificate, no owners)",
+                "更正登记须提供新证书及其权利人，或在撤销权属证书时两者均不提供",
+            ),
+        )
+    call = PropertyCall.open_correction(unit_b, certificate, body.owner_list(), body.reason)
+    return _step(runtime, call, body)
+
+
+@router.get(
+    "/corrections/{caseId}",
+    summary="A correction case on the chain, whatever its state",
+    responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+)
+def get_correction(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
+    case = runtime.property.read(lambda prop: prop.transfer_case(case_id))
+    if case.kind is not CaseKind.CORRECTION:
+        raise RelayError(
+            404,
+            "UNKNOWN_CASE",
+            f"case {case_id} is a transfer case, not a correction (GET /v1/property/transfers/{case_id})",
+            "该案件为转移登记案件，不是更正登记",
+        )
+    return JSONResponse(_view(case))
+
+
+@router.post(
+    "/corrections/{caseId}/approvals",
+    response_model=StepView,
+    responses=STEP_RESPONSES,
+    summary="Approve a correction case as a second department (NATRES, TAX, HOUSING or COURT; not the opener):"
+    " it takes effect at once",
+)
+def approve_correction(case_id: CasePath, body: ReleaseRequest, runtime: RuntimeDep) -> JSONResponse:
+    return _step(runtime, PropertyCall.approve_correction(case_id), body)
 
 
 def _view(value: Any) -> Any:
