@@ -16,9 +16,9 @@ import typer
 from typer.core import TyperGroup
 
 from chain.errors import ChainError, ContractRevert
-from issuer import chain_cmd, dept_cmd, docs_cmd, keys_cmd, property_cmd
+from issuer import chain_cmd, dept_cmd, docs_cmd, gov_cmd, keys_cmd, property_cmd
 from issuer.context import CliContext, default_home
-from issuer.errors import IssuerError
+from issuer.errors import Bilingual, IssuerError
 
 #: Errors from the packages the CLI builds on; each becomes one line.
 _DOMAIN_ERRORS: tuple[type[Exception], ...] = (IssuerError, ChainError)
@@ -48,10 +48,16 @@ def fail(message: str, exit_code: int) -> typer.Exit:
 
 
 def describe(exc: BaseException) -> str:
+    """The error in one line: what happened in English, then in Chinese, then its code."""
     if isinstance(exc, ContractRevert):
-        return f"refused by the registry: {exc}"
+        council = exc.name.startswith(("GovernanceCouncil", "Timelock"))
+        who, who_zh = ("the council", "治理委员会合约") if council else ("the registry", "合约")
+        return f"refused by {who}: {exc} / {who_zh}拒绝了该操作"
     code = getattr(exc, "code", None)
     text = str(exc) or type(exc).__name__
+    zh = getattr(exc, "message_zh", None)
+    if zh and not isinstance(exc, Bilingual):
+        text = f"{text} / {zh}"
     return f"{text} [{code}]" if code else text
 
 
@@ -64,7 +70,8 @@ class EregGroup(TyperGroup):
         except _domain_errors() as exc:
             raise fail(describe(exc), getattr(exc, "exit_code", 1)) from None
         except OSError as exc:
-            raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1) from None
+            where = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+            raise fail(f"{where} / 文件操作失败", 1) from None
 
 
 app = typer.Typer(
@@ -89,6 +96,10 @@ def root(
         typer.Option(envvar="EREG_REGISTRY_ADDRESS", help="Registry address (else the deployment record)."),
     ] = None,
     deployments_dir: Annotated[Path | None, typer.Option(envvar="EREG_DEPLOYMENTS_DIR")] = None,
+    council: Annotated[
+        str | None,
+        typer.Option(envvar="EREG_COUNCIL_ADDRESS", help="Governance council address (else the deployment record)."),
+    ] = None,
 ) -> None:
     ctx.obj = CliContext(
         home=home or default_home(),
@@ -96,11 +107,15 @@ def root(
         chain_id=chain_id,
         registry_address=registry,
         deployments_dir=deployments_dir,
+        council_address=council,
     )
 
 
 app.add_typer(keys_cmd.app, name="keys", help="Create and list encrypted signing keys.")
-app.add_typer(dept_cmd.app, name="dept", help="Governance: departments, signing keys, document types.")
+app.add_typer(
+    dept_cmd.app, name="dept", help="Departments, signing keys, document types: shown, or drafted into proposals."
+)
+app.add_typer(gov_cmd.app, name="gov", help="The governance council: seal, sign, approve, execute, veto proposals.")
 app.add_typer(property_cmd.app, name="property", help="Property units: registration, transfers, mortgages, seizures.")
 chain_cmd.register(app)
 docs_cmd.register(app)

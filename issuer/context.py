@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,10 +13,12 @@ from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 
 from chain.client import ChainClient, connect
-from chain.registry import RegistryClient
+from chain.governance import CouncilClient
+from chain.registry import CONTRACT_NAME, RegistryClient, read_deployment_record
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
-from issuer.errors import UsageError
+from issuer import parsing
+from issuer.errors import GovernanceError, UsageError
 from issuer.keystore import PASSWORD_ENV, Keystore
 from storage import DocumentStore, open_store
 
@@ -31,6 +34,7 @@ class CliContext:
     chain_id: int | None
     registry_address: str | None
     deployments_dir: Path | None
+    council_address: str | None = None
     _senders: dict[str, TransactionSender] = field(default_factory=dict)
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
 
@@ -71,6 +75,44 @@ class CliContext:
     @cached_property
     def registry(self) -> RegistryClient:
         return RegistryClient.from_settings(self.client)
+
+    @cached_property
+    def council(self) -> CouncilClient:
+        """The council that governs the registry: ``--council`` / EREG_COUNCIL_ADDRESS, else the
+        one the deployment record wired to this registry; checked to hold its GUARDIAN_ROLE."""
+        registry = self.registry
+        address = self.council_address
+        if not address:
+            record = read_deployment_record(self.settings.deployments_dir, self.client.chain_id) or {}
+            entry = record.get("contracts", {}).get(CONTRACT_NAME) or {}
+            if str(entry.get("address", "")).lower() == registry.address.lower():
+                address = entry.get("council")
+        if not address:
+            raise GovernanceError(
+                f"no council known for registry {registry.address}: give --council or set EREG_COUNCIL_ADDRESS "
+                "(ereg deploy records it)",
+                f"未找到登记合约 {registry.address} 的治理委员会：请用 --council 或 EREG_COUNCIL_ADDRESS 指定"
+                "（ereg deploy 会记录）",
+            )
+        council = CouncilClient(self.client, parsing.address(str(address)))
+        council.ensure_deployed()
+        if not registry.has_role(registry.guardian_role(), council.address):
+            raise GovernanceError(
+                f"{council.address} is not the council of registry {registry.address}",
+                f"{council.address} 不是登记合约 {registry.address} 的治理委员会",
+            )
+        return council
+
+    def chain_now(self) -> int:
+        """The later of this machine's clock and the chain's latest block time."""
+        latest = int(self.client.run(lambda: self.client.w3.eth.get_block("latest"))["timestamp"])
+        return max(int(time.time()), latest)
+
+    def address_of(self, key_or_address: str) -> str:
+        """An address given as such, or the address of a local key (no password needed)."""
+        if key_or_address.startswith("0x"):
+            return parsing.address(key_or_address)
+        return self.keystore.info(key_or_address).address
 
     def account(self, key_name: str) -> LocalAccount:
         """The key, decrypted once per command (one password prompt, one key derivation)."""

@@ -1,94 +1,257 @@
-"""``ereg dept``: governance of departments, their keys and their document types."""
+"""``ereg dept``: departments, their keys and their document types.
+
+Only the governance council changes them. The commands that would (register, add-key,
+retire-key, authorize, deauthorize, set-roles, deactivate, activate) send nothing: each adds its
+call to the draft proposal ``--proposal FILE`` (created if missing) and says in words what the
+call will do; ``ereg gov propose FILE`` then seals the draft for the members to sign.
+``show`` and ``list`` read the registry.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chain.types import type_id
+from chain.errors import ContractRevert
+from chain.governance import Call, decode_call
+from chain.types import WORKFLOW_ROLES, Department, Role, type_id
 from issuer import parsing
-from issuer.context import get
+from issuer.context import CliContext, get
+from issuer.errors import GovernanceError, UsageError
+from issuer.proposals import add_calls, echo_added, read
 
 app = typer.Typer(no_args_is_help=True)
 
-KeyOption = Annotated[str, typer.Option("--key", "-k", help="Governance key (GOVERNOR_ROLE).")]
+ProposalOption = Annotated[
+    Path,
+    typer.Option(
+        "--proposal",
+        "-p",
+        help="Draft proposal file the call is added to (created if missing); seal it with `ereg gov propose`.",
+    ),
+]
+CodeArgument = Annotated[str, typer.Argument(help="Department code (its id is keccak256 of it) or 0x id.")]
+
+
+def _draft(c: CliContext, path: Path, calls: list[Call]) -> None:
+    council = c.council
+    pf = add_calls(path, calls, chain_id=c.client.chain_id, council=council.address, client=c.client)
+    echo_added(path, pf, calls, c.registry)
+
+
+def _existing(c: CliContext, dept: bytes) -> Department | None:
+    try:
+        return c.registry.department(dept)
+    except ContractRevert as revert:
+        if revert.name == "IssuerRegistryUnknownDepartment":
+            return None
+        raise
+
+
+def _known(c: CliContext, dept: bytes) -> Department:
+    found = _existing(c, dept)
+    if found is None:
+        raise GovernanceError(f"department 0x{dept.hex()} is not registered", f"部门 0x{dept.hex()} 尚未登记")
+    return found
+
+
+def _known_or_drafted(c: CliContext, dept: bytes, path: Path) -> None:
+    """Registered on chain, or by a call of the same draft."""
+    for call in _drafted_calls(path):
+        try:
+            decoded = decode_call(call)
+        except ValueError:
+            continue
+        if decoded.function == "registerDepartment" and bytes(decoded.args["id"]) == dept:
+            return
+    _known(c, dept)
+
+
+def _check_roles(roles: Role) -> None:
+    workflow = roles & WORKFLOW_ROLES
+    if workflow and (workflow & (workflow - 1)):
+        raise UsageError(
+            f"a department holds at most one of natres, tax and housing, not {parsing_roles(workflow)} "
+            "(separation of duties)"
+        )
+
+
+def parsing_roles(roles: Role) -> str:
+    return ",".join((r.name or "").lower() for r in Role if r and r in roles) or "none"
+
+
+def _signer(c: CliContext, signer: str) -> str:
+    return c.address_of(signer)
+
+
+def _key_department(c: CliContext, address: str) -> bytes | None:
+    """The department a signing key belongs to; None for a key the registry does not know."""
+    try:
+        return c.registry.signer_key(address).department
+    except ContractRevert as revert:
+        if revert.name == "IssuerRegistryUnknownSigner":
+            return None
+        raise
+
+
+def _drafted_calls(path: Path) -> list[Call]:
+    return list(read(path, sealed=False).proposal.calls) if path.exists() else []
 
 
 @app.command("register")
 def register(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Department code (its id is keccak256 of it) or 0x id.")],
+    code: CodeArgument,
     name: Annotated[str, typer.Option(help="Registered name, e.g. 六安市市场监督管理局.")],
     credit_code: Annotated[str, typer.Option(help="Unified social credit code (18 characters).")],
-    key: KeyOption,
+    proposal: ProposalOption,
     roles: Annotated[str | None, typer.Option(help="Property roles: natres,tax,housing,court,bank.")] = None,
 ) -> None:
-    """Register a department."""
+    """Propose registering a department."""
     c = get(ctx)
     dept = parsing.department(code)
-    receipt = c.registry.register_department(c.sender(key), dept, name, credit_code, parsing.roles(roles))
-    typer.echo(f"registered {name} as 0x{dept.hex()} (tx {receipt.tx_hash})")
+    role_flags = parsing.roles(roles)
+    _check_roles(role_flags)
+    if _existing(c, dept) is not None:
+        raise GovernanceError(f"department 0x{dept.hex()} is registered already", f"部门 0x{dept.hex()} 已登记")
+    _draft(c, proposal, [c.registry.call("registerDepartment", dept, name, credit_code, int(role_flags))])
 
 
 @app.command("add-key")
 def add_key(
     ctx: typer.Context,
-    code: str,
+    code: CodeArgument,
     signer: Annotated[str, typer.Argument(help="Address of the signing key, or the name of a local key.")],
-    key: KeyOption,
-    valid_from: Annotated[str, typer.Option(help="now, Unix time or ISO 8601.")] = "now",
+    proposal: ProposalOption,
+    valid_from: Annotated[str, typer.Option(help="now, +6h, Unix time or ISO 8601.")] = "now",
     valid_until: Annotated[str | None, typer.Option(help="End of the window (default: open).")] = None,
 ) -> None:
-    """Give a department a signing key with a validity window."""
+    """Propose giving a department a signing key with a validity window."""
     c = get(ctx)
     dept = parsing.department(code)
-    address = signer if signer.startswith("0x") else c.keystore.info(signer).address
-    start = parsing.timestamp(valid_from)
-    until = parsing.timestamp(valid_until, default_now=False) if valid_until else 0
-    receipt = c.registry.add_signer_key(c.sender(key), dept, parsing.address(address), start, until)
-    typer.echo(f"key {address} added to 0x{dept.hex()} from {parsing.format_time(start)} (tx {receipt.tx_hash})")
+    address = _signer(c, signer)
+    now = c.chain_now()
+    start = parsing.timestamp(valid_from, now=now)
+    until = parsing.timestamp(valid_until, default_now=False, now=now) if valid_until else 0
+    if until and until <= start:
+        raise UsageError("--valid-until must be after --valid-from")
+    existing = _key_department(c, address)
+    if existing is not None:
+        raise GovernanceError(
+            f"key {address} belongs to department 0x{existing.hex()} already (a key serves one department, once)",
+            f"密钥 {address} 已属于部门 0x{existing.hex()}（一个密钥只能登记一次）",
+        )
+    _draft(c, proposal, [c.registry.call("addSignerKey", dept, address, start, until)])
 
 
 @app.command("retire-key")
 def retire_key(
     ctx: typer.Context,
-    signer: str,
-    key: KeyOption,
-    at: Annotated[str, typer.Option(help="End of the key's window: now, Unix time or ISO 8601.")] = "now",
+    signer: Annotated[str, typer.Argument(help="Address of the signing key, or the name of a local key.")],
+    proposal: ProposalOption,
+    at: Annotated[
+        str,
+        typer.Option(
+            help="End of the key's window: now, +6h, Unix time or ISO 8601. A time in the future (after the "
+            "proposal runs) is protective and may run at once; an earlier time (a compromised key) voids what the "
+            "key signed since, and goes through the time lock."
+        ),
+    ] = "now",
 ) -> None:
-    """End a key's window (rotation, or an earlier time for a compromised key)."""
+    """Propose ending a key's window (rotation, or an earlier time for a compromised key)."""
     c = get(ctx)
-    address = signer if signer.startswith("0x") else c.keystore.info(signer).address
-    until = parsing.timestamp(at)
-    receipt = c.registry.retire_signer_key(c.sender(key), parsing.address(address), until)
-    typer.echo(f"key {address} valid until {parsing.format_time(until)} (tx {receipt.tx_hash})")
+    address = _signer(c, signer)
+    until = parsing.timestamp(at, now=c.chain_now())
+    if _key_department(c, address) is None:
+        raise GovernanceError(f"{address} is no department's signing key", f"{address} 不是任何部门的签名密钥")
+    _draft(c, proposal, [c.registry.call("retireSignerKey", address, until)])
 
 
 @app.command("authorize")
 def authorize(
     ctx: typer.Context,
-    code: str,
+    code: CodeArgument,
     doc_type: Annotated[str, typer.Argument(help="Document type name, e.g. business-license.")],
-    key: KeyOption,
+    proposal: ProposalOption,
 ) -> None:
-    """Let a department issue a document type (registering the type if it is new)."""
+    """Propose letting a department issue a document type (registering the type if it is new)."""
     c = get(ctx)
     dept = parsing.department(code)
-    sender = c.sender(key)
-    if not c.registry.is_document_type(type_id(doc_type)):
-        c.registry.register_document_type(sender, doc_type)
-    receipt = c.registry.authorize_document_type(sender, dept, type_id(doc_type))
-    typer.echo(f"0x{dept.hex()} may issue {doc_type} (tx {receipt.tx_hash})")
+    calls = []
+    drafted = {_registered_type(call) for call in _drafted_calls(proposal)}
+    if not c.registry.is_document_type(type_id(doc_type)) and doc_type not in drafted:
+        calls.append(c.registry.call("registerDocumentType", doc_type))
+    calls.append(c.registry.call("authorizeDocumentType", dept, type_id(doc_type)))
+    _draft(c, proposal, calls)
+
+
+def _registered_type(call: Call) -> str | None:
+    try:
+        decoded = decode_call(call)
+    except ValueError:
+        return None
+    return str(decoded.args["name"]) if decoded.function == "registerDocumentType" else None
+
+
+@app.command("deauthorize")
+def deauthorize(
+    ctx: typer.Context,
+    code: CodeArgument,
+    doc_type: Annotated[str, typer.Argument(help="Document type name.")],
+    proposal: ProposalOption,
+) -> None:
+    """Propose stopping a department issuing a document type (protective: may run at once)."""
+    c = get(ctx)
+    dept = parsing.department(code)
+    _draft(c, proposal, [c.registry.call("deauthorizeDocumentType", dept, type_id(doc_type))])
+
+
+@app.command("set-roles")
+def set_roles(
+    ctx: typer.Context,
+    code: CodeArgument,
+    roles: Annotated[
+        str, typer.Option(help="The department's roles afterwards: natres,tax,housing,court,bank or none.")
+    ],
+    proposal: ProposalOption,
+) -> None:
+    """Propose setting a department's property roles (only withdrawing roles may run at once)."""
+    c = get(ctx)
+    dept = parsing.department(code)
+    role_flags = Role.NONE if roles.strip().lower() == "none" else parsing.roles(roles)
+    _check_roles(role_flags)
+    _known_or_drafted(c, dept, proposal)
+    _draft(c, proposal, [c.registry.call("setDepartmentRoles", dept, int(role_flags))])
+
+
+@app.command("deactivate")
+def deactivate(ctx: typer.Context, code: CodeArgument, proposal: ProposalOption) -> None:
+    """Propose deactivating a department: it can no longer anchor or change statuses (may run at once)."""
+    c = get(ctx)
+    dept = parsing.department(code)
+    _known_or_drafted(c, dept, proposal)
+    _draft(c, proposal, [c.registry.call("setDepartmentActive", dept, False)])
+
+
+@app.command("activate")
+def activate(ctx: typer.Context, code: CodeArgument, proposal: ProposalOption) -> None:
+    """Propose reactivating a department (adds power: through the time lock)."""
+    c = get(ctx)
+    dept = parsing.department(code)
+    _known_or_drafted(c, dept, proposal)
+    _draft(c, proposal, [c.registry.call("setDepartmentActive", dept, True)])
 
 
 @app.command("show")
-def show(ctx: typer.Context, code: str) -> None:
+def show(ctx: typer.Context, code: CodeArgument) -> None:
     """A department's record, keys and document types."""
     c = get(ctx)
-    dept = c.registry.department(parsing.department(code))
+    dept = _known(c, parsing.department(code))
     state = "active" if dept.active else "inactive"
-    typer.echo(f"{dept.name} 0x{dept.id.hex()} credit code {dept.credit_code} {state} roles {dept.roles!s}")
+    roles = "|".join(r.name or "" for r in Role if r and r in dept.roles) or "NONE"
+    typer.echo(f"{dept.name} 0x{dept.id.hex()} credit code {dept.credit_code} {state} roles {roles}")
     for signer in c.registry.live_signer_keys(dept.id):
         window = c.registry.signer_key(signer)
         until = parsing.format_time(window.valid_until) if window.valid_until else "open"

@@ -272,19 +272,40 @@ def status(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(help="A .ereg.json document file, or a batch root (0x…).")],
     target_hash: Annotated[str | None, typer.Option("--target", help="With a root: a document's target hash.")] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            "--department",
+            "-d",
+            help="With a root: the department that anchored it (code or 0x id); a document names its own.",
+        ),
+    ] = None,
 ) -> None:
-    """The on-chain status of a document or batch, in one line (exit 0 only when active)."""
+    """The on-chain status of a document or batch, in one line (exit 0 only when active).
+
+    Records belong to the department that anchored them: the same root anchored by another
+    department is another record.
+    """
     c = get(ctx)
     if target.startswith("0x"):
         root = parsing.bytes32(target, "root")
         target_b = parsing.bytes32(target_hash, "target hash") if target_hash else ZERO
+        if department is None:
+            raise UsageError(
+                "with a batch root, give --department (the department that anchored it)",
+                zh="查询批次根时请用 --department 指明上链部门",
+            )
+        dept = parsing.department(department)
     else:
         doc = load_document(Path(target))
         root = bytes.fromhex(doc.proof.merkle_root[2:])
         target_b = bytes.fromhex(doc.proof.target_hash[2:])
         if int(doc.issuer.chain_id) != c.client.chain_id:
             raise InputError(f"the document belongs to chain {doc.issuer.chain_id}, not {c.client.chain_id}")
-    st = c.registry.document_status(root, target_b)
+        dept = bytes.fromhex(doc.issuer.department[2:])
+        if department is not None and parsing.department(department) != dept:
+            raise UsageError(f"the document was issued by 0x{dept.hex()}, not by {department}")
+    st = c.registry.document_status(dept, root, target_b)
     if not st.anchored:
         typer.echo("NOT_ANCHORED")
         raise typer.Exit(3)
@@ -296,6 +317,8 @@ def status(
         line += f"; {state.name.lower()} {parsing.format_time(record.changed_at)} ({reason})"
     if st.successor != ZERO:
         line += f"; successor 0x{st.successor.hex()}"
+    if st.title_locked:
+        line += "; title locked by the PropertyRegistry"
     typer.echo(line)
     if state != State.ACTIVE:
         raise typer.Exit(4)

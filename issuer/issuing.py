@@ -329,7 +329,7 @@ class Issuer:
                     if self.relay is not None:
                         entry, pending_state = self._anchor_via(index, entry, department)
                     else:
-                        entry = self._anchor(index, entry)
+                        entry = self._anchor(index, entry, department)
                 if entry["state"] == "anchored":
                     self._write(index, entry, qr_pool)
                 report.batches.append(
@@ -403,7 +403,8 @@ class Issuer:
         self.progress("prepared", index, 0)
         return entry
 
-    def _anchor(self, index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    def _anchor(self, index: int, entry: dict[str, Any], department: bytes) -> dict[str, Any]:
+        """Anchor directly; the root is looked up as the record of ``department`` (the key's)."""
         assert self.sender is not None  # noqa: S101 - direct mode
         if entry.get("request") is not None or entry["state"] in ("signed", "relayed"):
             raise InputError(
@@ -411,14 +412,14 @@ class Issuer:
                 "run the same command with --via to finish it"
             )
         root = bytes.fromhex(entry["root"][2:])
-        status = self.registry.document_status(root)
+        status = self.registry.document_status(department, root)
         earlier = None
         if not status.anchored and entry.get("tx"):
             # an earlier run sent the anchor and stopped before its receipt: while the node still
             # has that transaction, wait for it instead of sending a second one for the same root
             earlier = self._earlier_receipt(entry["tx"])
             if earlier is not None:
-                status = self.registry.document_status(root)
+                status = self.registry.document_status(department, root)
         if not status.anchored:
             fn = self.registry.contract.functions.anchor(root, type_id(self.settings.doc_type), int(entry["count"]))
             tx = self.sender.build(fn, self.registry.artifact)
@@ -446,7 +447,7 @@ class Issuer:
         relay, via = self.relay, self.relay.via
         root = bytes.fromhex(entry["root"][2:])
         direct = entry.get("tx") and entry.get("request") is None and entry["state"] == "submitted"
-        if direct and not self.registry.document_status(root).anchored:
+        if direct and not self.registry.document_status(department, root).anchored:
             raise InputError(
                     f"batch {index} was sent directly (tx {entry['tx']}); run the same command without --via to "
                     "finish it"
@@ -458,7 +459,7 @@ class Issuer:
             if state is None or state.state == REJECTED:
                 request_id = None  # unknown to the relay, or given up: the chain decides below
         if request_id is None:
-            status = self.registry.document_status(root)
+            status = self.registry.document_status(department, root)
             if status.anchored:
                 # an earlier run's request (or transaction) got there; nothing more to send
                 self._check_anchored(index, root, department)
@@ -496,7 +497,7 @@ class Issuer:
         try:
             final = via.wait(request_id)
         except RelayRejected:
-            if self.registry.document_status(root).anchored:
+            if self.registry.document_status(department, root).anchored:
                 self._check_anchored(index, root, department)
                 return self._record_anchored(index, entry, entry.get("tx"), None), None
             raise
@@ -505,7 +506,7 @@ class Issuer:
 
     def _check_anchored(self, index: int, root: bytes, department: bytes) -> None:
         """The CLI's own check before it says done: the root is on chain, by this department's key."""
-        status = self.registry.document_status(root)
+        status = self.registry.document_status(department, root)
         if not status.anchored:
             raise IssuerError(f"batch {index}: the relay reports 0x{root.hex()} anchored, but the chain does not")
         if status.department != department or status.signer.lower() != self.address.lower():
@@ -560,6 +561,7 @@ def _transaction_or_none(eth: Any, tx_hash: HexStr) -> Any:
 
 class SchemaViolationError(InputError):
     code = "SCHEMA_VIOLATION"
+    message_zh = "记录不符合该文书类型的模式，未签发"
 
 
 def _write_file(path: Path, data: bytes) -> None:

@@ -11,6 +11,8 @@ from chain.types import Role, department_id
 from issuer.errors import UsageError
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_RELATIVE = re.compile(r"^(?:now)?\+(\d+)([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def bytes32(value: str, what: str = "value") -> bytes:
@@ -34,18 +36,23 @@ def address(value: str) -> str:
     return to_checksum_address(value)
 
 
-def timestamp(value: str | None, *, default_now: bool = True) -> int:
-    """'now', a Unix time, or an ISO 8601 date/time (UTC when no offset is given)."""
+def timestamp(value: str | None, *, default_now: bool = True, now: int | None = None) -> int:
+    """'now', '+6h' (from now: s, m, h or d), a Unix time, or an ISO 8601 date/time (UTC when no
+    offset is given). ``now`` is this machine's clock unless given (e.g. the chain's)."""
+    current = int(datetime.now(UTC).timestamp()) if now is None else now
     if value is None or value == "now":
         if not default_now and value is None:
             return 0
-        return int(datetime.now(UTC).timestamp())
+        return current
+    relative = _RELATIVE.match(value)
+    if relative:
+        return current + int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
     if value.isdigit():
         return int(value)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise UsageError(f"not a time: {value!r} (use now, a Unix time or 2026-01-31T08:00:00Z)") from exc
+        raise UsageError(f"not a time: {value!r} (use now, +6h, a Unix time or 2026-01-31T08:00:00Z)") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp())

@@ -2,7 +2,8 @@
 
 Each write acts with ``--key``, a signing key of the department whose role the step needs
 (NATRES registers units and opens cases; NATRES, TAX and HOUSING approve; a BANK mortgages; a
-COURT seizes). Owners are given as ``IDENTITY:SHARE`` (share in basis points, or a percentage
+COURT seizes; NATRES opens a correction (更正登记) that a second department, or the council,
+approves). Owners are given as ``IDENTITY:SHARE`` (share in basis points, or a percentage
 such as ``60%``); only salted commitments reach the chain, and the salts are printed here to be
 kept with the owners' records. The PropertyRegistry is found from ``--property-registry`` /
 ``EREG_PROPERTY_REGISTRY_ADDRESS`` (as the services name it; ``EREG_PROPERTY_REGISTRY`` too),
@@ -35,11 +36,12 @@ from chain.property import (
     owner_commitment,
     unit_id,
 )
-from chain.types import ZERO32, Role
+from chain.types import REASONS, ZERO32, Role
 from issuer import parsing
 from issuer.context import CliContext, get
 from issuer.docs_cmd import load_document
 from issuer.errors import InputError, UsageError
+from issuer.proposals import DraftGovernor, add_calls, echo_added, read
 from issuer.relay_client import RelayClient
 from issuer.relayed import DEFAULT_DEADLINE_WINDOW, DeadlineOption, ViaOption, relay_property_step
 
@@ -178,24 +180,46 @@ def _roles(roles: Role) -> str:
 
 
 # ------------------------------------------------------------------------------ deploy
+ProposalOption = Annotated[
+    Path,
+    typer.Option(
+        "--proposal",
+        "-p",
+        help="Draft proposal file the council's call is added to (created if missing); see `ereg gov`.",
+    ),
+]
+
+
 @app.command("deploy")
 def deploy(
     ctx: typer.Context,
-    key: Annotated[str, typer.Option("--key", "-k", help="Key holding the DocumentRegistry's admin role.")],
+    key: Annotated[str, typer.Option("--key", "-k", help="Deployer key (it holds no role afterwards).")],
+    proposal: ProposalOption,
     force: Annotated[bool, typer.Option(help="Deploy anew even if the record names a live one.")] = False,
 ) -> None:
-    """Deploy a PropertyRegistry on the DocumentRegistry and let it supersede certificates."""
+    """Deploy a PropertyRegistry on the DocumentRegistry; the council's grant of its role goes into a proposal.
+
+    Granting PROPERTY_REGISTRY_ROLE (it lets the PropertyRegistry lock, replace and revoke titles)
+    adds power: the council carries it out through its time lock, like any other proposal.
+    """
     c = get(ctx)
+    council = c.council
+    draft = DraftGovernor(proposal, c.client.chain_id, council.address, client=c.client)
     deployment = deploy_property_registry(
         c.client,
         c.sender(key),
         deployments_dir=c.settings.deployments_dir,
         document_registry=c.registry.address,
+        governance=draft,
         force=force,
     )
     verb = "reused" if deployment.reused else "deployed"
     typer.echo(f"{verb} PropertyRegistry at {deployment.address} on chain {deployment.chain_id}")
     typer.echo(f"record: {deployment.record_path}")
+    if draft.added:
+        echo_added(proposal, read(proposal), draft.added, c.registry)
+    else:
+        typer.echo("it holds PROPERTY_REGISTRY_ROLE already; no proposal needed / 已具备所需角色，无需提案")
 
 
 # ------------------------------------------------------------------------------- units
@@ -358,6 +382,89 @@ def consent(
     call = PropertyCall.consent_to_transfer(case, round_, mortgage_id)
     outcome = _act(c, prop, key, call, via, deadline_window)
     typer.echo(f"consented to case {case} round {round_} for mortgage {mortgage_id} ({outcome.where})")
+
+
+# -------------------------------------------------------------------------- corrections
+@app.command("open-correction")
+def open_correction(
+    ctx: typer.Context,
+    unit: UnitArgument,
+    reason: ReasonOption,
+    key: KeyOption,
+    certificate: Annotated[
+        Path | None,
+        typer.Option("--certificate", "-c", help="The corrected certificate (.ereg.json); none: revoke the title."),
+    ] = None,
+    owner: Annotated[
+        list[str] | None,
+        typer.Option("--owner", "-o", help="IDENTITY:SHARE of the corrected title; repeat per co-owner."),
+    ] = None,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
+) -> None:
+    """Open a correction case (更正登记, NATRES): a corrected certificate and owners, or none to revoke the title.
+
+    It takes effect when a second department (NATRES, TAX, HOUSING or COURT) or the council approves it.
+    """
+    c, prop = _registry(ctx)
+    unit_b = _unit(unit)
+    if certificate is None:
+        if owner:
+            raise UsageError("owners come with a corrected --certificate; without one the title is revoked")
+        owners: list[Owner] = []
+        salts: list[bytes] = []
+        cert = None
+    else:
+        owners, salts = _owners(owner or [])
+        cert = _certificate(certificate)
+    call = PropertyCall.open_correction(unit_b, cert, owners, reason)
+    outcome = _act(c, prop, key, call, via, deadline_window)
+    case_id = outcome.one("CorrectionOpened")["caseId"]
+    what = "replace the title" if cert is not None else "revoke the title"
+    words = REASONS.get(reason, (f"reason {reason}", ""))[0]
+    typer.echo(f"opened correction case {case_id} on unit {_hex(unit_b)} to {what} ({words}; {outcome.where})")
+    if cert is not None:
+        _print_owners(owners, salts)
+
+
+@app.command("approve-correction")
+def approve_correction(
+    ctx: typer.Context,
+    case: Annotated[int, typer.Argument(min=1, help="Correction case id.")],
+    key: Annotated[
+        str | None, typer.Option("--key", "-k", help="Signing key of the approving (second) department.")
+    ] = None,
+    proposal: Annotated[
+        Path | None,
+        typer.Option("--proposal", "-p", help="Instead of a department: add the council's approval to this draft."),
+    ] = None,
+    via: ViaOption = None,
+    deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
+) -> None:
+    """Approve a correction case: by a second department (NATRES, TAX, HOUSING or COURT) or by the council.
+
+    It takes effect at once: the title is replaced (the old one superseded) or revoked.
+    """
+    if (key is None) == (proposal is None):
+        raise UsageError("give --key (a department approves) or --proposal (the council approves), one of them")
+    c, prop = _registry(ctx)
+    if proposal is not None:
+        if via is not None:
+            raise UsageError("--via relays a department's step; the council's approval goes through `ereg gov`")
+        calls = [prop.approve_correction_call(case)]
+        pf = add_calls(proposal, calls, chain_id=c.client.chain_id, council=c.council.address, client=c.client)
+        echo_added(proposal, pf, calls, c.registry)
+        return
+    assert key is not None  # noqa: S101 - checked above
+    outcome = _act(c, prop, key, PropertyCall.approve_correction(case), via, deadline_window)
+    typer.echo(f"approved correction case {case} ({outcome.where})")
+    corrected = outcome.event("TitleCorrected")
+    if corrected is not None:
+        target = corrected["certTarget"]
+        if int(str(target), 16) == 0:
+            typer.echo(f"case {case}: title {corrected['previousTarget']} revoked; the unit has no title now")
+        else:
+            typer.echo(f"case {case}: certificate {target} is current, {corrected['previousTarget']} superseded")
 
 
 # ----------------------------------------------------------------- mortgages, seizures

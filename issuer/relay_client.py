@@ -29,13 +29,16 @@ FINAL = "FINAL"
 
 class RelayUnreachable(IssuerError):
     code = "RELAY_UNREACHABLE"
+    message_zh = "无法连接中继服务"
 
 
 class RelayRefused(IssuerError):
     """The relay answered a 4xx/5xx with its error body; ``code`` is the relay's."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"the relay refused the request (HTTP {status}): {message}")
+    message_zh = "中继服务拒绝了该请求"
+
+    def __init__(self, status: int, code: str, message: str, message_zh: str | None = None) -> None:
+        super().__init__(f"the relay refused the request (HTTP {status}): {message}", zh=message_zh)
         self.status = status
         self.code = code
         self.relay_message = message
@@ -45,16 +48,19 @@ class RelayRejected(IssuerError):
     """An accepted request the relay gave up on (the registry refused it)."""
 
     code = "RELAY_REJECTED"
+    message_zh = "中继服务放弃了该请求（登记合约拒绝）"
 
 
 class RelayTimeout(IssuerError):
     code = "RELAY_TIMEOUT"
+    message_zh = "等待中继服务超时"
 
 
 class RelayMismatch(IssuerError):
     """The relay serves another chain or registry than the one the key signs for."""
 
     code = "RELAY_MISMATCH"
+    message_zh = "中继服务所服务的链或合约与本工具不符"
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,16 @@ def property_request(
         path, body = f"/v1/property/units/{_h(a[0])}/seizures", {"ruling": _h(a[1])}
     elif call.function == "releaseSeizure":
         path, body = f"/v1/property/units/{_h(a[0])}/seizures/{a[1]}/release", {}
+    elif call.function == "openCorrection":
+        path = f"/v1/property/units/{_h(a[0])}/corrections"
+        revoke = a[2] == bytes(32)
+        body = {
+            "certificate": None if revoke else {"root": _h(a[1]), "target": _h(a[2]), "proof": [_h(p) for p in a[3]]},
+            "owners": [{"commitment": _h(c), "share": share} for c, share in a[4]],
+            "reason": a[5],
+        }
+    elif call.function == "approveCorrection":
+        path, body = f"/v1/property/corrections/{a[0]}/approvals", {}
     else:
         raise UsageError(f"{call.function} cannot be relayed")
     body.update(
@@ -321,5 +337,8 @@ class RelayClient:
             return status, body
         error = body.get("error")
         if isinstance(error, dict):
-            raise RelayRefused(status, str(error.get("code", "")), str(error.get("message", "")))
+            zh = error.get("message_zh")
+            raise RelayRefused(
+                status, str(error.get("code", "")), str(error.get("message", "")), str(zh) if zh else None
+            )
         raise RelayRefused(status, f"HTTP_{status}", "unexpected answer")

@@ -73,6 +73,7 @@ RESIGN_MARGIN = 120
 
 class SignatureCheckFailed(IssuerError):
     code = "SIGNATURE_CHECK"
+    message_zh = "签名核验失败，未发送"
 
 
 @dataclass(frozen=True)

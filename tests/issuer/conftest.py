@@ -1,8 +1,9 @@
 """Fixtures of the ``ereg`` document tests: a CLI home holding the world's keys, on the real node.
 
-``cli`` is a home directory whose keystore holds the deployed world's governor, SAMR and NATRES
-keys (scrypt with a low work factor, so that each command decrypts in milliseconds), and the
-environment that points ``ereg`` at the world's node and registry. Its store is the embedded one
+``cli`` is a home directory whose keystore holds the deployed world's governor (the deployer, who
+holds no role), SAMR and NATRES keys and the five council members' keys ``member1`` …
+``member5`` (scrypt with a low work factor, so that each command decrypts in milliseconds), and
+the environment that points ``ereg`` at the world's node, registry and council. Its store is the embedded one
 unless a test asks for the real js-ipfs daemon with ``@pytest.mark.parametrize("cli", ["ipfs"],
 indirect=True)``.
 """
@@ -37,6 +38,7 @@ from tests.registry_api.conftest import relay_settings
 PASSWORD = "correct horse battery"
 VERIFIER_URL = "http://127.0.0.1:8000"
 KEYS = ("governor", "samr", "natres")
+MEMBERS = tuple(f"member{i}" for i in range(1, 6))
 
 
 def one_line_error(output: str) -> str:
@@ -113,6 +115,20 @@ class Cli:
             return self(*args, env=env)
         return self.fail(*args, expect=expect, env=env)
 
+    def govern(self, draft: Path, *, members: Sequence[str] = MEMBERS[:3], sender: str = "member1") -> str:
+        """The whole ceremony for ``draft``: seal it (unless sealed), sign by ``members``, execute and,
+        when scheduled, move the node's clock past the delay and execute again; returns the last output."""
+        if json.loads(draft.read_text(encoding="utf-8"))["proposal"]["deadline"] == 0:
+            self("gov", "propose", str(draft))
+        for member in members:
+            self("gov", "sign", str(draft), "--key", member, "--yes")
+        printed = self("gov", "execute", str(draft), "--key", sender)
+        if json.loads(draft.read_text(encoding="utf-8"))["proposal"]["kind"] == "scheduled":
+            self.world.increase_time(self.world.council.min_delay() + 1)
+            printed = self("gov", "execute", str(draft), "--key", sender)
+        assert "carried out" in printed, printed
+        return printed
+
     def store(self) -> DocumentStore:
         if self.ipfs is not None:
             from storage.ipfs import IpfsStore
@@ -150,13 +166,15 @@ def cli(request: pytest.FixtureRequest, world: World, tmp_path: Path) -> Cli:
     daemon: IpfsDaemon | None = request.getfixturevalue("ipfs_daemon") if kind == "ipfs" else None
     home = tmp_path / "home"
     accounts = {"governor": world.governor, "samr": world.samr_key, "natres": world.natres_key}
-    for name in KEYS:
-        write_keystore(home / "keys", name, bytes(accounts[name].key))
+    accounts.update(zip(MEMBERS, world.members, strict=True))
+    for name, account in accounts.items():
+        write_keystore(home / "keys", name, bytes(account.key))
     env: dict[str, str | None] = {
         "EREG_HOME": str(home),
         "EREG_RPC_URL": world.node.rpc_url,
         "EREG_CHAIN_ID": str(world.chain_id),
         "EREG_REGISTRY_ADDRESS": world.registry.address,
+        "EREG_COUNCIL_ADDRESS": world.council.address,
         "EREG_KEY_PASSWORD": PASSWORD,
         "EREG_VERIFIER_URL": VERIFIER_URL,
         "EREG_IPFS_API": daemon.api if daemon else None,

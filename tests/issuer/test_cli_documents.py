@@ -61,8 +61,8 @@ def journal_state(out: Path) -> dict[int, dict[str, Any]]:
     return Journal(out / ".ereg").state()
 
 
-def root_status_anchored(cli: Cli, root: str) -> bool:
-    return cli.world.registry.document_status(bytes.fromhex(root[2:])).anchored
+def root_status_anchored(cli: Cli, root: str, department: bytes = SAMR) -> bool:
+    return cli.world.registry.document_status(department, bytes.fromhex(root[2:])).anchored
 
 
 def issued_files(out: Path) -> list[Path]:
@@ -109,7 +109,9 @@ def check_issued(
         per_root[root] += 1
         assert root in events, f"{name}: root {root} has no BatchAnchored event"
         assert doc.proof.anchor_tx == events[root].tx_hash
-        status = cli.world.registry.document_status(bytes.fromhex(root[2:]), bytes.fromhex(doc.proof.target_hash[2:]))
+        status = cli.world.registry.document_status(
+            department, bytes.fromhex(root[2:]), bytes.fromhex(doc.proof.target_hash[2:])
+        )
         assert status.anchored
         assert status.department == department
         assert status.doc_type == type_id(doc_type)
@@ -130,7 +132,7 @@ def check_issued(
         assert ET.fromstring((out / f"{name}.qr.svg").read_bytes()).tag.endswith("svg")  # noqa: S314 - own output
         assert (out / f"{name}.qr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for root, count in per_root.items():
-        assert cli.world.registry.document_status(bytes.fromhex(root[2:])).count == count
+        assert cli.world.registry.document_status(department, bytes.fromhex(root[2:])).count == count
         assert int(events[root].args["count"]) == count
     return docs
 
@@ -561,7 +563,9 @@ def test_verifier_url_is_required(cli: Cli) -> None:
 
 # --------------------------------------------------------------------- 4. status changes
 def status(cli: Cli, target: str | Path, expect: int) -> str:
-    printed = cli("status", str(target), expect=expect)
+    """The status line of a document file, or of a root anchored by SAMR."""
+    department = ["--department", "LA-SAMR"] if str(target).startswith("0x") else []
+    printed = cli("status", str(target), *department, expect=expect)
     assert printed.count("\n") == 1, printed
     return printed.strip()
 
@@ -603,7 +607,10 @@ def test_revoke_suspend_reinstate_documents_and_batches(cli: Cli) -> None:
     # a key of another department may not; an unknown reason is a usage error
     assert "refused by the registry" in cli.fail("suspend", str(b), "--key", "natres")
     assert "unknown reason 'whim'" in cli.fail("suspend", str(b), "--key", "samr", "--reason", "whim", expect=2)
-    assert "NOT_ANCHORED" in cli("status", "0x" + "ab" * 32, expect=3)
+    assert "NOT_ANCHORED" in cli("status", "0x" + "ab" * 32, "--department", "LA-SAMR", expect=3)
+    # the same root is a record of SAMR only: NATRES never anchored it
+    assert "NOT_ANCHORED" in cli("status", root, "--department", "0x" + NATRES.hex(), expect=3)
+    assert "issued by 0x" in cli.fail("status", str(a), "--department", "LA-NATRES", expect=2)
 
 
 def test_supersede_by_a_document_of_another_run(cli: Cli) -> None:

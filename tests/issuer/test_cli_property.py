@@ -1,8 +1,9 @@
 """``ereg property`` against the real node: a second-hand flat transferred at one window.
 
-The CLI home gets keys of TAX, HOUSING, a court and a bank besides the conftest's governor, SAMR
-and NATRES keys; the PropertyRegistry is deployed by ``ereg property deploy`` into the home's
-deployment record, which the other commands read.
+The CLI home gets keys of TAX, HOUSING, a court and a bank besides the conftest's governor, SAMR,
+NATRES and council members' keys; the PropertyRegistry is deployed by ``ereg property deploy``
+into the home's deployment record, which the other commands read, and its role is granted by
+the council through a proposal carried out with ``ereg gov``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from eth_typing import HexStr
 
-from chain.property import unit_id
+from chain.property import PROPERTY_REGISTRY_ROLE, unit_id
 from chain.registry import read_deployment_record
 from chain.types import Role, department_id
 from documents.samples import sample_record
@@ -48,9 +50,18 @@ def prop(cli: Cli) -> Cli:
     _department_key(cli, "housing", HOUSING, "六安市住房和城乡建设局", "11341500MB0000004D", Role.HOUSING)
     _department_key(cli, "court", COURT, "六安市金安区人民法院", "11341500MB0000005E", Role.COURT)
     _department_key(cli, "bank", BANK, "中国工商银行六安分行", "91341500MA0000007G", Role.BANK)
-    printed = cli("property", "deploy", "--key", "governor")
+    draft = cli.tmp / "property-role.json"
+    printed = cli("property", "deploy", "--key", "governor", "--proposal", str(draft))
     assert printed.startswith("deployed PropertyRegistry at 0x"), printed
-    assert "record: " in printed
+    assert "record: " in printed and "grant PROPERTY_REGISTRY_ROLE to 0x" in printed
+    # until the council grants the role, the PropertyRegistry cannot lock titles
+    address = printed.split()[3]
+    assert not cli.world.registry.has_role(PROPERTY_REGISTRY_ROLE, address)
+    cli.govern(draft)
+    assert cli.world.registry.has_role(PROPERTY_REGISTRY_ROLE, address)
+    again = cli.tmp / "again.json"
+    assert "no proposal needed" in cli("property", "deploy", "--key", "governor", "--proposal", str(again))
+    assert not again.exists()
     return cli
 
 
@@ -168,7 +179,9 @@ def test_refusals_return_resubmit_and_mortgage(prop: Cli) -> None:
     assert "case 1 OPEN round 2" in cli("property", "show", UNIT)
 
     # a bank's mortgage blocks the transfer until the bank consents
-    cli("dept", "authorize", "0x" + NATRES.hex(), MORTGAGE, "--key", "governor")
+    authorize = cli.tmp / "mortgage-type.json"
+    cli("dept", "authorize", "0x" + NATRES.hex(), MORTGAGE, "--proposal", str(authorize))
+    cli.govern(authorize)
     mortgage = issue_certificate(cli, "mortgage", doc_type=MORTGAGE)
     assert "mortgage 1 registered" in cli("property", "mortgage", UNIT, "--certificate", str(mortgage), "--key", "bank")
     for key in ("tax", "housing"):
@@ -200,6 +213,54 @@ def test_refusals_return_resubmit_and_mortgage(prop: Cli) -> None:
     assert "no contract at" in cli.fail("property", "--property-registry", nowhere, "show", UNIT)
 
 
+def test_correction_by_a_second_department_and_by_the_council(prop: Cli) -> None:
+    """更正登记: NATRES opens, a second department (or the council) approves; it takes effect at once."""
+    cli = prop
+    unit_hex = "0x" + unit_id(UNIT).hex()
+    old = issue_certificate(cli, "old")
+    cli("property", "register", UNIT, "--certificate", str(old), *SELLERS, "--key", "natres")
+    fixed = issue_certificate(cli, "fixed")
+    printed = cli(
+        "property", "open-correction", UNIT, "--certificate", str(fixed), "--owner", "342401198001010011:10000",
+        "--reason", "1", "--key", "natres",
+    )
+    assert printed.startswith(f"opened correction case 1 on unit {unit_hex} to replace the title (issued in error")
+    assert "salt 0x" in printed
+    # the opener may not approve its own correction, nor a bank at all; a correction is no transfer
+    assert "PropertyRegistryAlreadyApproved" in cli.fail("property", "approve-correction", "1", "--key", "natres")
+    assert "PropertyRegistryUnauthorized" in cli.fail("property", "approve-correction", "1", "--key", "bank")
+    assert "PropertyRegistryWrongCaseKind" in cli.fail("property", "approve", "1", "--key", "tax")
+    assert status_line(cli, old, 0).startswith("ACTIVE")
+    printed = cli("property", "approve-correction", "1", "--key", "tax")
+    assert printed.startswith("approved correction case 1 (tx 0x")
+    assert f"case 1: certificate {target_of(fixed)} is current, {target_of(old)} superseded" in printed
+    line = status_line(cli, old, 4)
+    assert line.startswith("SUPERSEDED") and "(registration corrected)" in line
+    assert f"successor {target_of(fixed)}" in line
+    assert status_line(cli, fixed, 0).startswith("ACTIVE")
+
+    # a correction that revokes the title, approved by the council through its time lock
+    printed = cli("property", "open-correction", UNIT, "--reason", "2", "--key", "natres")
+    assert printed.startswith("opened correction case 2") and "to revoke the title" in printed
+    draft = cli.tmp / "correction.json"
+    printed = cli("property", "approve-correction", "2", "--proposal", str(draft))
+    assert "approve correction case 2" in printed and "批准更正登记案件 2" in printed
+    cli.govern(draft)
+    line = status_line(cli, fixed, 4)
+    assert line.startswith("REVOKED") and "(registration corrected)" in line
+    events = [line.split()[2] for line in cli("property", "history", UNIT).splitlines()]
+    assert events[-3:] == ["CorrectionOpened", "CorrectionApproved", "TitleCorrected"]
+
+    # usage: one approver, and owners only with a corrected certificate
+    assert "one of them" in cli.fail("property", "approve-correction", "2", expect=2)
+    assert "one of them" in cli.fail(
+        "property", "approve-correction", "2", "--key", "tax", "--proposal", str(draft), expect=2
+    )
+    line = cli.fail("property", "open-correction", UNIT, "--reason", "1", "--owner", "a:10000", "--key", "natres",
+                    expect=2)
+    assert "without one the title is revoked" in line
+
+
 def test_second_hand_transfer_through_the_relay(prop: Cli, start_relay: StartRelay) -> None:
     """Every step signed by the acting department's key here and sent by the relay's account."""
     cli = prop
@@ -210,7 +271,7 @@ def test_second_hand_transfer_through_the_relay(prop: Cli, start_relay: StartRel
     assert ", relayed)" in printed
     tx = re.search(r"\(tx (0x[0-9a-f]{64}), relayed\)", printed)
     assert tx is not None
-    assert cli.world.client.w3.eth.get_transaction(tx.group(1))["from"] == cli.world.relayer.address
+    assert cli.world.client.w3.eth.get_transaction(HexStr(tx.group(1)))["from"] == cli.world.relayer.address
     new = issue_certificate(cli, "new")
     printed = cli("property", "open-transfer", UNIT, "--certificate", str(new), *BUYER, "--key", "natres", *via)
     assert printed.startswith("opened case 1 on unit")
@@ -230,3 +291,32 @@ def test_second_hand_transfer_through_the_relay(prop: Cli, start_relay: StartRel
     elsewhere = start_relay(deployments_dir=cli.tmp / "no-deployments")
     line = cli.fail("property", "seize", UNIT, "--ruling", "x", "--key", "court", "--via", elsewhere.url)
     assert "property registry none" in line
+
+
+def test_correction_through_the_relay(prop: Cli, start_relay: StartRelay) -> None:
+    """open-correction and approve-correction signed here, sent by the relay's account."""
+    cli = prop
+    relay = start_relay(deployments_dir=cli.home / "deployments")
+    via = ("--via", relay.url)
+    old = issue_certificate(cli, "old")
+    cli("property", "register", UNIT, "--certificate", str(old), *SELLERS, "--key", "natres", *via)
+    fixed = issue_certificate(cli, "fixed")
+    printed = cli(
+        "property", "open-correction", UNIT, "--certificate", str(fixed), *BUYER, "--reason", "1", "--key", "natres",
+        *via,
+    )
+    assert printed.startswith("opened correction case 1") and ", relayed)" in printed
+    line = cli.fail("property", "approve-correction", "1", "--key", "natres", *via)
+    assert "HTTP 409" in line and "PropertyRegistryAlreadyApproved" in line
+    printed = cli("property", "approve-correction", "1", "--key", "housing", *via)
+    assert ", relayed)" in printed and f"certificate {target_of(fixed)} is current" in printed
+    tx = re.search(r"\(tx (0x[0-9a-f]{64}), relayed\)", printed)
+    assert tx is not None
+    assert cli.world.client.w3.eth.get_transaction(HexStr(tx.group(1)))["from"] == cli.world.relayer.address
+    assert status_line(cli, old, 4).startswith("SUPERSEDED")
+    # a revoking correction: no certificate, no owners
+    printed = cli("property", "open-correction", UNIT, "--reason", "2", "--key", "natres", *via)
+    assert printed.startswith("opened correction case 2") and "revoke the title" in printed
+    printed = cli("property", "approve-correction", "2", "--key", "tax", *via)
+    assert "revoked; the unit has no title now" in printed
+    assert status_line(cli, fixed, 4).startswith("REVOKED")

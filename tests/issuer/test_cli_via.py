@@ -65,7 +65,7 @@ def test_issue_through_the_relay_anchors_by_the_department_key_and_the_relay_pay
         entry = journal[index]
         assert entry["state"] == "written"
         assert entry["request"] >= 1 and entry["anchor"]["root"] == root
-        status = cli.world.registry.document_status(bytes.fromhex(root[2:]))
+        status = cli.world.registry.document_status(SAMR, bytes.fromhex(root[2:]))
         assert status.anchored and status.department == SAMR and status.doc_type == type_id(BL)
         assert status.signer == cli.world.samr_key.address
         assert tx_sender(cli.world, entry["tx"]) == cli.world.relayer.address
@@ -159,7 +159,9 @@ def test_a_run_cut_off_after_sending_sends_the_same_signed_anchor_again(
     entry = roots_in_journal(out)[0]
     assert entry["state"] == "written"
     [request] = relay.requests_for(entry["root"])
-    assert request["id"] == entry["request"]
+    # the re-sent anchor is the same request; or the relay's batcher anchored the first one before
+    # the second run looked at the chain, and nothing was sent again
+    assert entry.get("request") in (None, request["id"])
     assert cli.anchored_roots() == [entry["root"]]
 
 
@@ -168,16 +170,17 @@ def test_a_refusal_by_the_relay_is_one_line_with_its_code(cli: Cli, relay: Runni
     out = cli.tmp / "out"
     cli(*issue_args(records(cli, 1), out, relay.url))
     [doc] = sorted(out.glob("*.ereg.json"))
-    # NATRES's key may not touch SAMR's documents: the relay refuses, nothing is queued
+    # NATRES's key may not touch SAMR's documents (they are no record of NATRES): the relay
+    # refuses, nothing is queued
     line = cli.fail("revoke", str(doc), "--key", "natres", "--via", relay.url)
-    assert "the relay refused the request (HTTP 403)" in line and "[NOT_AUTHORIZED]" in line, line
+    assert "the relay refused the request (HTTP 422)" in line and "[UNKNOWN_ROOT]" in line, line
     # nor anchor a type its department is not authorized for
     root = "0x" + "6b" * 32
     line = cli.fail("anchor", root, "--type", BL, "--count", "1", "--key", "natres", "--via", relay.url)
     assert "HTTP 403" in line and "[NOT_AUTHORIZED]" in line, line
     proof = parse_document(doc.read_bytes()).proof
     root_b, target_b = bytes.fromhex(proof.merkle_root[2:]), bytes.fromhex(proof.target_hash[2:])
-    status = cli.world.registry.document_status(root_b, target_b)
+    status = cli.world.registry.document_status(SAMR, root_b, target_b)
     assert status.effective_state == State.ACTIVE
     assert relay.get(f"/v1/anchors/{root}")["error"]["code"] == "NOT_FOUND"
 
