@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Catch-up speed of the verifier's chain index on a fresh local node (besu mode by default).
 
-Starts its own Hardhat node on a free loopback port, deploys the registry, registers a
-department with a key and a document type, then creates registry events quickly: batches of
-signed anchors relayed with ``anchorMany`` (100 roots a transaction) and about one status change
-(revoke, suspend, reinstate) for every nine anchors, relayed with ``changeStatusMany``. It then
-times a full catch-up of a fresh index from the deployment block and prints events, seconds and
-events per second.
+Starts its own Hardhat node on a free loopback port, deploys a 3-of-5 development council (no
+time lock: this measures the index, not governance) and the registry it governs, has the
+council register a department with a key and a document type (one proposal), then creates
+registry events quickly: batches of signed anchors relayed with ``anchorMany`` (100 roots a
+transaction) and about one status change (revoke, suspend, reinstate) for every nine anchors,
+relayed with ``changeStatusMany``. It then times a full catch-up of a fresh index from the
+deployment block and prints events, seconds and events per second.
 
 With ``--property-units N`` it also deploys the PropertyRegistry, registers N units and
 transfers each once (open, TAX, HOUSING and NATRES approvals; the last supersedes the old
 certificate), mining 50 to 100 transactions a block as a busy QBFT network would, and the index
-follows both registries: about 7 more events a unit (six of the chain of title and the
-DocumentRegistry's supersede).
+follows both registries: about 8 more events a unit (six of the chain of title, and the
+DocumentRegistry's supersede and title locks).
 
 Usage: python scripts/bench_index.py [--events 20000] [--property-units 0] [--mode besu|dev]
                                      [--chunk-size 1000] [--json]
@@ -35,10 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from property_workload import PROPERTY_CERTIFICATE, run_workload, setup_property
+from property_workload import PROPERTY_CERTIFICATE, Governed, deploy_governed, run_workload, setup_property
 
 from chain.client import ChainClient, connect
-from chain.deploy import deploy_registry
 from chain.eip712 import sign_anchor, sign_status_change
 from chain.property import (
     Certificate,
@@ -61,7 +61,8 @@ class Setup:
     registry: RegistryClient
     start_block: int
     seconds: float
-    governor: LocalAccount
+    governed: Governed
+    deployer: TransactionSender
     tmp: Path
 
 
@@ -131,23 +132,25 @@ def create_events(client: ChainClient, tmp: Path, events: int) -> Setup:
     changes (``changeStatusMany``; each also emits an ignored NonceUsed event). Signatures are
     made in worker processes while the node mines.
     """
-    governor: LocalAccount = Account.create()
+    deployer: LocalAccount = Account.create()
     signer: LocalAccount = Account.create()
     relayer: LocalAccount = Account.create()
-    for account in (governor, signer, relayer):
+    for account in (deployer, signer, relayer):
         fund(str(client.settings.rpc_url).rstrip("/"), account.address)
-    gov = TransactionSender(client, governor)
-    deployment = deploy_registry(client, gov, deployments_dir=tmp / "deployments")
+    gov_sender = TransactionSender(client, deployer)
+    governed = deploy_governed(client, gov_sender, tmp / "deployments")
+    deployment = governed.deployment
     if deployment.block_number is None:
         raise RuntimeError("the deployment record has no block number")
-    registry = RegistryClient(client, deployment.address)
+    registry, gov = governed.registry, governed.governance
     dept = department_id("LA-SAMR")
     doc_type = type_id(DOC_TYPE)
-    registry.register_department(gov, dept, "六安市市场监督管理局", "11341500MB1234567X")
-    registry.register_document_type(gov, DOC_TYPE)
-    registry.authorize_document_type(gov, dept, doc_type)
     now = int(client.w3.eth.get_block("latest")["timestamp"])
-    registry.add_signer_key(gov, dept, signer.address, now - 3600)
+    with gov.batch():
+        registry.register_department(gov, dept, "六安市市场监督管理局", "11341500MB1234567X")
+        registry.register_document_type(gov, DOC_TYPE)
+        registry.authorize_document_type(gov, dept, doc_type)
+        registry.add_signer_key(gov, dept, signer.address, now - 3600)
     relay = TransactionSender(client, relayer)
     signing = _Signing(bytes(signer.key), client.chain_id, registry.address, doc_type, now + 24 * 3600)
     started = time.perf_counter()
@@ -184,7 +187,7 @@ def create_events(client: ChainClient, tmp: Path, events: int) -> Setup:
                 gas_per_change = used * 15 // (10 * len(signed_changes))
     if last_hash is not None:
         relay.wait(last_hash, registry.artifact)
-    return Setup(client, registry, deployment.block_number, time.perf_counter() - started, governor, tmp)
+    return Setup(client, registry, deployment.block_number, time.perf_counter() - started, governed, gov_sender, tmp)
 
 
 def create_property_events(setup: Setup, units: int) -> tuple[str, float, list[tuple[bytes, bytes]]]:
@@ -192,8 +195,9 @@ def create_property_events(setup: Setup, units: int) -> tuple[str, float, list[t
     workload of scripts/property_workload.py). Returns the registry's address, the seconds taken
     and each unit with its current certificate's target."""
     started = time.perf_counter()
-    gov = TransactionSender(setup.client, setup.governor)
-    workload = setup_property(setup.client, setup.registry, gov, setup.tmp / "deployments")
+    workload = setup_property(
+        setup.client, setup.registry, setup.governed.governance, setup.deployer, setup.tmp / "deployments"
+    )
     # every certificate (old and new for each unit) in one anchored batch
     targets = [os.urandom(32) for _ in range(2 * units)]
     tree = MerkleTree(targets)

@@ -3,7 +3,10 @@
 
 1. In process: wrap + encrypt + CID of N twenty-field business licences (no I/O).
 2. End to end: `ereg issue` of N record files with the real js-ipfs daemon and real anchoring
-   on a local Besu-like node (one process of the CLI, started as users start it).
+   on a local Besu-like node (one process of the CLI, started as users start it). The registry
+   is deployed beforehand, governed by a 3-of-5 development council (no time lock: this
+   measures issuance), which registers the department, its key (made by `ereg keys new`) and
+   its document type in one proposal.
 
 Usage: python scripts/bench_issue.py [--documents 10000] [--skip-e2e] [--batch-size 1000]
 """
@@ -23,9 +26,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the project's packages before this folder's scripts
 
+from eth_account import Account  # noqa: E402
+from property_workload import deploy_governed  # noqa: E402 - scripts/
+
+from chain.client import connect  # noqa: E402
+from chain.sender import TransactionSender  # noqa: E402
+from chain.settings import ChainSettings  # noqa: E402
+from chain.types import department_id, type_id  # noqa: E402
 from devstack.stack import start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, seal, wrap_batch  # noqa: E402
 from documents.samples import SAMPLE_ISSUER, SAMPLE_VALIDITY, sample_business_licence  # noqa: E402
+from issuer.keystore import Keystore  # noqa: E402
 from storage.cid import compute_cid  # noqa: E402
 
 EREG = Path(sys.executable).with_name("ereg")
@@ -70,13 +81,25 @@ def end_to_end(n: int, batch_size: int) -> dict[str, float]:
                     raise SystemExit(f"ereg {' '.join(args)} failed: {done.stderr.strip()}")
                 return done.stdout
 
-            ereg("keys", "new", "gov")
             ereg("keys", "new", "samr")
-            ereg("deploy", "-k", "gov")
-            ereg("dept", "register", "LA-SAMR", "--name", "六安市市场监督管理局", "--credit-code",
-                 "11341500MB0000001A", "-k", "gov")
-            ereg("dept", "add-key", "LA-SAMR", "samr", "-k", "gov")
-            ereg("dept", "authorize", "LA-SAMR", "business-license", "-k", "gov")
+            signer = Keystore(root / "home" / "keys").info("samr").address
+            settings = ChainSettings(
+                rpc_url=stack.rpc_url,  # type: ignore[arg-type]
+                chain_id=stack.chain_id,
+                deployments_dir=root / "home" / "deployments",  # where `ereg issue` finds the registry
+            )
+            client = connect(settings)
+            governed = deploy_governed(
+                client, TransactionSender(client, Account.create()), client.settings.deployments_dir
+            )
+            registry, gov = governed.registry, governed.governance
+            dept = department_id("LA-SAMR")
+            now = int(client.w3.eth.get_block("latest")["timestamp"])
+            with gov.batch():
+                registry.register_department(gov, dept, "六安市市场监督管理局", "11341500MB0000001A")
+                registry.register_document_type(gov, "business-license")
+                registry.authorize_document_type(gov, dept, type_id("business-license"))
+                registry.add_signer_key(gov, dept, signer, now - 60)
             started = time.perf_counter()
             ereg("issue", str(records), "-t", "business-license", "-k", "samr", "-o", str(root / "out"),
                  "--batch-size", str(batch_size))

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Transactions and gas of the property workflow on a fresh local Hardhat node (Besu-like mode).
 
-Starts its own node on a free loopback port, deploys the DocumentRegistry and the
-PropertyRegistry, registers NATRES, TAX, HOUSING, a bank and a court with one key each, anchors
-certificates in batches of four (proofs of two hashes) and measures: registering a unit with two
-co-owners; a second-hand transfer from the opened case through the three approvals to
-finalization (counting its transactions); a mortgage registered, consented to and released; a
-seizure registered and released. Then the same transfer relayed: every step signed by the acting
-department's key (EIP-712) and sent through ``executeSigned`` by a relayer account holding no
-department key, as the platform's relay sends it. Last, the latency a window sees: 10 transfers
-(register, open, three approvals) through the relay service's HTTP API (uvicorn on a loopback
-port, the `ereg --via` client), each step timed from signing to the answer with its events.
+Starts its own node on a free loopback port, deploys a 3-of-5 development council (no time lock:
+this measures the property workflow, not governance), the DocumentRegistry it governs and the
+PropertyRegistry; one council proposal registers NATRES, TAX, HOUSING, a bank and a court with
+one key each, the certificate types and the PropertyRegistry's role. It anchors certificates in
+batches of four (proofs of two hashes) and measures: registering a unit with two co-owners; a
+second-hand transfer from the opened case through the three approvals to finalization (counting
+its transactions); a mortgage registered, consented to and released; a seizure registered and
+released; a correction (更正登记) opened by NATRES and approved by a second department. Then the
+same transfer relayed: every step signed by the acting department's key (EIP-712) and sent
+through ``executeSigned`` by a relayer account holding no department key, as the platform's
+relay sends it. Last, the latency a window sees: 10 transfers (register, open, three approvals)
+through the relay service's HTTP API (uvicorn on a loopback port, the `ereg --via` client), each
+step timed from signing to the answer with its events.
 
 Usage: python scripts/bench_property.py [--mode besu|dev] [--json]
 """
@@ -35,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from property_workload import deploy_governed
 
 from chain.client import connect
-from chain.deploy import deploy_registry
 from chain.property import (
     Certificate,
     Owner,
@@ -51,7 +54,7 @@ from chain.property import (
 from chain.registry import RegistryClient
 from chain.sender import Receipt, TransactionSender
 from chain.settings import ChainSettings
-from chain.types import Role, department_id, type_id
+from chain.types import REASON_CORRECTED, Role, department_id, type_id
 from devstack.hardhat import fund, start_hardhat, stop_hardhat
 from documents.merkle import MerkleTree
 from issuer.relay_client import RelayClient, StepAnswer
@@ -145,21 +148,26 @@ def measure(mode: str) -> dict[str, Figure]:
             keys: dict[str, LocalAccount] = {name: Account.create() for name in DEPARTMENTS}
             for account in (governor, *keys.values()):
                 fund(node.rpc_url, account.address)
-            gov = TransactionSender(client, governor)
-            registry = RegistryClient(
-                client, deploy_registry(client, gov, deployments_dir=settings.deployments_dir).address
-            )
-            for doc_type in (PROPERTY, MORTGAGE):
-                registry.register_document_type(gov, doc_type)
-            for name, (code, title, credit, roles) in DEPARTMENTS.items():
-                dept = department_id(code)
-                registry.register_department(gov, dept, title, credit, roles)
-                registry.add_signer_key(gov, dept, keys[name].address, int(time.time()) - 60)
-            for doc_type in (PROPERTY, MORTGAGE):
-                registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(doc_type))
-            deployment = deploy_property_registry(
-                client, gov, deployments_dir=settings.deployments_dir, document_registry=registry.address
-            )
+            deployer = TransactionSender(client, governor)
+            governed = deploy_governed(client, deployer, settings.deployments_dir)
+            registry, gov = governed.registry, governed.governance
+            start = int(client.w3.eth.get_block("latest")["timestamp"]) - 60
+            with gov.batch():
+                for doc_type in (PROPERTY, MORTGAGE):
+                    registry.register_document_type(gov, doc_type)
+                for name, (code, title, credit, roles) in DEPARTMENTS.items():
+                    dept = department_id(code)
+                    registry.register_department(gov, dept, title, credit, roles)
+                    registry.add_signer_key(gov, dept, keys[name].address, start)
+                for doc_type in (PROPERTY, MORTGAGE):
+                    registry.authorize_document_type(gov, department_id("LA-NATRES"), type_id(doc_type))
+                deployment = deploy_property_registry(
+                    client,
+                    deployer,
+                    deployments_dir=settings.deployments_dir,
+                    document_registry=registry.address,
+                    governance=gov,
+                )
             prop = PropertyClient(client, deployment.address)
             send = {name: TransactionSender(client, key) for name, key in keys.items()}
 
@@ -199,6 +207,15 @@ def measure(mode: str) -> dict[str, Figure]:
             receipt, seizure_id = prop.register_seizure(send["court"], unit, os.urandom(32))
             figures["register seizure"] = (1, receipt.gas_used)
             figures["release seizure"] = (1, prop.release_seizure(send["court"], unit, seizure_id).gas_used)
+
+            receipt, case_id = prop.open_correction(
+                send["natres"], unit, certificate(), owners(10_000), REASON_CORRECTED
+            )
+            figures["open correction (new certificate, 1 owner)"] = (1, receipt.gas_used)
+            receipt = prop.approve_correction(send["housing"], case_id)
+            if not prop.receipt_events(receipt, "TitleCorrected"):
+                raise SystemExit("the second department's approval did not correct the title")
+            figures["approve correction (2nd dept., replaces title)"] = (1, receipt.gas_used)
 
             relayer_account: LocalAccount = Account.create()
             fund(node.rpc_url, relayer_account.address)

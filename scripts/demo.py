@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """The whole system on the local stack, in one command.
 
-Starts a Besu-like chain (Hardhat, free gas) and a js-ipfs daemon, deploys the registry,
-registers four departments of 六安市 with signing keys, issues documents of several types
+Starts a Besu-like chain (Hardhat, free gas) and a js-ipfs daemon, deploys a 3-of-5 governance
+council of bureau heads (its own time lock), the DocumentRegistry it governs and the
+PropertyRegistry. The council's first proposal registers four departments of 六安市 with their
+signing keys, document types and roles and grants the PropertyRegistry its role: each call is
+shown in words, three members sign, the proposal is scheduled, waits out the time lock (10 s
+here, e.g. 48 h in production) and is executed. Then it issues documents of several types
 (encrypted into IPFS, anchored in one transaction per batch), starts the verifier, prints its
 URL and one QR code, then verifies a genuine, a tampered, a revoked and a selectively
 disclosed document. Finally a second-hand flat changes hands at one window: through the city
@@ -27,15 +31,29 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the project's packages before this folder's scripts
 
-from chain.client import connect  # noqa: E402
-from chain.deploy import deploy_registry  # noqa: E402
+from chain.client import ChainClient, connect  # noqa: E402
+from chain.deploy import deploy_council, deploy_registry  # noqa: E402
+from chain.governance import (  # noqa: E402
+    Call,
+    CouncilClient,
+    ProposalFile,
+    ProposalKind,
+    classify,
+    decode_call,
+    describe,
+    new_proposal,
+    sign_proposal,
+)
 from chain.property import (  # noqa: E402
+    PROPERTY_REGISTRY_ROLE,
     Certificate,
     Owner,
     PropertyCall,
@@ -46,9 +64,10 @@ from chain.property import (  # noqa: E402
     unit_id,
 )
 from chain.registry import RegistryClient  # noqa: E402
-from chain.sender import TransactionSender  # noqa: E402
+from chain.sender import Receipt, TransactionSender  # noqa: E402
 from chain.settings import ChainSettings  # noqa: E402
-from chain.types import Action, Role, StatusChange, department_id, type_id  # noqa: E402
+from chain.types import ZERO32, Action, Role, StatusChange, department_id, type_id  # noqa: E402
+from devstack.hardhat import rpc  # noqa: E402
 from devstack.process import free_port, port_open  # noqa: E402
 from devstack.stack import Stack, start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, hide_fields, parse_document  # noqa: E402
@@ -72,6 +91,22 @@ DEPARTMENTS = [
     ("LA-TAX", "国家税务总局六安市税务局", "11341500MB0000003C", Role.TAX, []),
     ("LA-HOUSING", "六安市住房和城乡建设局", "11341500MB0000004D", Role.HOUSING, []),
 ]
+
+DOCUMENT_TYPES = ("business-license", "food-business-license", "property-certificate", "mortgage-certificate")
+
+#: The governance council: five bureau heads (keystore name, title); three approve, two veto.
+COUNCIL = [
+    ("council-data", "六安市数据资源局局长"),
+    ("council-samr", "六安市市场监督管理局局长"),
+    ("council-natres", "六安市自然资源和规划局局长"),
+    ("council-tax", "国家税务总局六安市税务局局长"),
+    ("council-housing", "六安市住房和城乡建设局局长"),
+]
+THRESHOLD, VETO_THRESHOLD = 3, 2
+#: The time lock of this local demo chain; production uses e.g. 48 h, time for a veto.
+DEMO_DELAY = 10
+PRODUCTION_DELAY = 48 * 3600
+SIGNERS = (0, 2, 3)  # any three members: here the data bureau, NATRES and TAX heads
 
 BOLD, GREEN, RED, GREY, RESET = "\033[1m", "\033[32m", "\033[31m", "\033[90m", "\033[0m"
 
@@ -148,37 +183,80 @@ def main() -> int:
         settings = ChainSettings(rpc_url=stack.rpc_url, chain_id=stack.chain_id, deployments_dir=home / "deployments")
         client = connect(settings)
 
-        say("Creating encrypted signing keys (scrypt keystores, owner-only)")
+        say("Creating encrypted keys (scrypt keystores, owner-only): deployer, relay, departments, council")
         password = secrets.token_urlsafe(16)  # this run's keys only; never written anywhere
         keystore = Keystore(home / "keys")
         accounts = {}
-        for name in ["governance", "relayer", *[code.lower() for code, *_ in DEPARTMENTS]]:
+        titles = dict(COUNCIL)
+        for name in ["deployer", "relayer", *[code.lower() for code, *_ in DEPARTMENTS], *titles]:
             info = keystore.create(name, password)
             accounts[name] = keystore.load(name, password)
-            print(f"  {name:<12} {info.address}")
-        gov = TransactionSender(client, accounts["governance"])
+            print(f"  {name:<16} {info.address}  {titles.get(name, '')}".rstrip())
+        deployer = TransactionSender(client, accounts["deployer"])
+        members = [accounts[name] for name, _ in COUNCIL]
 
-        say("Deploying the registries")
-        deployment = deploy_registry(client, gov, deployments_dir=settings.deployments_dir)
+        say(f"Deploying the governance council: {THRESHOLD} of {len(COUNCIL)} bureau heads approve, "
+            f"{VETO_THRESHOLD} veto")
+        council_deployment = deploy_council(
+            client,
+            deployer,
+            deployments_dir=settings.deployments_dir,
+            members=[m.address for m in members],
+            threshold=THRESHOLD,
+            veto_threshold=VETO_THRESHOLD,
+            delay=DEMO_DELAY,
+        )
+        council = CouncilClient(client, council_deployment.address)
+        print(f"  GovernanceCouncil  {council.address}; its time lock {council.timelock()}")
+        print(f"  time lock: {council.min_delay()} s on this local chain; production uses e.g. "
+              f"{PRODUCTION_DELAY // 3600} h ({PRODUCTION_DELAY:,} s), time for {VETO_THRESHOLD} members to veto")
+
+        say("Deploying the registries (the deployer keeps no role: the council governs)")
+        deployment = deploy_registry(
+            client, deployer, deployments_dir=settings.deployments_dir, council=council.address
+        )
         registry = RegistryClient(client, deployment.address)
-        print(f"  DocumentRegistry {deployment.address} (block {deployment.block_number})")
+        print(f"  DocumentRegistry   {deployment.address} (block {deployment.block_number})")
+        draft = Draft()  # the council's first proposal, gathered call by call
         prop_deployment = deploy_property_registry(
-            client, gov, deployments_dir=settings.deployments_dir, document_registry=registry.address
+            client,
+            deployer,
+            deployments_dir=settings.deployments_dir,
+            document_registry=registry.address,
+            governance=draft,
         )
         prop = PropertyClient(client, prop_deployment.address)
-        print(f"  PropertyRegistry {prop.address} (may supersede certificates in the DocumentRegistry)")
+        print(f"  PropertyRegistry   {prop.address} (its role in the DocumentRegistry: by the council)")
+        held = [r for r, role in (("admin", ZERO32), ("governor", registry.governor_role()))
+                if registry.has_role(role, deployer.address)]
+        print(f"  deployer's roles in the DocumentRegistry: {', '.join(held) or 'none'}")
 
-        say("Registering departments, their keys and the document types they issue")
-        for doc_type in ("business-license", "food-business-license", "property-certificate", "mortgage-certificate"):
-            registry.register_document_type(gov, doc_type)
+        say("The council's first proposal: departments, their keys, document types and roles")
+        for doc_type in DOCUMENT_TYPES:
+            registry.register_document_type(draft, doc_type)
         for code, name, credit, roles, types in DEPARTMENTS:
             dept = department_id(code)
-            registry.register_department(gov, dept, name, credit, roles)
-            registry.add_signer_key(gov, dept, accounts[code.lower()].address, int(time.time()) - 60)
+            registry.register_department(draft, dept, name, credit, roles)
+            registry.add_signer_key(draft, dept, accounts[code.lower()].address, int(time.time()) - 60)
             for doc_type in types:
-                registry.authorize_document_type(gov, dept, type_id(doc_type))
+                registry.authorize_document_type(draft, dept, type_id(doc_type))
+        names = {department_id(code): name for code, name, *_ in DEPARTMENTS}
+        type_names = ", ".join(f"0x{type_id(t).hex()[:8]}… = {t}" for t in DOCUMENT_TYPES)
+        print(f"  {GREY}document types: {type_names}{RESET}")
+        for number, call in enumerate(draft.calls, start=1):
+            # a department being registered is named by the call itself
+            known = None if decode_call(call).function == "registerDepartment" else names
+            english, chinese = describe(call, known)
+            print(f"  {number:>2}. {chinese}")
+            print(f"      {GREY}{english}{RESET}")
+        run_proposal(client, council, draft.calls, members, titles, deployer, run_dir / "proposal-1.json")
+        if not registry.has_role(PROPERTY_REGISTRY_ROLE, prop.address):
+            raise SystemExit("the proposal did not grant the PropertyRegistry its role")
+        for code, name, credit, roles, types in DEPARTMENTS:
             role_names = "+".join(r.name or "" for r in Role if r and r in roles) or "-"
-            print(f"  {name} {credit} roles {role_names}; issues {', '.join(types) or '-'}")
+            active = registry.department(department_id(code)).active
+            print(f"  {name} {credit} roles {role_names}; issues {', '.join(types) or '-'}"
+                  f"{'' if active else ' (NOT ACTIVE)'}")
 
         port = args.port if not port_open("127.0.0.1", args.port) else free_port()
         base = f"http://127.0.0.1:{port}"
@@ -294,6 +372,7 @@ def main() -> int:
             "EREG_CHAIN_ID": str(stack.chain_id),
             "EREG_REGISTRY_ADDRESS": deployment.address,
             "EREG_PROPERTY_REGISTRY_ADDRESS": prop.address,
+            "EREG_DEPLOYMENTS_DIR": str(settings.deployments_dir),
             "EREG_QUEUE_PATH": str(run_dir / "relay-queue.sqlite"),
             "EREG_RELAYER_KEYSTORE": str(keystore.info("relayer").path),
             "EREG_RELAYER_PASSWORD": password,  # to the child's environment only
@@ -383,6 +462,63 @@ def main() -> int:
         for service in services:
             with_suppress_kill(service)
         stop_stack(run_dir)
+
+
+@dataclass
+class Draft:
+    """A governor that only gathers calls: the demo shows, signs and runs them as one proposal."""
+
+    calls: list[Call] = field(default_factory=list)
+
+    def run(self, calls: Sequence[Call], *, kind: ProposalKind | None = None) -> Receipt | None:
+        self.calls.extend(calls)
+        return None
+
+
+def run_proposal(
+    client: ChainClient,
+    council: CouncilClient,
+    calls: Sequence[Call],
+    members: Sequence[Any],
+    titles: dict[str, str],
+    submitter: TransactionSender,
+    path: Path,
+) -> None:
+    """One proposal through the council, step by step: signed by three members (the proposal file
+    they pass around), scheduled in the time lock, its delay waited out, executed."""
+    kind = classify(calls, client)
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    proposal = new_proposal(calls, kind, now=now)
+    sealed = ProposalFile(client.chain_id, council.address, proposal)
+    why = "they add power: through the time lock" if kind is ProposalKind.SCHEDULED else "protective: at once"
+    print(f"  {len(calls)} calls, kind {kind.name} ({why}); digest 0x{sealed.digest.hex()[:16]}…")
+    names = list(titles)
+    for index in SIGNERS:
+        signer = sealed.add_signature(
+            sign_proposal(members[index], proposal, chain_id=client.chain_id, council=council.address)
+        )
+        print(f"  signed by {titles[names[index]]} ({signer})")
+    sealed.write(path)
+    print(f"  proposal file with {len(sealed.signatures)} of {len(members)} signatures: {path.name}")
+    receipt = council.execute(submitter, proposal, sealed.signature_bytes(council.members()))
+    if kind is ProposalKind.IMMEDIATE:
+        print(f"  executed at once (tx {receipt.tx_hash[:18]}…, {receipt.gas_used:,} gas)")
+        return
+    ready_at = council.ready_at(proposal)
+    print(f"  scheduled (tx {receipt.tx_hash[:18]}…, {receipt.gas_used:,} gas); executable from block time "
+          f"{time.strftime('%H:%M:%S', time.localtime(ready_at))}; {VETO_THRESHOLD} members could veto it meanwhile")
+    # The time lock reads the newest block's time. A QBFT network seals a block every few
+    # seconds; this local chain only when a transaction comes: have it seal one a second.
+    rpc_url = str(client.settings.rpc_url).rstrip("/")
+    print("  time lock, seconds left:", end="", flush=True)
+    while (remaining := ready_at - int(client.w3.eth.get_block("latest")["timestamp"])) > 0:
+        print(f" {remaining}", end="", flush=True)
+        time.sleep(1)
+        rpc(rpc_url, "evm_mine")
+    print(" — delay over", flush=True)
+    receipt = council.execute_scheduled(submitter, proposal)
+    print(f"  executed by anyone after the delay (tx {receipt.tx_hash[:18]}…, {receipt.gas_used:,} gas): "
+          f"all {len(calls)} calls carried out")
 
 
 def certificate_of(path: Path) -> Certificate:

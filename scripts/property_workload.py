@@ -1,21 +1,31 @@
-"""The property workload the benchmarks share: a PropertyRegistry with its departments, and units
-registered, transferred, mortgaged and seized in blocks of many transactions, as on a busy QBFT
-network (automining off while a step's transactions are sent, with fixed gas, then mined).
+"""What the benchmarks share: the council-governed registry, and the property workload.
 
-Imported by scripts/bench_index.py and scripts/bench_verify.py (not a command of its own).
+:func:`deploy_governed` deploys a 3-of-5 council (veto 2) and the DocumentRegistry it governs, as
+every deployment now is. With ``delay`` 0 the council is a development one (``development=True``):
+a Scheduled proposal is executable in the next block and nothing waits; with a delay, Scheduled
+proposals wait it out by moving the node's clock (``evm_increaseTime``, Hardhat only).
+
+The property workload: a PropertyRegistry with its departments, and units registered,
+transferred, mortgaged and seized in blocks of many transactions, as on a busy QBFT network
+(automining off while a step's transactions are sent, with fixed gas, then mined).
+
+Imported by the scripts/bench_*.py scripts (not a command of its own).
 """
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from chain.client import ChainClient
+from chain.deploy import Deployment, deploy_council, deploy_registry
+from chain.governance import CouncilClient, Governance, Governor
 from chain.property import (
     Certificate,
     Owner,
@@ -29,6 +39,10 @@ from chain.sender import TransactionSender
 from chain.types import Role, department_id, type_id
 from devstack.hardhat import fund, rpc
 
+COUNCIL_SIZE = 5
+COUNCIL_THRESHOLD = 3
+COUNCIL_VETO = 2
+
 PROPERTY_CERTIFICATE = "property-certificate"
 MORTGAGE_CERTIFICATE = "mortgage-certificate"
 DEPARTMENTS = {
@@ -41,6 +55,65 @@ DEPARTMENTS = {
 
 
 @dataclass(frozen=True)
+class Governed:
+    """A DocumentRegistry governed by a fresh council whose members' keys are held here."""
+
+    registry: RegistryClient
+    deployment: Deployment  # the DocumentRegistry's
+    council: CouncilClient
+    council_deployment: Deployment
+    governance: Governance
+    members: list[LocalAccount]
+
+
+def clock_mover(rpc_url: str) -> Callable[[int], None]:
+    """``wait(seconds)`` for :class:`Governance` on a Hardhat node: move its clock, mine a block."""
+
+    def wait(seconds: int) -> None:
+        rpc(rpc_url, "evm_increaseTime", [int(seconds)])
+        rpc(rpc_url, "evm_mine")
+
+    return wait
+
+
+def deploy_governed(
+    client: ChainClient,
+    deployer: TransactionSender,
+    deployments_dir: Path,
+    *,
+    delay: int = 0,
+    members: Sequence[LocalAccount] | None = None,
+) -> Governed:
+    """Deploy a 3-of-5 council (veto 2) with ``delay`` seconds of time lock, then the registry.
+
+    ``delay`` 0 deploys a development council and Scheduled proposals run at once; otherwise the
+    node's clock is moved over the delay. The deployer submits the proposals (anyone may).
+    """
+    accounts = list(members) if members is not None else [Account.create() for _ in range(COUNCIL_SIZE)]
+    council_deployment = deploy_council(
+        client,
+        deployer,
+        deployments_dir=deployments_dir,
+        members=[m.address for m in accounts],
+        threshold=COUNCIL_THRESHOLD,
+        veto_threshold=COUNCIL_VETO,
+        delay=delay,
+        development=delay == 0,
+    )
+    council = CouncilClient(client, council_deployment.address)
+    rpc_url = str(client.settings.rpc_url).rstrip("/")
+    wait = clock_mover(rpc_url) if delay else _no_wait
+    governance = Governance(council, accounts, deployer, wait=wait)
+    deployment = deploy_registry(client, deployer, deployments_dir=deployments_dir, council=council.address)
+    registry = RegistryClient(client, deployment.address)
+    return Governed(registry, deployment, council, council_deployment, governance, accounts)
+
+
+def _no_wait(seconds: int) -> None:
+    """A development council's delay is 0: the next block may execute."""
+
+
+@dataclass(frozen=True)
 class PropertySetup:
     prop: PropertyClient
     senders: dict[Role, TransactionSender]  # one department key per role
@@ -48,28 +121,38 @@ class PropertySetup:
 
 
 def setup_property(
-    client: ChainClient, registry: RegistryClient, gov: TransactionSender, deployments_dir: Path
+    client: ChainClient,
+    registry: RegistryClient,
+    gov: Governor,
+    deployer: TransactionSender,
+    deployments_dir: Path,
 ) -> PropertySetup:
-    """Deploy the PropertyRegistry; register a department with one key per role of the workflow."""
+    """Deploy the PropertyRegistry; register a department with one key per role of the workflow,
+    the certificate types of NATRES and the PropertyRegistry's role: one council proposal."""
     rpc_url = str(client.settings.rpc_url).rstrip("/")
-    prop = PropertyClient(
-        client,
-        deploy_property_registry(
-            client, gov, deployments_dir=deployments_dir, document_registry=registry.address
-        ).address,
-    )
     senders = {}
-    for role, code in DEPARTMENTS.items():
-        key = Account.create()
-        fund(rpc_url, key.address)
-        dept = department_id(code)
-        registry.register_department(gov, dept, code, "11341500MB00000" + f"{int(role):02d}X", role)
-        registry.add_signer_key(gov, dept, key.address, int(time.time()) - 3600)
-        senders[role] = TransactionSender(client, key)
-    for doc_type in (PROPERTY_CERTIFICATE, MORTGAGE_CERTIFICATE):
-        registry.register_document_type(gov, doc_type)
-        registry.authorize_document_type(gov, department_id(DEPARTMENTS[Role.NATRES]), type_id(doc_type))
+    start = int(client.w3.eth.get_block("latest")["timestamp"]) - 3600
+    with _batch(gov):
+        deployment = deploy_property_registry(
+            client, deployer, deployments_dir=deployments_dir, document_registry=registry.address, governance=gov
+        )
+        for role, code in DEPARTMENTS.items():
+            key = Account.create()
+            fund(rpc_url, key.address)
+            dept = department_id(code)
+            registry.register_department(gov, dept, code, "11341500MB00000" + f"{int(role):02d}X", role)
+            registry.add_signer_key(gov, dept, key.address, start)
+            senders[role] = TransactionSender(client, key)
+        for doc_type in (PROPERTY_CERTIFICATE, MORTGAGE_CERTIFICATE):
+            registry.register_document_type(gov, doc_type)
+            registry.authorize_document_type(gov, department_id(DEPARTMENTS[Role.NATRES]), type_id(doc_type))
+    prop = PropertyClient(client, deployment.address)
     return PropertySetup(prop, senders, department_id(DEPARTMENTS[Role.NATRES]))
+
+
+def _batch(gov: Governor) -> AbstractContextManager[None]:
+    """One proposal for the calls made inside (a :class:`Governance`), else each on its own."""
+    return gov.batch() if isinstance(gov, Governance) else nullcontext()
 
 
 def owners(n: int) -> list[Owner]:
