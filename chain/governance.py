@@ -410,7 +410,8 @@ def _protective(call: Call, decoded: DecodedCall, now: int, client: ChainClient 
     if decoded.contract != "DocumentRegistry":
         return False
     if name == "retireSignerKey":
-        return int(args["validUntil"]) >= now + 60  # a margin for the time the proposal takes to run
+        until = int(args["validUntil"])  # 0: from the block the proposal runs in
+        return until == 0 or until >= now + 60  # a margin for the time the proposal takes to run
     if name == "setDepartmentActive":
         return not args["active"]
     if name == "deauthorizeDocumentType":
@@ -486,10 +487,12 @@ def describe(call: Call, names: dict[bytes, str] | None = None) -> tuple[str, st
             f"{'至 ' + _when(until) if until else '长期'}有效",
         )
     if name == "retireSignerKey":
+        until = int(a["validUntil"])
+        when_en = _when(until) if until else "the moment this proposal runs"
+        when_zh = _when(until) if until else "本提案执行之时"
         return (
-            f"retire signing key {a['signer']} from {_when(int(a['validUntil']))} (what it signed after then "
-            "no longer counts)",
-            f"自 {_when(int(a['validUntil']))} 起停用签名密钥 {a['signer']}（此后所签一律无效）",
+            f"retire signing key {a['signer']} from {when_en} (what it signed after then no longer counts)",
+            f"自 {when_zh} 起停用签名密钥 {a['signer']}（此后所签一律无效）",
         )
     if name == "registerDocumentType":
         return f"register document type {a['name']}", f"登记文书类型 {a['name']}"

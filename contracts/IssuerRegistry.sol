@@ -148,6 +148,8 @@ abstract contract IssuerRegistry is AccessControl, IIssuerRegistry {
 
     /// @inheritdoc IIssuerRegistry
     function retireSignerKey(address signer, uint40 validUntil) external {
+        // 0: from this very block, whenever the proposal runs (an emergency retirement).
+        if (validUntil == 0) validUntil = _now();
         // From now on protects at once; backdated, it also voids what the key signed since, which
         // restores what it revoked and withdraws what it anchored: that waits out the time lock.
         if (validUntil < _now()) _checkRole(GOVERNOR_ROLE);

@@ -154,16 +154,18 @@ def retire_key(
     at: Annotated[
         str,
         typer.Option(
-            help="End of the key's window: now, +6h, Unix time or ISO 8601. A time in the future (after the "
-            "proposal runs) is protective and may run at once; an earlier time (a compromised key) voids what the "
-            "key signed since, and goes through the time lock."
+            help="End of the key's window: now (the moment the proposal runs), +6h, Unix time or ISO 8601. "
+            "Now or a time in the future is protective and may run at once; an earlier time (a compromised key) "
+            "voids what the key signed since, and goes through the time lock."
         ),
     ] = "now",
 ) -> None:
     """Propose ending a key's window (rotation, or an earlier time for a compromised key)."""
     c = get(ctx)
     address = _signer(c, signer)
-    until = parsing.timestamp(at, now=c.chain_now())
+    # "now" is the block the proposal runs in (0 on chain), not the moment of drafting: members
+    # sign later, and a time already past would read as a backdated retirement.
+    until = 0 if at.strip() == "now" else parsing.timestamp(at, now=c.chain_now())
     if _key_department(c, address) is None:
         raise GovernanceError(f"{address} is no department's signing key", f"{address} 不是任何部门的签名密钥")
     _draft(c, proposal, [c.registry.call("retireSignerKey", address, until)])

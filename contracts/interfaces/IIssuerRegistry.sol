@@ -95,7 +95,8 @@ interface IIssuerRegistry {
     /// Emits {SignerKeyAdded}.
     function addSignerKey(bytes32 department, address signer, uint40 validFrom, uint40 validUntil) external;
 
-    /// @notice Ends a key's window at `validUntil` (now or later for rotation, earlier for a compromise).
+    /// @notice Ends a key's window at `validUntil` (now or later for rotation, earlier for a
+    /// compromise; 0 for the block this call runs in, whenever a proposal carries it out).
     /// A backdated end voids what the key signed after it: its anchors, and its status changes,
     /// which stop counting (the change before each is in force again).
     /// Requirements: caller has GUARDIAN_ROLE or GOVERNOR_ROLE when `validUntil` is now or later,

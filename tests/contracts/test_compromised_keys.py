@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from chain.governance import OperationState, ProposalKind, new_proposal
+from chain.governance import OperationState, ProposalKind, classify, new_proposal
 from chain.sender import Receipt
 from chain.types import ZERO32, Action, DocumentStatus, State, StatusChange, StatusRecord, type_id
 from documents.merkle import MerkleTree
@@ -409,3 +409,16 @@ def test_anchors_of_the_stolen_key_stay_attributed_to_it(world: World, stolen: L
         block_time(world, receipt),
     )
     assert not world.registry.signer_key(stolen.address).valid_at(anchored.anchored_at)
+
+
+def test_retirement_at_zero_means_the_block_it_runs_in(world: World) -> None:
+    """An emergency retirement signed long before it runs is still protective: 0 = from this block."""
+    key = add_key(world, SAMR)
+    call = world.registry.call("retireSignerKey", key.address, 0)
+    proposal = new_proposal([call], ProposalKind.IMMEDIATE, now=world.now())
+    signatures = world.governance.signatures(proposal)
+    world.increase_time(3 * 86_400)  # three days to gather the signatures
+    receipt = world.council.execute(world.sender(world.governor), proposal, signatures)
+    ran_at = int(world.client.w3.eth.get_block(receipt.block_number)["timestamp"])
+    assert world.registry.signer_key(key.address).valid_until == ran_at
+    assert classify([call], now=world.now() + 10**6) is ProposalKind.IMMEDIATE

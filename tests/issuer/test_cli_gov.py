@@ -325,6 +325,18 @@ def test_retire_key_immediate_when_in_the_future_and_set_roles(cli: Cli) -> None
     assert "COURT" in cli("dept", "show", "LA-SAMR")
 
 
+def test_retire_key_now_takes_effect_when_the_proposal_runs(cli: Cli) -> None:
+    """The emergency retirement: drafted and signed some time before it runs, still protective."""
+    draft = cli.tmp / "retire-now.json"
+    printed = cli("dept", "retire-key", "samr", "--proposal", str(draft))  # --at now, the default
+    assert "the moment this proposal runs" in printed and "本提案执行之时" in printed
+    assert "Immediate" in cli("gov", "propose", str(draft))
+    cli.world.increase_time(600)  # the members take ten minutes to sign
+    cli.govern(draft)
+    key = cli.world.registry.signer_key(cli.world.samr_key.address)
+    assert key.valid_until == cli.world.now()  # the block the proposal ran in, not the drafting time
+
+
 def test_gov_errors_are_one_line(cli: Cli) -> None:
     missing = cli.tmp / "missing.json"
     line = cli.fail("gov", "show", str(missing))
