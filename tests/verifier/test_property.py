@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -408,6 +409,7 @@ def test_mortgage_status_from_the_chain(world: World, s: Setup, issue: IssueFn, 
         index: ChainIndex = app.app.state.runtime.index  # type: ignore[attr-defined]
         index.sync()
         synced = index.head().block_number
+        wait_until_stale(settings.max_index_age)
         assert_verdict(verify(app, doc.raw()), "INVALID", MORTGAGE_STATUS=("INVALID", "NOT_REGISTERED"))
         _r, mortgage_id = s.prop.register_mortgage(s.bank, unit, certificate_of(doc))
         result = verify(app, doc.raw())
@@ -457,6 +459,7 @@ def test_certificate_naming_another_unit_is_invalid(
     stale = verifier_settings(world, tmp_path / "stale", property_registry_address=s.prop.address, max_index_age=0.05)
     with TestClient(create_app(stale, follow=False)) as app:
         app.app.state.runtime.index.sync()  # type: ignore[attr-defined]
+        wait_until_stale(stale.max_index_age)
         assert_verdict(verify(app, doc.raw()), "INVALID", PROPERTY_STATUS=("INVALID", "UNIT_MISMATCH"))
         assert_verdict(verify(app, hidden), "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
         assert_verdict(verify(app, pledge.raw()), "INVALID", MORTGAGE_STATUS=("INVALID", "UNIT_MISMATCH"))
@@ -565,6 +568,13 @@ def test_corrections_replace_and_revoke_titles(world: World, s: Setup, issue: Is
 
 
 # ------------------------------------------------------------------- chain fallback path
+def wait_until_stale(max_index_age: float) -> None:
+    """Let an index synced once (and never again) pass its freshness window: from then on every
+    verdict must come from the chain, however fast the steps after it run."""
+    time.sleep(max_index_age + 0.02)
+
+
+
 def test_stale_index_reads_the_unit_from_the_chain(world: World, s: Setup, issue: IssueFn, tmp_path: Path) -> None:
     """An index synced once and never again: verdicts come from unitState on the chain."""
     settings = verifier_settings(world, tmp_path, property_registry_address=s.prop.address, max_index_age=0.05)
@@ -574,6 +584,7 @@ def test_stale_index_reads_the_unit_from_the_chain(world: World, s: Setup, issue
         index: ChainIndex = client.app.state.runtime.index  # type: ignore[attr-defined]
         index.sync()
         synced = index.head().block_number
+        wait_until_stale(settings.max_index_age)
         assert index.property_unit(unit) is not None
         # after the sync: a transfer to a certificate the index never saw, then a seizure
         new_doc = issue_certificate(issue, world)
