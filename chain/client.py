@@ -75,6 +75,10 @@ class ChainClient:
     def block_number(self) -> int:
         return self.run(lambda: int(self.w3.eth.block_number))
 
+    def latest_block_time(self) -> int:
+        """The timestamp of the newest block: the chain's clock (time locks and key windows use it)."""
+        return self.run(lambda: int(self.w3.eth.get_block("latest")["timestamp"]))
+
     def safe_block_number(self) -> int:
         """The newest block buried under the configured confirmation depth."""
         return max(self.block_number() - self.settings.confirmations, -1)

@@ -220,7 +220,11 @@ class CouncilClient(ContractClient):
         return bytes(self._call("operationId", proposal.as_tuple()))
 
     def operation_state(self, proposal: Proposal) -> OperationState:
-        return OperationState(int(self._timelock_call("getOperationState", self.operation_id(proposal))))
+        return self.operation_state_of(self.operation_id(proposal))
+
+    def operation_state_of(self, operation: bytes) -> OperationState:
+        """The time lock's state of an operation id (as ProposalScheduled names it)."""
+        return OperationState(int(self._timelock_call("getOperationState", operation)))
 
     def ready_at(self, proposal: Proposal) -> int:
         """Block time from which a scheduled proposal may be executed (0: not scheduled; 1: done)."""
@@ -314,7 +318,7 @@ class Governance:
             self._pending.extend(calls)
             return None
         chosen = kind if kind is not None else classify(calls, self.council.client)
-        proposal = new_proposal(calls, chosen, now=_chain_now(self.council.client))
+        proposal = new_proposal(calls, chosen, now=self.council.client.latest_block_time())
         self.last_proposal = proposal
         receipt = self.council.execute(self.relayer, proposal, self.signatures(proposal))
         if chosen is ProposalKind.IMMEDIATE:
@@ -329,13 +333,9 @@ class Governance:
 
     def wait_until_ready(self, proposal: Proposal) -> None:
         ready_at = self.council.ready_at(proposal)
-        remaining = ready_at - _chain_now(self.council.client)
+        remaining = ready_at - self.council.client.latest_block_time()
         if remaining >= 0:
             self.wait(remaining + 1)
-
-
-def _chain_now(client: ChainClient) -> int:
-    return int(client.w3.eth.get_block("latest")["timestamp"])
 
 
 # ------------------------------------------------------------------------- what a call does
@@ -394,7 +394,7 @@ def classify(calls: Sequence[Call], client: ChainClient | None = None, *, now: i
     Withdrawing roles reads the department's current roles, so it needs ``client``; without one it
     counts as adding power.
     """
-    at = now if now is not None else (_chain_now(client) if client is not None else int(time.time()))
+    at = now if now is not None else (client.latest_block_time() if client is not None else int(time.time()))
     for call in calls:
         try:
             decoded = decode_call(call)

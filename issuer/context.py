@@ -105,8 +105,7 @@ class CliContext:
 
     def chain_now(self) -> int:
         """The later of this machine's clock and the chain's latest block time."""
-        latest = int(self.client.run(lambda: self.client.w3.eth.get_block("latest"))["timestamp"])
-        return max(int(time.time()), latest)
+        return max(int(time.time()), self.client.latest_block_time())
 
     def address_of(self, key_or_address: str) -> str:
         """An address given as such, or the address of a local key (no password needed)."""

@@ -26,13 +26,11 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
-from chain.artifacts import load_artifact
 from chain.client import ChainClient
 from chain.deploy import recorded_council
 from chain.errors import RegistryNotFound
 from chain.events import EventScanner
 from chain.governance import (
-    TIMELOCK,
     Call,
     CouncilClient,
     OperationState,
@@ -91,10 +89,6 @@ def _council_of(c: CliContext, pf: ProposalFile, path: Path) -> CouncilClient:
     return council
 
 
-def _latest_time(client: ChainClient) -> int:
-    return int(client.run(lambda: client.w3.eth.get_block("latest"))["timestamp"])
-
-
 @dataclass(frozen=True)
 class Standing:
     """Where a sealed proposal stands on chain."""
@@ -132,7 +126,7 @@ def standing(pf: ProposalFile, council: CouncilClient) -> Standing:
                             "其随机数已被其他提案使用，不能再执行")
     elif used:
         return Standing("DONE", "done: carried out at once", "已立即执行完毕")
-    if _latest_time(council.client) > proposal.deadline:
+    if council.client.latest_block_time() > proposal.deadline:
         return Standing("EXPIRED", f"expired at {_when(proposal.deadline)} before it was carried out",
                         f"已于 {_when(proposal.deadline)} 过期，未执行")
     return Standing("PENDING", "not yet carried out", "尚未执行")
@@ -318,7 +312,7 @@ def execute(
     if where.code in ("VETOED", "DONE", "NONCE_USED", "EXPIRED"):
         raise GovernanceError(f"cannot execute: {where.english}", f"无法执行：{where.chinese}")
     if where.code == "WAITING":
-        wait = where.ready_at - _latest_time(c.client)
+        wait = where.ready_at - c.client.latest_block_time()
         raise NotReady(
             f"not ready: waiting in the time lock until {_when(where.ready_at)} (about {_span(wait)} more)",
             f"尚不能执行：在时间锁中等待至 {_when(where.ready_at)}（约还需 {_span(wait)}）",
@@ -449,13 +443,11 @@ def list_proposals(ctx: typer.Context) -> None:
     if not found:
         typer.echo(f"no proposals carried out, scheduled or vetoed by council {council.address} / 暂无提案")
         return
-    timelock = c.client.contract(TIMELOCK, council.timelock())
-    artifact = load_artifact(TIMELOCK)
     for entry in found.values():
         if entry.vetoed:
             state = "VETOED"
         elif entry.operation is not None:
-            op_state = OperationState(int(_timelock_call(c.client, timelock, artifact, entry.operation)))
+            op_state = council.operation_state_of(entry.operation)
             state = {OperationState.WAITING: "WAITING", OperationState.READY: "READY", OperationState.DONE: "DONE"}.get(
                 op_state, "CANCELLED"
             )
@@ -465,11 +457,6 @@ def list_proposals(ctx: typer.Context) -> None:
         typer.echo(f"0x{entry.digest.hex()} {entry.kind} {state}{ready} block {entry.block} tx {entry.tx_hash}")
         for english, _chinese in _words_of(c, council, entry.tx_hash, entry.digest):
             typer.echo(f"    {english}")
-
-
-def _timelock_call(client: ChainClient, timelock: Any, artifact: Any, operation: bytes) -> Any:
-    fn = timelock.functions.getOperationState(operation)
-    return client.run(lambda: fn.call(), artifact)
 
 
 def _council_block(c: CliContext, council: str) -> int:

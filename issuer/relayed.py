@@ -109,7 +109,7 @@ class Via:
 
 def deadline(client: ChainClient, window: int) -> int:
     """``window`` seconds after now, by the later of this machine's clock and the chain's."""
-    chain_now = int(client.run(lambda: client.w3.eth.get_block("latest"))["timestamp"])
+    chain_now = client.latest_block_time()
     return max(int(time.time()), chain_now) + window
 
 
