@@ -9,7 +9,6 @@ Producers on the fast path (:func:`documents.wrap.wrap_batch`) build models with
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,6 +28,7 @@ from .canonical import canonicalize, escape_token
 from .errors import MalformedDocument
 from .fields import METADATA_POINTERS, iter_fields, parse_pointer
 from .hashing import is_checksum_address
+from .jsontext import depth_exceeds, loads_strict, outside_strings, parse_json_int
 
 __all__ = [
     "FORMAT_VERSION",
@@ -245,87 +245,36 @@ def _malformed_from(exc: ValidationError, prefix: str = "") -> MalformedDocument
     )
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise MalformedDocument(
-                "", f"duplicate object key {key!r}", f"对象中存在重复的键 {key!r}"
-            )
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise MalformedDocument("", f"{name} is not valid JSON", f"{name} 不是合法的 JSON")
-
-
-def _parse_int(text: str) -> int | float:
-    # JSON numbers are IEEE-754 doubles (RFC 8785): an integer literal outside the safe range
-    # is read as the double it denotes, exactly as a JavaScript verifier would.
-    value = int(text)
-    return value if -(2**53 - 1) <= value <= 2**53 - 1 else float(text)
-
-
 #: Deepest nesting of arrays/objects accepted. Checked before parsing: web3's dependencies raise
 #: the interpreter's recursion limit so far that the JSON parser would overflow the C stack
 #: (and kill the process) on deep enough input instead of raising RecursionError.
 MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+#: Integer literals outside ±(2**53-1) read as doubles (kept under this name for documents.wrap).
+_parse_int = parse_json_int
 
 
 def json_too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True if the JSON text ``raw`` nests arrays or objects deeper than ``limit``."""
-    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if data.count(b"[") + data.count(b"{") <= limit:
-        return False
-    depth = 0
-    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b"", data)):
-        if match.group() in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
+    """True if the JSON text ``raw`` nests arrays or objects deeper than ``limit``.
+
+    Linear in the length of ``raw`` (see :mod:`documents.jsontext`); brackets inside strings
+    do not count.
+    """
+    # latin-1 maps each byte to one character: quotes, backslashes and brackets stay where they are
+    text = raw.decode("latin-1") if isinstance(raw, bytes | bytearray) else raw
+    outside, _unterminated = outside_strings(text)
+    return depth_exceeds(outside, limit)
 
 
 def load_json(raw: str | bytes) -> Any:
-    """Parse JSON text strictly: UTF-8, no duplicate keys, no NaN/Infinity, size-limited.
+    """Parse JSON text strictly: UTF-8 (no BOM), no duplicate keys, no NaN/Infinity, no lone
+    surrogate, nesting at most :data:`MAX_JSON_DEPTH`, size-limited; in linear time.
 
     Integer literals outside ±(2**53-1) become floats (JSON numbers are doubles).
     """
-    if isinstance(raw, bytes | bytearray):
-        if len(raw) > MAX_DOCUMENT_BYTES:
-            raise MalformedDocument("", "document too large", "文书过大")
-        try:
-            text = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedDocument("", "not UTF-8 text", "不是 UTF-8 文本") from None
-    else:
-        text = raw
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise MalformedDocument("", "document too large", "文书过大")
-    if json_too_deep(text):
-        raise MalformedDocument("", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "JSON 嵌套过深")
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
-            parse_int=_parse_int,
-        )
-    except json.JSONDecodeError as exc:
-        raise MalformedDocument(
-            "",
-            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-            f"JSON 语法错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
-        ) from None
-    except RecursionError:
-        raise MalformedDocument("", "JSON nested too deeply", "JSON 嵌套过深") from None
-    except ValueError as exc:  # e.g. an integer literal with more than 4300 digits
-        raise MalformedDocument("", f"invalid number: {exc}", f"数值不合法：{exc}") from None
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise MalformedDocument("", "document too large", "文书过大")
+    return loads_strict(raw, max_depth=MAX_JSON_DEPTH)
 
 
 def document_from_obj(obj: Any) -> WrappedDocument:
