@@ -7,12 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_DIR := hardhat_local
 
-.PHONY: demo test install python-deps node-deps system-deps lint typecheck compile bench clean
+.PHONY: demo test install python-deps node-deps system-deps lint ruff typecheck layers compile bench clean
 
 demo: python-deps node-deps  # the demo needs no browser or database
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
-test: install
+# Lint first: a broken floor or a type error fails in seconds, before the suite's node and daemons start.
+test: install lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 install: python-deps node-deps system-deps
@@ -36,8 +37,16 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 system-deps:
 	@$(BIN)/python scripts/system_deps.py
 
-lint: python-deps
+# ruff (rules in pyproject.toml), the import floors of DESIGN.md, mypy --strict on every package.
+lint: ruff layers typecheck
+
+ruff: python-deps
 	$(BIN)/ruff check .
+
+layers: python-deps
+	$(BIN)/python scripts/check_layers.py --type-checking-circles
+
+typecheck: python-deps
 	$(BIN)/mypy
 
 compile: install
