@@ -44,7 +44,7 @@ ruff: python-deps
 	$(BIN)/ruff check .
 
 layers: python-deps
-	$(BIN)/python scripts/check_layers.py  # add --type-checking-circles once both services' deps.py import downward
+	$(BIN)/python scripts/check_layers.py --type-checking-circles
 
 typecheck: python-deps
 	$(BIN)/mypy

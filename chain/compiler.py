@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.artifacts import ARTIFACTS_DIR, REPO_ROOT
+from chain.errors import ChainError
 
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 NODE_DIR = REPO_ROOT / "hardhat_local"
@@ -44,8 +45,12 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-class CompileError(RuntimeError):
-    """The compiler reported errors, or could not be run."""
+class CompileError(ChainError):
+    """The compiler reported errors, or could not be run (a developer's error, at build time)."""
+
+    code = "COMPILE_ERROR"
+    message_zh = "合约编译失败"
+    http_status = 500
 
 
 def source_files() -> list[Path]:

@@ -1,13 +1,31 @@
-"""Exception tree of the ``documents`` package.
+"""Exception tree of the ``documents`` package, below the project's root error.
 
 Every error carries an English ``message`` (``str(error)``), a Chinese ``message_zh`` and a
 stable machine-readable ``code`` so that services can show both languages and map errors to
-HTTP responses in one place.
+HTTP responses in one place. ``default_code`` is the class's code (``code`` mirrors it on
+the class, so the root's edges read the same attribute everywhere); an instance may carry a
+more precise one. They are the caller's fault: a document, record or QR URL that does not
+hold together, so 422 (400 for a QR URL) at an HTTP edge.
+
+::
+
+    EregError
+     └── DocumentError              422  DOCUMENT_ERROR
+          ├── MalformedDocument          MALFORMED
+          │    └── CanonicalizationError NOT_CANONICALIZABLE
+          ├── SchemaViolation            SCHEMA_VIOLATION
+          ├── UnknownDocumentType        UNKNOWN_DOCUMENT_TYPE
+          ├── DecryptionError            DECRYPTION_FAILED
+          ├── DisclosureError            DISCLOSURE_ERROR (NOT_A_FIELD, …)
+          └── QrUrlError            400  BAD_QR_URL
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+from common.errors import EregError
 
 __all__ = [
     "CanonicalizationError",
@@ -21,16 +39,20 @@ __all__ = [
 ]
 
 
-class DocumentError(Exception):
+class DocumentError(EregError):
     """Root of every error raised by :mod:`documents`."""
 
     default_code = "DOCUMENT_ERROR"
+    code = default_code
+    message_zh = "文书有误"
+    http_status = 422
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = cls.default_code  # one name for the class's code, the root's
 
     def __init__(self, message: str, message_zh: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.message_zh = message_zh
-        self.code = code or self.default_code
+        super().__init__(message, message_zh, code=code or self.default_code)
 
 
 class MalformedDocument(DocumentError):
@@ -40,10 +62,9 @@ class MalformedDocument(DocumentError):
     """
 
     default_code = "MALFORMED"
+    message_zh = "文书格式有误"
 
-    def __init__(
-        self, pointer: str, message: str, message_zh: str, *, code: str | None = None
-    ) -> None:
+    def __init__(self, pointer: str, message: str, message_zh: str, *, code: str | None = None) -> None:
         where = pointer if pointer else "(root)"
         super().__init__(f"{where}: {message}", f"{where}：{message_zh}", code=code)
         self.pointer = pointer
@@ -59,6 +80,7 @@ class CanonicalizationError(MalformedDocument):
     """
 
     default_code = "NOT_CANONICALIZABLE"
+    message_zh = "该值无法表示为规范 JSON"
 
 
 class SchemaViolation(DocumentError):
@@ -68,6 +90,7 @@ class SchemaViolation(DocumentError):
     """
 
     default_code = "SCHEMA_VIOLATION"
+    message_zh = "记录不符合文书类型的模式"
 
     def __init__(self, doc_type: str, errors: Sequence[tuple[str, str]]) -> None:
         self.doc_type = doc_type
@@ -75,10 +98,8 @@ class SchemaViolation(DocumentError):
         first = self.errors[0] if self.errors else ("", "")
         where = first[0] or "(root)"
         super().__init__(
-            f"record does not match schema {doc_type!r}: {len(self.errors)} error(s), "
-            f"first at {where}: {first[1]}",
-            f"记录不符合文书类型 {doc_type!r} 的模式：共 {len(self.errors)} 处错误，"
-            f"首个位于 {where}：{first[1]}",
+            f"record does not match schema {doc_type!r}: {len(self.errors)} error(s), first at {where}: {first[1]}",
+            f"记录不符合文书类型 {doc_type!r} 的模式：共 {len(self.errors)} 处错误，首个位于 {where}：{first[1]}",
         )
 
 
@@ -86,11 +107,10 @@ class UnknownDocumentType(DocumentError):
     """No JSON Schema is bundled for the requested document type."""
 
     default_code = "UNKNOWN_DOCUMENT_TYPE"
+    message_zh = "未知的文书类型"
 
     def __init__(self, doc_type: str) -> None:
-        super().__init__(
-            f"unknown document type {doc_type!r}", f"未知的文书类型 {doc_type!r}"
-        )
+        super().__init__(f"unknown document type {doc_type!r}", f"未知的文书类型 {doc_type!r}")
         self.doc_type = doc_type
 
 
@@ -98,6 +118,7 @@ class DecryptionError(DocumentError):
     """An envelope cannot be opened: wrong key, tampered or truncated ciphertext."""
 
     default_code = "DECRYPTION_FAILED"
+    message_zh = "无法解密：密钥错误或密文被篡改"
 
 
 class DisclosureError(DocumentError):
@@ -108,10 +129,9 @@ class DisclosureError(DocumentError):
     """
 
     default_code = "DISCLOSURE_ERROR"
+    message_zh = "无法按要求选择性披露"
 
-    def __init__(
-        self, message: str, message_zh: str, *, code: str, pointer: str | None = None
-    ) -> None:
+    def __init__(self, message: str, message_zh: str, *, code: str, pointer: str | None = None) -> None:
         super().__init__(message, message_zh, code=code)
         self.pointer = pointer
 
@@ -120,3 +140,5 @@ class QrUrlError(DocumentError):
     """A QR URL (or one of its parts) is invalid."""
 
     default_code = "BAD_QR_URL"
+    message_zh = "二维码链接无效"
+    http_status = 400

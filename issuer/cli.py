@@ -1,12 +1,25 @@
 """``ereg``: the departments' signing tool.
 
 Every failure a user can cause or meet (wrong password, corrupt keystore, unreadable file,
-schema violation, node or IPFS down, department not authorized) ends in one line on stderr
-and a non-zero exit status; never a traceback.
+schema violation, node or IPFS down, department not authorized) is an error of the project's
+one tree, :class:`~common.errors.EregError`; this edge translates that root only, into one
+line on stderr and a non-zero exit status, never a traceback::
+
+    ereg: error [CHAIN_UNAVAILABLE]: the node at … is unreachable / 无法连接区块链节点   (both, the default)
+    ereg: error [CHAIN_UNAVAILABLE]: the node at … is unreachable                   (en)
+    ereg: 错误 [CHAIN_UNAVAILABLE]：无法连接区块链节点（the node at … is unreachable）  (zh)
+
+``--lang`` or ``EREG_LANG`` picks the language: ``zh`` for a registry window, ``en`` for the
+operators' scripts, both on one line otherwise. The code is in every form, so that a clerk can
+read it out to support. In Chinese, an error whose Chinese words only name the kind of failure
+keeps the English detail (a file, an address) in brackets rather than losing it.
 """
 
 from __future__ import annotations
 
+import enum
+import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -15,50 +28,66 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from chain.errors import ChainError, ContractRevert
+from common.errors import EregError
 from issuer import chain_cmd, dept_cmd, docs_cmd, gov_cmd, keys_cmd, property_cmd
 from issuer.context import CliContext, default_home
-from issuer.errors import Bilingual, IssuerError
-
-#: Errors from the packages the CLI builds on; each becomes one line.
-_DOMAIN_ERRORS: tuple[type[Exception], ...] = (IssuerError, ChainError)
+from issuer.errors import FileError, IssuerError
 
 
-def _domain_errors() -> tuple[type[Exception], ...]:
-    errors = list(_DOMAIN_ERRORS)
-    try:
-        from documents.errors import DocumentError
+class Lang(enum.StrEnum):
+    """The language of the error line."""
 
-        errors.append(DocumentError)
-    except ImportError:  # pragma: no cover - documents is part of the project
-        pass
-    try:
-        from storage.errors import StorageError
+    both = "both"
+    en = "en"
+    zh = "zh"
 
-        errors.append(StorageError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(errors)
+
+#: Packages whose exceptions are the framework's own flow (usage errors, ``--help``'s exit, an aborted
+#: prompt): typer prints them. Told by module, as typer's versions move them between its click and its own.
+_FRAMEWORK = frozenset({"click", "typer"})
+
+_NEWLINES = re.compile(r"\s*\n\s*")
 
 
 def fail(message: str, exit_code: int) -> typer.Exit:
     """Print the one-line error and give the Exit to raise."""
-    typer.echo(f"ereg: {message}", err=True)
+    typer.echo(f"ereg: {_NEWLINES.sub(' ', message)}", err=True)
     return typer.Exit(exit_code)
 
 
-def describe(exc: BaseException) -> str:
-    """The error in one line: what happened in English, then in Chinese, then its code."""
-    if isinstance(exc, ContractRevert):
-        council = exc.name.startswith(("GovernanceCouncil", "Timelock"))
-        who, who_zh = ("the council", "治理委员会合约") if council else ("the registry", "合约")
-        return f"refused by {who}: {exc} / {who_zh}拒绝了该操作"
-    code = getattr(exc, "code", None)
-    text = str(exc) or type(exc).__name__
-    zh = getattr(exc, "message_zh", None)
-    if zh and not isinstance(exc, Bilingual):
-        text = f"{text} / {zh}"
-    return f"{text} [{code}]" if code else text
+def describe(exc: EregError, lang: str = Lang.both) -> str:
+    """The error in one line: ``error [CODE]: English``, ``错误 [CODE]：中文`` or both halves."""
+    code = exc.code or EregError.code
+    english = exc.describe("en")
+    chinese = exc.describe("zh")
+    if lang == Lang.en:
+        return f"error [{code}]: {english}"
+    if lang == Lang.zh:
+        generic = "message_zh" not in vars(exc)  # the class's words: keep this error's detail
+        if generic and english and english != chinese:
+            chinese = f"{chinese}（{english}）"
+        return f"错误 [{code}]：{chinese}"
+    if chinese and chinese != english:
+        return f"error [{code}]: {english} / {chinese}"
+    return f"error [{code}]: {english}"
+
+
+def _lang(ctx: Any) -> str:
+    """The language asked for: the group's ``--lang`` (which reads ``EREG_LANG``), else both."""
+    value = ctx.params.get("lang") if ctx is not None else None
+    if value is None:
+        value = os.environ.get("EREG_LANG", Lang.both)
+    return value if value in set(Lang) else Lang.both
+
+
+def _unexpected(exc: Exception) -> EregError:
+    """A bug of ereg, as one line: its type only (its text may hold anything, a key included)."""
+    name = type(exc).__name__
+    return EregError(
+        f"ereg failed unexpectedly ({name}); EREG_DEBUG=1 shows where",
+        f"程序发生意外错误（{name}）",
+        code="INTERNAL",
+    )
 
 
 class EregGroup(TyperGroup):
@@ -67,11 +96,15 @@ class EregGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except _domain_errors() as exc:
-            raise fail(describe(exc), getattr(exc, "exit_code", 1)) from None
+        except EregError as exc:
+            exit_code = exc.exit_code if isinstance(exc, IssuerError) else 1
+            raise fail(describe(exc, _lang(ctx)), exit_code) from None
         except OSError as exc:
-            where = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
-            raise fail(f"{where} / 文件操作失败", 1) from None
+            raise fail(describe(FileError.of(exc), _lang(ctx)), 1) from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in _FRAMEWORK or os.environ.get("EREG_DEBUG"):
+                raise
+            raise fail(describe(_unexpected(exc), _lang(ctx)), 1) from None
 
 
 app = typer.Typer(
@@ -100,6 +133,12 @@ def root(
         str | None,
         typer.Option(envvar="EREG_COUNCIL_ADDRESS", help="Governance council address (else the deployment record)."),
     ] = None,
+    lang: Annotated[
+        Lang,
+        typer.Option(
+            "--lang", envvar="EREG_LANG", case_sensitive=False, help="Language of error lines: en, zh or both."
+        ),
+    ] = Lang.both,
 ) -> None:
     ctx.obj = CliContext(
         home=home or default_home(),

@@ -1,23 +1,27 @@
-"""Errors of the signing CLI; the CLI prints each as one line and exits non-zero.
+"""Errors of the signing CLI, below the project's root; the CLI prints each as one line.
 
-Every error says what went wrong in English (its message) and in Chinese: either the message
-itself carries both (``Bilingual``), or the class's ``message_zh`` names the kind of failure.
+Every error says what went wrong in English (its message) and in Chinese: either in its own
+words (``zh=``, or ``Bilingual``'s two halves), or the class's ``message_zh`` names the kind
+of failure. ``exit_code`` is the CLI's exit status for it (2: the arguments were wrong).
 """
 
 from __future__ import annotations
 
+from common.errors import EregError
 
-class IssuerError(Exception):
+
+class IssuerError(EregError):
     """Root of the CLI's own errors."""
 
     code = "ISSUER_ERROR"
     message_zh = "操作失败"
     exit_code = 1
 
-    def __init__(self, message: str = "", *, zh: str | None = None) -> None:
-        super().__init__(message)
-        if zh:
-            self.message_zh = zh  # this error's own words, instead of the class's
+    def __init__(
+        self, message: str = "", message_zh: str | None = None, *, zh: str | None = None, code: str | None = None
+    ) -> None:
+        # ``zh=`` is the CLI's older spelling of ``message_zh``; an empty one keeps the class's words
+        super().__init__(message, message_zh or zh or None, code=code)
 
 
 class KeyNotFound(IssuerError):
@@ -62,11 +66,24 @@ class NotAuthorized(IssuerError):
     message_zh = "该密钥无权执行此操作"
 
 
+class FileError(IssuerError):
+    """A file could not be read or written (an ``OSError`` at the CLI's edge)."""
+
+    code = "FILE_ERROR"
+    message_zh = "文件操作失败"
+
+    @classmethod
+    def of(cls, exc: OSError) -> FileError:
+        """The OS's words and the file's name, without the errno clutter of ``str(exc)``."""
+        where = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+        return cls(where)
+
+
 class Bilingual(IssuerError):
-    """An error whose message is given in both languages: ``english / 中文``."""
+    """An error given in both languages by whoever raises it: ``message`` and ``message_zh``."""
 
     def __init__(self, english: str, chinese: str) -> None:
-        super().__init__(f"{english} / {chinese}", zh=chinese)
+        super().__init__(english, chinese)
         self.english = english
         self.chinese = chinese
 

@@ -1,26 +1,44 @@
-"""Refusals of the relay, each with an HTTP status, a stable code and messages in English and Chinese."""
+"""Refusals of the relay, each with an HTTP status, a stable code and messages in English and Chinese.
+
+:class:`RelayError` is the kit's :class:`~httpkit.errors.HttpError` (so the project's one
+tree, below :class:`~common.errors.EregError`), answered by the kit's one handler; the error
+body's models are the kit's too, re-exported here for the routes that name them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
-from pydantic import BaseModel
+from httpkit.errors import ErrorBody, ErrorDetail, HttpError, error_body
+
+__all__ = ["ErrorBody", "ErrorDetail", "RelayError", "error_body"]
 
 
-class RelayError(Exception):
+class RelayError(HttpError):
     """A request the relay refuses; turned into ``{"error": {...}}`` only at the HTTP edge."""
 
-    def __init__(self, status_code: int, code: str, message: str, message_zh: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.message_zh = message_zh
+    code = "RELAY_REFUSED"
+    message_zh = "中继服务拒绝了该请求"
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        message_zh: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, code, message, message_zh, headers=headers)
 
     def at(self, index: int) -> RelayError:
         """The same refusal, naming the item of the request list it concerns."""
         return RelayError(
-            self.status_code, self.code, f"item {index}: {self.message}", f"第 {index} 项：{self.message_zh}"
+            self.status_code,
+            self.code,
+            f"item {index}: {self.message}",
+            f"第 {index} 项：{self.message_zh}",
+            headers=self.headers,
         )
 
 
@@ -123,17 +141,3 @@ def chain_unavailable() -> RelayError:
         "the chain cannot be reached; nothing was stored, try again",
         "暂时无法连接区块链，请求未保存，请重试",
     )
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    message_zh: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-def error_body(code: str, message: str, message_zh: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "message_zh": message_zh}}

@@ -7,31 +7,40 @@ escapes from a store as a foreign exception type.
 
 ::
 
-    StorageError
-     ├── StorageUnavailable   transport failure, daemon down, timeout, disk I/O error
-     ├── BlobNotFound         the store does not hold the CID (and could not fetch it)
-     ├── CidMismatch          bytes do not hash to the CID (tampering or a lying server)
-     └── InvalidCid           the text is not a CID this system uses
+    EregError
+     └── StorageError              502  STORAGE_ERROR
+          ├── StorageUnavailable   503  IPFS_UNAVAILABLE  transport failure, daemon down, timeout, disk I/O error
+          ├── BlobNotFound         404  BLOB_NOT_FOUND    the store does not hold the CID (and could not fetch it)
+          ├── CidMismatch          502  CID_MISMATCH      bytes do not hash to the CID (tampering or a lying server)
+          └── InvalidCid           400  INVALID_CID       the text is not a CID this system uses
+
+The statuses are what an HTTP edge answers when the error reaches it unhandled: the store is
+a service's backend (502/503), except a CID the caller gave that is malformed (400) or
+unknown (404).
 """
 
 from __future__ import annotations
 
+from common.errors import EregError
 
-class StorageError(Exception):
+
+class StorageError(EregError):
     """Root of the storage exception tree."""
 
-    code: str = "STORAGE_ERROR"
+    code = "STORAGE_ERROR"
+    message_zh = "文档存储操作失败"
+    http_status = 502
 
-    def __init__(self, message: str, message_zh: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.message_zh = message_zh
+    def __init__(self, message: str, message_zh: str, *, code: str | None = None) -> None:
+        super().__init__(message, message_zh, code=code)
 
 
 class StorageUnavailable(StorageError):
     """The storage backend could not be reached or did not answer in time."""
 
     code = "IPFS_UNAVAILABLE"
+    message_zh = "文档存储不可用"
+    http_status = 503
 
     def __init__(self, backend: str, detail: str) -> None:
         super().__init__(
@@ -46,6 +55,8 @@ class BlobNotFound(StorageError):
     """The store does not hold the requested CID."""
 
     code = "BLOB_NOT_FOUND"
+    message_zh = "未找到该文档"
+    http_status = 404
 
     def __init__(self, cid: str, detail: str = "") -> None:
         suffix = f": {detail}" if detail else ""
@@ -61,6 +72,7 @@ class CidMismatch(StorageError):
     """Bytes received or stored do not hash to the CID they were requested by."""
 
     code = "CID_MISMATCH"
+    message_zh = "内容与 CID 不符"
 
     def __init__(self, expected: str, actual: str, source: str) -> None:
         super().__init__(
@@ -76,6 +88,8 @@ class InvalidCid(StorageError):
     """The text is not a well-formed CID, or not one of the kinds this system produces."""
 
     code = "INVALID_CID"
+    message_zh = "不是有效的文档 CID"
+    http_status = 400
 
     def __init__(self, text: object, reason: str, reason_zh: str | None = None) -> None:
         shown = repr(text) if len(repr(text)) <= 80 else repr(text)[:77] + "..."

@@ -790,7 +790,8 @@ def test_one_line_error_helper_rejects_tracebacks() -> None:
         one_line_error("Traceback (most recent call last):\n  File ...\nValueError: x\n")
     with pytest.raises(AssertionError):
         one_line_error("ereg: first\nereg: second\n")
-    assert one_line_error("ereg: wrong password [WRONG_PASSWORD]\n") == "ereg: wrong password [WRONG_PASSWORD]"
+    line = "ereg: error [WRONG_PASSWORD]: wrong password / 密码错误"
+    assert one_line_error(line + "\n") == line
 
 
 def test_two_runs_on_one_output_directory_are_refused(cli: Cli, tmp_path: Path) -> None:

@@ -354,7 +354,7 @@ def test_gov_errors_are_one_line(cli: Cli) -> None:
     result = cli.invoke("gov", "sign", str(draft), "--key", "member-x", "--yes", env=OFFLINE)
     assert result.exit_code == 1 and "Traceback" not in result.output
     last = result.output.strip().splitlines()[-1]
-    assert last.startswith("ereg: wrong password for key 'member-x'") and "密码错误" in last
+    assert last.startswith("ereg: error [WRONG_PASSWORD]: wrong password for key 'member-x'") and "密码错误" in last
     assert raw(draft)["signatures"] == {}
     # a proposal for another chain
     pf = ProposalFile.read(draft)
