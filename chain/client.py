@@ -15,6 +15,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import (
+    BadFunctionCallOutput,
     ContractLogicError,
     ContractPanicError,
     ProviderConnectionError,
@@ -25,7 +26,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc import HTTPProvider
 
 from chain.artifacts import Artifact, load_artifact
-from chain.errors import ChainError, ChainUnavailable, RpcError, TransactionRejected, WrongChain
+from chain.errors import ChainError, ChainUnavailable, RegistryNotFound, RpcError, TransactionRejected, WrongChain
 from chain.revert import decode_revert
 from chain.settings import ChainSettings
 
@@ -53,6 +54,10 @@ class ChainClient:
             raise
         except (ContractLogicError, ContractPanicError) as exc:
             raise decode_revert(_revert_data(exc), artifact) from exc
+        except BadFunctionCallOutput as exc:
+            # a view answered nothing it could decode: no contract (or not this one) at the address,
+            # as on a reset chain, a node still syncing or a wrong address
+            raise RegistryNotFound(f"no contract answers the call at its address ({exc.__class__.__name__})") from exc
         except Web3RPCError as exc:
             raise translate_rpc_error(exc, artifact) from exc
         except (

@@ -12,7 +12,7 @@ from web3.exceptions import ExtraDataLengthError
 
 from chain.client import connect
 from chain.deploy import deploy_council, deploy_registry
-from chain.errors import ChainUnavailable, TransactionRejected, WrongChain
+from chain.errors import ChainError, ChainUnavailable, RegistryNotFound, TransactionRejected, WrongChain
 from chain.registry import RegistryClient
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
@@ -37,6 +37,15 @@ def test_wrong_chain_id_is_refused(world: World) -> None:
         connect(settings)
     assert info.value.actual == world.chain_id
     assert info.value.expected == world.chain_id + 1
+
+
+def test_a_view_of_an_address_without_code_is_registry_not_found(world: World) -> None:
+    """A reset chain, a resyncing node or a wrong address: the view's empty answer is a ChainError
+    that says so, not web3's decoding error (which the services turned into a 500)."""
+    nowhere = RegistryClient(world.client, "0x" + "ab" * 20)
+    with pytest.raises(RegistryNotFound) as info:
+        nowhere.department(b"\x01" * 32)
+    assert isinstance(info.value, ChainError)
 
 
 def test_nothing_listening_is_chain_unavailable() -> None:
