@@ -9,12 +9,14 @@ authentication, routing or validation look at it. Routes read the one parsed val
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import anyio
 import anyio.to_thread
+from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from httpkit.errors import HttpError, json_error
@@ -23,6 +25,7 @@ from httpkit.jsonguard import JsonLimits, parse_json
 __all__ = [
     "INLINE_PARSE_BYTES",
     "BodyGuard",
+    "GuardedRoute",
     "guarded_body",
     "guarded_json",
     "media_type",
@@ -172,3 +175,26 @@ def guarded_body(request: Request) -> bytes:
     """The raw body :class:`BodyGuard` read (at most its ``max_bytes``)."""
     body: bytes = _state(request)[_STATE_BODY]
     return body
+
+
+class _GuardedRequest(Request):
+    """A request whose ``json()`` is the value :class:`BodyGuard` parsed, strictly, before routing."""
+
+    async def json(self) -> Any:
+        return guarded_json(self)
+
+
+class GuardedRoute(APIRoute):
+    """A route class for FastAPI routes with pydantic bodies: FastAPI's own (lenient) ``json.loads``
+    never sees the body; validation gets the guard's value, so one parser decides.
+
+    Use as ``APIRouter(route_class=GuardedRoute)``.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            return await handler(_GuardedRequest(request.scope, request.receive))
+
+        return guarded

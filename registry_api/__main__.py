@@ -26,6 +26,8 @@ def main() -> int:
         workers=1,
         log_level=args.log_level,
         proxy_headers=False,
+        access_log=False,  # the app's own access log (JSON lines with the request id) says it once
+        log_config=None,  # the app configures logging (JSON lines on stderr) when it is created
     )
     return 0
 

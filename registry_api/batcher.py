@@ -87,7 +87,7 @@ class Batcher:
         backoff = self.poll_interval
         while not self.stop_event.is_set():
             try:
-                self.run_once()
+                self.run_once()  # no registry code at the address (a reset chain) is a ChainError: waited out too
             except ChainError as exc:
                 self.last_error = exc
                 if self.metrics is not None:

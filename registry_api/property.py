@@ -6,10 +6,18 @@ the steps are few, and each depends on the chain's state at the moment it runs. 
 checks the signature, asks the registry whether it would take the step (an estimate that
 decodes the registry's custom error), sends it, and answers with the receipt's events.
 
-Nothing is stored, so nothing can be lost: the signed step carries the signer's nonce, which the
+Nothing is queued, so nothing can be lost: the signed step carries the signer's nonce, which the
 registry consumes once. Sending the same signed step again is how a client whose answer was lost
-(or came back 202 SUBMITTED) learns the outcome: the relay finds the step's
-``SignedActionExecuted`` event and answers with that transaction, marked ``duplicate``.
+(or came back 202 SUBMITTED) learns the outcome: the relay answers with the step's transaction,
+marked ``duplicate``.
+
+Finding that transaction is bounded work, however old the step (its calldata is public once
+mined, so anyone can replay it): the relay records every step it sends (signer, nonce → digest,
+transaction; the newest ``steps_kept`` in its store, so a restart keeps them); a step it never
+saw is looked for in the registry's ``SignedActionExecuted`` logs at most ``lookback_chunks``
+eth_getLogs chunks back from the head, found ones are recorded too, and a step not found there
+is refused with 409 NONCE_USED ("more than N blocks ago"), remembered so that a repeat costs no
+eth_getLogs at all. Nothing ever scans toward the deployment block.
 """
 
 from __future__ import annotations
@@ -17,15 +25,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
+from web3.exceptions import TransactionNotFound
 
 from chain.client import ChainClient
 from chain.errors import ChainError, ChainUnavailable, ContractRevert, RegistryNotFound, TransactionTimeout
@@ -37,9 +47,10 @@ from chain.property import (
     recorded_property_registry,
 )
 from chain.sender import Receipt, TransactionSender
+from httpkit.ratelimit import RateLimiter
 from registry_api import errors
 from registry_api.errors import RelayError
-from registry_api.relay import eip191_digest, recover
+from registry_api.relay import check_key_rate, eip191_digest, recover
 
 log = logging.getLogger("ereg.relay.property")
 T = TypeVar("T")
@@ -130,6 +141,29 @@ def refusal(revert: ContractRevert) -> RelayError:
     return RelayError(status, code, f"the property registry refuses this step: {revert}", zh)
 
 
+def nonce_used_long_ago(signer: str, nonce: int, blocks: int) -> RelayError:
+    """The nonce is used, by a step the relay neither sent nor finds within its look-back."""
+    return RelayError(
+        409,
+        "NONCE_USED",
+        f"key {signer} has used nonce {nonce} already, more than {blocks} blocks ago: the relay looks no "
+        "further back for the step that used it",
+        f"该签名序号已被使用（早于 {blocks} 个区块之前，中继服务不再向前查找）",
+    )
+
+
+class StepRecord(Protocol):
+    """Where the relay remembers the property steps it sent or found (its queue store)."""
+
+    def remember_step(self, signer: str, nonce: int, digest: str, tx_hash: str, *, keep: int) -> None: ...
+
+    def find_step(self, signer: str, nonce: int) -> tuple[str, str] | None: ...
+
+
+#: (signer, nonce) pairs whose step was not found within the look-back, remembered for repeats.
+_NOT_FOUND_KEPT = 10_000
+
+
 def not_deployed(detail: str) -> RelayError:
     return RelayError(
         503, "PROPERTY_REGISTRY_UNAVAILABLE", f"no property registry is available: {detail}", "不动产登记合约不可用"
@@ -168,6 +202,10 @@ class PropertyRelay:
         deployments_dir: Path,
         deadline_margin: int = 30,
         wait: float = 20.0,
+        steps: StepRecord | None = None,
+        steps_kept: int = 100_000,
+        lookback_chunks: int = 10,
+        key_limiter: RateLimiter | None = None,
     ) -> None:
         self.client = client
         self.sender = sender
@@ -176,9 +214,19 @@ class PropertyRelay:
         self.deployments_dir = deployments_dir
         self.deadline_margin = deadline_margin
         self.wait = wait
+        self.steps = steps
+        self.steps_kept = steps_kept
+        self.lookback_chunks = lookback_chunks
+        self.key_limiter = key_limiter
         self._prop: PropertyClient | None = None
         self._from_block = 0
         self._lock = threading.Lock()
+        self._not_found: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._not_found_lock = threading.Lock()
+
+    @property
+    def lookback_blocks(self) -> int:
+        return self.lookback_chunks * self.client.settings.log_chunk_size
 
     # --------------------------------------------------------------------- the registry
     def registry(self) -> PropertyClient:
@@ -244,6 +292,7 @@ class PropertyRelay:
         signable = action_signable(signed.data, nonce, deadline, self.client.chain_id, prop.address)
         digest = eip191_digest(signable)
         signer = recover(signable, signature)
+        check_key_rate(self.key_limiter, [signer])  # before any chain read of this step
         if prop.is_nonce_used(signer, nonce):
             return self._executed(prop, call, signer, nonce, digest)
         now = int(self.client.run(lambda: self.client.w3.eth.get_block("latest"))["timestamp"])
@@ -257,6 +306,7 @@ class PropertyRelay:
         except ContractRevert as revert:
             raise refusal(revert) from None
         log.info("property step %s of %s sent: %s", call.function, signer, tx_hash)
+        self._remember(signer, nonce, digest, tx_hash)
         try:
             receipt = self._receipt(tx_hash, prop)
         except ContractRevert as revert:
@@ -283,15 +333,54 @@ class PropertyRelay:
 
     def _executed(self, prop: PropertyClient, call: PropertyCall, signer: str, nonce: int, digest: bytes) -> StepResult:
         """The answer to a step whose nonce is used: the same signed step already ran, or a conflict."""
-        receipt = self._find_executed(prop, signer, nonce)
+        receipt = self._find_executed(prop, signer, nonce, digest)
         if receipt is not None:
             for event in prop.action_events(receipt):
                 if event.name == "SignedActionExecuted" and HexBytes(event.args["digest"]) == HexBytes(digest):
                     return self._result(prop, call.function, signer, receipt, duplicate=True)
         raise errors.nonce_used(signer, nonce)
 
-    def _find_executed(self, prop: PropertyClient, signer: str, nonce: int) -> Receipt | None:
-        """The receipt of ``signer``'s step with ``nonce``, searching back from the head in chunks."""
+    def _find_executed(self, prop: PropertyClient, signer: str, nonce: int, digest: bytes) -> Receipt | None:
+        """The receipt of ``signer``'s step with ``nonce``: from the relay's record, else from the
+        logs of the look-back; raises NONCE_USED ("long ago") when it is older than that."""
+        recorded = self.steps.find_step(signer, nonce) if self.steps is not None else None
+        if recorded is not None:
+            recorded_digest, tx_hash = recorded
+            receipt = self._mined(tx_hash, prop)
+            if receipt is not None and (
+                recorded_digest.lower() != "0x" + digest.hex() or _carries(prop, receipt, digest)
+            ):
+                return receipt  # this step's transaction, or another step's under the same nonce
+            # the recorded transaction did not run it (dropped, reverted, another copy ran first): look
+        key = (signer.lower(), nonce)
+        with self._not_found_lock:
+            if key in self._not_found:
+                raise nonce_used_long_ago(signer, nonce, self.lookback_blocks)
+        receipt = self._scan(prop, signer, nonce)
+        if receipt is None:
+            with self._not_found_lock:
+                self._not_found[key] = None
+                while len(self._not_found) > _NOT_FOUND_KEPT:
+                    self._not_found.popitem(last=False)
+            raise nonce_used_long_ago(signer, nonce, self.lookback_blocks)
+        for event in prop.action_events(receipt):
+            if (
+                event.name == "SignedActionExecuted"
+                and str(event.args["signer"]).lower() == signer.lower()
+                and int(event.args["nonce"]) == nonce
+            ):
+                self._remember(signer, nonce, bytes(HexBytes(event.args["digest"])), receipt.tx_hash)
+        return receipt
+
+    def _mined(self, tx_hash: str, prop: PropertyClient) -> Receipt | None:
+        """The receipt of ``tx_hash`` if it is mined and succeeded; None otherwise (no waiting)."""
+        raw = self.client.run(lambda: _receipt_or_none(self.client.w3.eth, tx_hash))
+        if raw is None or int(raw["status"]) != 1:
+            return None
+        return self.sender.wait(tx_hash, prop.artifact)
+
+    def _scan(self, prop: PropertyClient, signer: str, nonce: int) -> Receipt | None:
+        """``signer``'s step with ``nonce`` in the last ``lookback_chunks`` chunks of logs, newest first."""
         topics = [
             "0x" + _EXECUTED_TOPIC.hex(),
             "0x" + bytes.fromhex(to_checksum_address(signer)[2:]).rjust(32, b"\0").hex(),
@@ -299,7 +388,9 @@ class PropertyRelay:
         ]
         chunk = self.client.settings.log_chunk_size
         end = self.client.block_number()
-        while end >= self._from_block:
+        for _ in range(self.lookback_chunks):
+            if end < self._from_block:
+                break
             start = max(self._from_block, end - chunk + 1)
             params: Any = {"address": prop.address, "topics": topics, "fromBlock": start, "toBlock": end}
             logs = self.client.run(partial(self.client.w3.eth.get_logs, params))
@@ -308,6 +399,10 @@ class PropertyRelay:
                 return self.sender.wait(tx_hash, prop.artifact)
             end = start - 1
         return None
+
+    def _remember(self, signer: str, nonce: int, digest: bytes, tx_hash: str) -> None:
+        if self.steps is not None:
+            self.steps.remember_step(signer, nonce, "0x" + digest.hex(), tx_hash, keep=self.steps_kept)
 
     def _result(
         self, prop: PropertyClient, function: str, signer: str, receipt: Receipt, *, duplicate: bool
@@ -325,6 +420,11 @@ class PropertyRelay:
     def _chain(self, fn: Callable[[], T]) -> T:
         try:
             return fn()
+        except RegistryNotFound:
+            # no code at the registry's address any more (a reset chain)
+            with self._lock:
+                self._prop = None  # found again (or not) on the next step
+            raise not_deployed("no contract answers at its address") from None
         except ChainUnavailable:
             raise errors.chain_unavailable() from None
         except ContractRevert as revert:
@@ -333,10 +433,20 @@ class PropertyRelay:
             raise RelayError(502, exc.code, f"the chain refused a call: {exc}", exc.message_zh) from None
 
 
-def _has_receipt(eth: Any, tx_hash: str) -> bool:
-    from web3.exceptions import TransactionNotFound
+def _carries(prop: PropertyClient, receipt: Receipt, digest: bytes) -> bool:
+    """Whether ``receipt`` holds the ``SignedActionExecuted`` of the step with ``digest``."""
+    return any(
+        event.name == "SignedActionExecuted" and HexBytes(event.args["digest"]) == HexBytes(digest)
+        for event in prop.action_events(receipt)
+    )
 
+
+def _receipt_or_none(eth: Any, tx_hash: str) -> Any:
     try:
-        return eth.get_transaction_receipt(tx_hash) is not None
+        return eth.get_transaction_receipt(tx_hash)
     except TransactionNotFound:
-        return False
+        return None
+
+
+def _has_receipt(eth: Any, tx_hash: str) -> bool:
+    return _receipt_or_none(eth, tx_hash) is not None

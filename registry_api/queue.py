@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from common.errors import EregError
+
 Kind = Literal["anchor", "status"]
 KINDS: tuple[Kind, ...] = ("anchor", "status")
 
@@ -38,13 +40,20 @@ FAILED = "FAILED"
 TX_STATES = (PREPARED, SENT, MINED, FAILED)
 
 
-class QueueError(Exception):
-    """Root of the queue's errors."""
+class QueueError(EregError):
+    """Root of the queue's errors (the relay's own store refusing a step: the relay's fault, 500)."""
+
+    code = "QUEUE_ERROR"
+    message_zh = "中继请求队列操作失败"
 
 
 class QueueConflict(QueueError):
     """Another live request already claims the same department's root (anchors) or signer nonce
     (status changes)."""
+
+    code = "QUEUE_CONFLICT"
+    message_zh = "已有待处理的请求占用同一批次根哈希或签名序号"
+    http_status = 409
 
     def __init__(self, index: int, existing_id: int, conflict_key: str) -> None:
         super().__init__(f"item {index} conflicts with request {existing_id} ({conflict_key})")
@@ -141,6 +150,10 @@ class RequestQueue(Protocol):
 
     def count_queued(self, kind: Kind) -> int: ...
 
+    def count_queued_of_department(self, department: str) -> int:
+        """QUEUED requests (either kind) of ``department`` (0x id): what its quota counts."""
+        ...
+
     def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[int]) -> None:
         """Outbox: the transaction PREPARED and its requests SUBMITTED, before it is sent."""
         ...
@@ -176,6 +189,15 @@ class RequestQueue(Protocol):
         ...
 
     def counts(self) -> dict[str, int]: ...
+
+    def remember_step(self, signer: str, nonce: int, digest: str, tx_hash: str, *, keep: int) -> None:
+        """Record that ``signer``'s property step with ``nonce`` (EIP-191 ``digest``) went in ``tx_hash``;
+        only the newest ``keep`` records are kept."""
+        ...
+
+    def find_step(self, signer: str, nonce: int) -> tuple[str, str] | None:
+        """``(digest, tx_hash)`` of ``signer``'s recorded step with ``nonce``, or None."""
+        ...
 
     def close(self) -> None: ...
 
@@ -221,6 +243,16 @@ CREATE TABLE IF NOT EXISTS transaction_requests (
     PRIMARY KEY (tx_hash, request_id)
 );
 CREATE INDEX IF NOT EXISTS transaction_requests_request ON transaction_requests (request_id);
+CREATE INDEX IF NOT EXISTS requests_department ON requests (department, state);
+CREATE TABLE IF NOT EXISTS property_steps (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    signer     TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    digest     TEXT NOT NULL,
+    tx_hash    TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (signer, nonce)
+);
 """
 
 _REQUEST_COLUMNS = (
@@ -344,6 +376,12 @@ class SqliteQueue:
 
     def count_queued(self, kind: Kind) -> int:
         rows = self._read("SELECT COUNT(*) FROM requests WHERE kind = ? AND state = 'QUEUED'", (kind,))
+        return int(rows[0][0])
+
+    def count_queued_of_department(self, department: str) -> int:
+        rows = self._read(
+            "SELECT COUNT(*) FROM requests WHERE department = ? AND state = 'QUEUED'", (department.lower(),)
+        )
         return int(rows[0][0])
 
     # ---------------------------------------------------------------------- outbox
@@ -471,6 +509,22 @@ class SqliteQueue:
         for state, count in self._read("SELECT state, COUNT(*) FROM requests GROUP BY state"):
             counts[state] = int(count)
         return counts
+
+    # ------------------------------------------------------------------ property steps
+    def remember_step(self, signer: str, nonce: int, digest: str, tx_hash: str, *, keep: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO property_steps (signer, nonce, digest, tx_hash, created_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (signer, nonce) DO UPDATE SET digest = excluded.digest, tx_hash = excluded.tx_hash",
+                (signer.lower(), str(nonce), digest, tx_hash, time.time()),
+            )
+            db.execute("DELETE FROM property_steps WHERE id <= (SELECT MAX(id) FROM property_steps) - ?", (keep,))
+
+    def find_step(self, signer: str, nonce: int) -> tuple[str, str] | None:
+        rows = self._read(
+            "SELECT digest, tx_hash FROM property_steps WHERE signer = ? AND nonce = ?", (signer.lower(), str(nonce))
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     def close(self) -> None:
         with self._lock:

@@ -95,6 +95,16 @@ CREATE TABLE IF NOT EXISTS transaction_requests (
     PRIMARY KEY (tx_hash, request_id)
 );
 CREATE INDEX IF NOT EXISTS transaction_requests_request ON transaction_requests (request_id);
+CREATE INDEX IF NOT EXISTS requests_department ON requests (department, state);
+CREATE TABLE IF NOT EXISTS property_steps (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    signer     TEXT NOT NULL,
+    nonce      NUMERIC(78) NOT NULL,
+    digest     TEXT NOT NULL,
+    tx_hash    TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    UNIQUE (signer, nonce)
+);
 """
 
 _REQUEST_COLUMNS = (
@@ -290,6 +300,13 @@ class PostgresQueue:
         )
         return int(rows[0][0])
 
+    def count_queued_of_department(self, department: str) -> int:
+        # every QUEUED request of the department, claimed by a batcher or not: its whole backlog
+        rows = self._read(
+            "SELECT COUNT(*) FROM requests WHERE department = %s AND state = 'QUEUED'", (department.lower(),)
+        )
+        return int(rows[0][0])
+
     # ---------------------------------------------------------------------- outbox
     def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[int]) -> None:
         now = time.time()
@@ -434,6 +451,22 @@ class PostgresQueue:
         for state, count in self._read("SELECT state, COUNT(*) FROM requests GROUP BY state"):
             counts[state] = int(count)
         return counts
+
+    # ------------------------------------------------------------------ property steps
+    def remember_step(self, signer: str, nonce: int, digest: str, tx_hash: str, *, keep: int) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO property_steps (signer, nonce, digest, tx_hash, created_at) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (signer, nonce) DO UPDATE SET digest = excluded.digest, tx_hash = excluded.tx_hash",
+                (signer.lower(), nonce, digest, tx_hash, time.time()),
+            )
+            conn.execute("DELETE FROM property_steps WHERE id <= (SELECT MAX(id) FROM property_steps) - %s", (keep,))
+
+    def find_step(self, signer: str, nonce: int) -> tuple[str, str] | None:
+        rows = self._read(
+            "SELECT digest, tx_hash FROM property_steps WHERE signer = %s AND nonce = %s", (signer.lower(), nonce)
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     def close(self) -> None:
         if self._pool.closed:

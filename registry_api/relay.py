@@ -12,7 +12,9 @@ department change this one's record.
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,15 +27,18 @@ from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as KeyValidationError
 
 from chain.eip712 import ANCHOR_TYPES, STATUS_CHANGE_TYPES, anchor_message, domain, status_change_message
-from chain.errors import ChainError, ChainUnavailable, ContractRevert
+from chain.errors import ChainError, ChainUnavailable, ContractRevert, RegistryNotFound
 from chain.registry import RegistryClient
 from chain.types import ZERO32, Action, DocumentStatus, SignedAnchor, SignedStatusChange
+from httpkit.errors import HttpError
+from httpkit.ratelimit import RateLimiter, too_many
 from registry_api import errors
 from registry_api.errors import RelayError
 from registry_api.messages import AcceptedItem, AnchorRequest, Domain, StatusChangeRequest, to_hex
 from registry_api.queue import REJECTED, NewRequest, QueueConflict, RequestQueue
 
 T = TypeVar("T")
+D = TypeVar("D", bound=Domain)
 
 #: secp256k1 group order; OpenZeppelin's ECDSA refuses s in the upper half (malleability).
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -121,10 +126,43 @@ def recover(signable: SignableMessage, signature: bytes) -> str:
         raise errors.bad_signature(type(exc).__name__) from None
 
 
+def registry_not_found(detail: str) -> RelayError:
+    """No registry code where the relay's registry should be (a reset chain, a resyncing node, a
+    wrong address): the relay cannot check anything, and stores nothing."""
+    return RelayError(
+        503,
+        "REGISTRY_NOT_FOUND",
+        f"the registry is not on the chain the relay serves: {detail}; nothing was stored",
+        "区块链上未找到登记合约，请求未保存",
+    )
+
+
+def check_key_rate(limiter: RateLimiter | None, signers: Sequence[str]) -> None:
+    """The per-key rate limit, one token per signed item, before any chain read (429 RATE_LIMITED)."""
+    if limiter is None:
+        return
+    for signer, items in Counter(s.lower() for s in signers).items():
+        wait = limiter.acquire(signer, float(min(items, limiter.burst)))
+        if wait > 0:
+            raise too_many(
+                wait,
+                message=f"department key {signer} has sent more signed items than its rate allows",
+                message_zh="该部门签名密钥提交过于频繁",
+            )
+
+
 @dataclass
 class _Signer:
     address: str
     department: bytes
+
+
+@dataclass(frozen=True)
+class _Recovered:
+    """An item whose signature was checked locally: what it signs, its digest and its signer."""
+
+    digest: str
+    address: str
 
 
 class Relay:
@@ -138,6 +176,9 @@ class Relay:
         chain_id: int,
         relayer_address: str,
         deadline_margin: int = 30,
+        key_limiter: RateLimiter | None = None,
+        department_quota: int = 0,
+        quota_retry_after: float = 2.0,
     ) -> None:
         self.registry = registry
         self.queue = queue
@@ -145,29 +186,89 @@ class Relay:
         self.registry_address = registry.address
         self.relayer_address = to_checksum_address(relayer_address)
         self.deadline_margin = deadline_margin
+        self.key_limiter = key_limiter
+        #: QUEUED requests a department may have at once (0: no quota), and the Retry-After of a
+        #: refusal: about one batch age, after which the batcher has sent what was due.
+        self.department_quota = department_quota
+        self.quota_retry_after = quota_retry_after
         self._chain_checked = False
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------- public
     def accept_anchors(self, items: Sequence[AnchorRequest]) -> list[AcceptedItem]:
-        return self._chain(lambda: self._accept_anchors(items))
+        recovered = [self._recover(index, item, self._anchor_signable) for index, item in enumerate(items)]
+        check_key_rate(self.key_limiter, [r.address for r in recovered])
+        return self._chain(lambda: self._accept_anchors(items, recovered))
 
     def accept_status_changes(self, items: Sequence[StatusChangeRequest]) -> list[AcceptedItem]:
-        return self._chain(lambda: self._accept_status_changes(items))
+        recovered = [self._recover(index, item, self._status_signable) for index, item in enumerate(items)]
+        check_key_rate(self.key_limiter, [r.address for r in recovered])
+        return self._chain(lambda: self._accept_status_changes(items, recovered))
 
     # ----------------------------------------------------------------------- internals
+    def _anchor_signable(self, item: AnchorRequest) -> tuple[SignableMessage, bytes]:
+        signed = item.signed()
+        return anchor_signable(signed, self.chain_id, self.registry_address), signed.signature
+
+    def _status_signable(self, item: StatusChangeRequest) -> tuple[SignableMessage, bytes]:
+        signed = item.signed()
+        change = signed.change
+        if change.action == Action.SUPERSEDE and change.target_hash == ZERO32:
+            raise RelayError(
+                422, "INVALID_ACTION", "a whole batch cannot be superseded: give targetHash", "整批不能被替换"
+            )
+        return status_change_signable(signed, self.chain_id, self.registry_address), signed.signature
+
+    def _recover(self, index: int, item: D, signable_of: Callable[[D], tuple[SignableMessage, bytes]]) -> _Recovered:
+        """Local checks only (domain, form, signature): no chain read, so the key's rate comes next."""
+        try:
+            self._check_domain(item)
+            signable, signature = signable_of(item)
+            return _Recovered(to_hex(eip191_digest(signable)), recover(signable, signature))
+        except RelayError as refusal:
+            raise refusal.at(index) from None
+
     def _chain(self, fn: Callable[[], T]) -> T:
         try:
             if not self._chain_checked:
                 self.registry.client.check_chain_id()
+                self.registry.ensure_deployed()
                 self._chain_checked = True
             return fn()
+        except RegistryNotFound as exc:
+            self._chain_checked = False  # a reset chain: check the code again next time
+            raise registry_not_found(str(exc)) from None
         except ChainUnavailable:
             raise errors.chain_unavailable() from None
         except ContractRevert as revert:  # a view reverted where none should: report, do not store
             raise errors.rejected_by_contract(revert_code(revert), str(revert)) from None
         except ChainError as exc:
             raise RelayError(502, exc.code, f"the chain refused a read: {exc}", exc.message_zh) from None
+
+    def _check_quota(self, department: bytes, adding: int) -> None:
+        """429 QUOTA_EXCEEDED when the department's QUEUED requests plus ``adding`` pass its quota.
+
+        Counted by department, not by signer key: the quota is the department's share of the
+        queue, whichever of its keys (rotated, one per window) signed. A soft bound: two
+        requests at the same instant may both pass the count.
+        """
+        if self.department_quota <= 0:
+            return
+        queued = self.queue.count_queued_of_department(to_hex(department))
+        if queued + adding > self.department_quota:
+            seconds = max(1, math.ceil(self.quota_retry_after))
+            raise HttpError(
+                429,
+                "QUOTA_EXCEEDED",
+                f"department {to_hex(department)} has {queued} requests waiting to be sent; at most "
+                f"{self.department_quota} may wait at once, this request adds {adding}; retry after {seconds} s",
+                f"本部门待上链请求已有 {queued} 项，上限为 {self.department_quota} 项，请 {seconds} 秒后重试",
+                headers={"Retry-After": str(seconds)},
+            )
+
+    def _check_quotas(self, pending: Sequence[tuple[int, NewRequest]]) -> None:
+        for department, adding in Counter(req.department for _, req in pending).items():
+            self._check_quota(bytes.fromhex(department[2:]), adding)
 
     def _check_domain(self, item: Domain) -> None:
         if item.chain_id is not None and item.chain_id != self.chain_id:
@@ -197,10 +298,12 @@ class Relay:
             raise errors.key_not_valid(address, key.valid_from, key.valid_until, now)
         if not self.registry.department(key.department).active:
             raise errors.not_authorized(f"department {to_hex(key.department)} is inactive")
+        self._check_quota(key.department, 1)  # at its quota already: refused before the item's own reads
         signer = cache[address] = _Signer(address, key.department)
         return signer
 
     def _store(self, pending: list[tuple[int, NewRequest]], results: list[AcceptedItem | None]) -> list[AcceptedItem]:
+        self._check_quotas(pending)
         try:
             stored = self.queue.add([req for _, req in pending])
         except QueueConflict as conflict:
@@ -222,18 +325,15 @@ class Relay:
             id=existing.id, state=existing.state, duplicate=True, root=existing.root, signer=existing.signer
         )
 
-    def _accept_anchors(self, items: Sequence[AnchorRequest]) -> list[AcceptedItem]:
+    def _accept_anchors(self, items: Sequence[AnchorRequest], recovered: Sequence[_Recovered]) -> list[AcceptedItem]:
         now = self._now()
         signers: dict[str, _Signer] = {}
         results: list[AcceptedItem | None] = [None] * len(items)
         pending: list[tuple[int, NewRequest]] = []
-        for index, item in enumerate(items):
+        for index, (item, checked) in enumerate(zip(items, recovered, strict=True)):
             try:
-                self._check_domain(item)
                 signed = item.signed()
-                signable = anchor_signable(signed, self.chain_id, self.registry_address)
-                digest = to_hex(eip191_digest(signable))
-                address = recover(signable, signed.signature)
+                digest, address = checked.digest, checked.address
                 duplicate = self._duplicate(digest)
                 if duplicate is not None:
                     results[index] = duplicate
@@ -273,23 +373,17 @@ class Relay:
             )
         return self._store(pending, results)
 
-    def _accept_status_changes(self, items: Sequence[StatusChangeRequest]) -> list[AcceptedItem]:
+    def _accept_status_changes(
+        self, items: Sequence[StatusChangeRequest], recovered: Sequence[_Recovered]
+    ) -> list[AcceptedItem]:
         now = self._now()
         signers: dict[str, _Signer] = {}
         results: list[AcceptedItem | None] = [None] * len(items)
         pending: list[tuple[int, NewRequest]] = []
-        for index, item in enumerate(items):
+        for index, (item, checked) in enumerate(zip(items, recovered, strict=True)):
             try:
-                self._check_domain(item)
                 signed = item.signed()
-                change = signed.change
-                if change.action == Action.SUPERSEDE and change.target_hash == ZERO32:
-                    raise RelayError(
-                        422, "INVALID_ACTION", "a whole batch cannot be superseded: give targetHash", "整批不能被替换"
-                    )
-                signable = status_change_signable(signed, self.chain_id, self.registry_address)
-                digest = to_hex(eip191_digest(signable))
-                address = recover(signable, signed.signature)
+                digest, address = checked.digest, checked.address
                 duplicate = self._duplicate(digest)
                 if duplicate is not None:
                     results[index] = duplicate

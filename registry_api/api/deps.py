@@ -1,18 +1,18 @@
-"""Dependencies of the routes (the per-process runtime built in the app's lifespan)."""
+"""Dependencies of the routes: the per-process runtime built in the app's lifespan."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-if TYPE_CHECKING:
-    from registry_api.app import Runtime
+from registry_api.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async, so that FastAPI resolves it on the event loop, not in its shared thread pool."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated["Runtime", Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

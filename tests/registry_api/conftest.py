@@ -25,9 +25,10 @@ from fastapi.testclient import TestClient
 
 from chain.types import SignedAnchor, SignedStatusChange
 from devstack.postgres import PostgresServer, create_database, find_bin_dir, start_postgres, stop_postgres
-from registry_api.app import Runtime, create_app
+from registry_api.app import create_app
 from registry_api.queue import RequestQueue, SqliteQueue
 from registry_api.queue_pg import PostgresQueue
+from registry_api.runtime import Runtime
 from registry_api.settings import RelaySettings
 from tests.conftest import require
 from tests.factories import World

@@ -224,7 +224,7 @@ def test_malformed_bodies(relay: TestClient) -> None:
     assert_error(relay.post("/v1/anchors", json=[]), 422, "INVALID_REQUEST")
     assert_error(relay.post("/v1/anchors", json={"root": "0x"}), 422, "INVALID_REQUEST")
     reply = relay.post("/v1/anchors", content=b"{not json", headers={"content-type": "application/json"})
-    assert_error(reply, 422, "INVALID_REQUEST")
+    assert_error(reply, 400, "MALFORMED_JSON")  # the JSON guard's refusal, before any validation
     assert_error(relay.get("/v1/requests/abc"), 422, "INVALID_REQUEST")
     assert_error(relay.get("/v1/requests/999"), 404, "NOT_FOUND")
     assert_error(relay.get("/v1/anchors/0x12"), 400, "INVALID_ROOT")

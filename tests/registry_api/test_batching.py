@@ -323,7 +323,8 @@ def test_a_stopped_node_only_delays(tmp_path: Path) -> None:
             ids = post_anchors(world, relay, 3)
             os.killpg(node.process.pid, signal.SIGSTOP)
             try:
-                assert relay.get("/healthz").status_code == 503
+                # readiness comes from the prober's last look: it turns once the prober sees the node hang
+                assert wait_until(lambda: relay.get("/healthz").status_code == 503, timeout=10)
                 more = anchor_json(world.sign_anchor(os.urandom(32), deadline=2**40))
                 refused = relay.post("/v1/anchors", json=[more])
                 assert refused.status_code == 503 and refused.json()["error"]["code"] == "CHAIN_UNAVAILABLE"
@@ -333,7 +334,7 @@ def test_a_stopped_node_only_delays(tmp_path: Path) -> None:
             finally:
                 os.killpg(node.process.pid, signal.SIGCONT)
             assert wait_until(lambda: states(relay, ids) == [FINAL] * 3, timeout=30), states(relay, ids)
-            assert relay.get("/healthz").status_code == 200
+            assert wait_until(lambda: relay.get("/healthz").status_code == 200, timeout=10)
             assert len({relay.get(f"/v1/requests/{i}").json()["txHash"] for i in ids}) == 1
     finally:
         stop_hardhat(node)

@@ -234,7 +234,7 @@ def test_refusals_carry_the_registry_code_and_send_nothing(w: Window) -> None:
     )
     refused(w.client.get(f"/v1/property/units/{_hex(unit_id('无此单元'))}"), 404, "UNKNOWN_UNIT")
     refused(w.client.get("/v1/property/transfers/999"), 404, "UNKNOWN_CASE")
-    refused(w.client.post(path, content=b"{", headers={"content-type": "application/json"}), 422, "INVALID_REQUEST")
+    refused(w.client.post(path, content=b"{", headers={"content-type": "application/json"}), 400, "MALFORMED_JSON")
     assert eth.get_transaction_count(relayer) == sent_before
     # The signature that was refused with the wrong body is good with the right one.
     assert w.client.post(path, json=body).status_code == 200

@@ -156,3 +156,36 @@ def test_concurrent_adds_keep_one_request_per_signed_message(make_queue: MakeQue
     assert len(ids) == 320
     distinct = len({(n * 1 + s * 7) % 60 + 1 for s in range(8) for n in range(40)})
     assert len(set(ids)) == distinct == queue.counts()[QUEUED]
+
+
+def test_queued_requests_are_counted_per_department(make_queue: MakeQueue) -> None:
+    """The count behind the per-department quota: QUEUED rows only, of that department only."""
+    queue = make_queue()
+    ours, theirs = "0x" + "22" * 32, "0x" + "33" * 32
+    ids = [a.id for a in queue.add([request(n) for n in range(1, 5)])]
+    queue.add([NewRequest(**{**request(9).__dict__, "department": theirs})])
+    assert queue.count_queued_of_department(ours) == 4
+    assert queue.count_queued_of_department(theirs) == 1
+    assert queue.count_queued_of_department("0x" + "44" * 32) == 0
+    queue.record_transaction("0xdd", "anchor", 0, b"raw", ids[:3])  # SUBMITTED: no longer waiting
+    assert queue.count_queued_of_department(ours) == 1
+    queue.mark_failed("0xdd", "reverted", [Outcome(ids[0], QUEUED, reason="again"), Outcome(ids[1], REJECTED)])
+    assert queue.count_queued_of_department(ours) == 2
+
+
+def test_executed_property_steps_are_remembered_and_bounded(make_queue: MakeQueue) -> None:
+    """The relay's record of property steps (signer, nonce → digest, transaction): durable, capped."""
+    queue = make_queue()
+    signer = "0x" + "ab" * 20
+    queue.remember_step(signer, 7, "0x" + "01" * 32, "0x" + "02" * 32, keep=3)
+    assert queue.find_step(signer, 7) == ("0x" + "01" * 32, "0x" + "02" * 32)
+    assert queue.find_step(signer.upper().replace("0X", "0x"), 7) is not None  # the address in any case
+    assert queue.find_step(signer, 8) is None
+    queue.remember_step(signer, 7, "0x" + "01" * 32, "0x" + "03" * 32, keep=3)  # the same step, sent again
+    assert queue.find_step(signer, 7) == ("0x" + "01" * 32, "0x" + "03" * 32)
+    for nonce in range(10, 14):
+        queue.remember_step(signer, nonce, "0x" + "05" * 32, "0x" + "06" * 32, keep=3)
+    assert queue.find_step(signer, 7) is None, "the oldest are forgotten beyond `keep`"
+    assert [queue.find_step(signer, n) is not None for n in range(10, 14)] == [False, True, True, True]
+    again = make_queue()  # another process on the same store
+    assert again.find_step(signer, 13) == ("0x" + "05" * 32, "0x" + "06" * 32)

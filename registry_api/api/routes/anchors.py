@@ -10,31 +10,16 @@ from fastapi.responses import JSONResponse
 
 from chain.errors import ChainError
 from chain.types import department_id
+from httpkit.body import GuardedRoute
+from registry_api.api.common import READ_REFUSALS, REFUSALS, check_count, status_of
 from registry_api.api.deps import RuntimeDep
-from registry_api.api.routes.requests import status_of
-from registry_api.errors import ErrorBody, RelayError
+from registry_api.errors import RelayError
 from registry_api.messages import AcceptedResponse, AnchorRequest, AnchorView, ChainAnchor, to_bytes, to_hex
+from registry_api.runtime import Runtime
 
-router = APIRouter(prefix="/v1", tags=["anchors"])
+router = APIRouter(prefix="/v1", tags=["anchors"], route_class=GuardedRoute)
 
 _ROOT = re.compile(r"^0x[0-9a-fA-F]{64}$")
-
-REFUSALS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody, "description": "Malformed request"},
-    401: {"model": ErrorBody, "description": "BAD_SIGNATURE, UNKNOWN_KEY, EXPIRED"},
-    403: {"model": ErrorBody, "description": "WRONG_CHAIN, KEY_NOT_VALID, NOT_AUTHORIZED"},
-    409: {"model": ErrorBody, "description": "ALREADY_ANCHORED, ALREADY_QUEUED, NONCE_USED, ..."},
-    413: {"model": ErrorBody, "description": "PAYLOAD_TOO_LARGE, TOO_MANY_ITEMS"},
-    422: {"model": ErrorBody, "description": "INVALID_REQUEST and refusals by the registry's rules"},
-    503: {"model": ErrorBody, "description": "CHAIN_UNAVAILABLE: nothing was stored"},
-}
-
-
-def check_count(count: int, limit: int) -> None:
-    if count > limit:
-        raise RelayError(
-            413, "TOO_MANY_ITEMS", f"{count} items; at most {limit} per request", f"单次请求最多 {limit} 项"
-        )
 
 
 @router.post(
@@ -44,9 +29,9 @@ def check_count(count: int, limit: int) -> None:
     summary="Relay department-signed batch roots (EIP-712 Anchor) to the chain",
     responses=REFUSALS,
 )
-def post_anchors(items: Annotated[list[AnchorRequest], Body(min_length=1)], runtime: RuntimeDep) -> JSONResponse:
+async def post_anchors(items: Annotated[list[AnchorRequest], Body(min_length=1)], runtime: RuntimeDep) -> JSONResponse:
     check_count(len(items), runtime.settings.max_items)
-    accepted = runtime.relay.accept_anchors(items)
+    accepted = await runtime.on_chain(lambda: runtime.relay.accept_anchors(items))
     for item in accepted:
         runtime.metrics.accepted.labels("anchor", str(item.duplicate).lower()).inc()
     body = AcceptedResponse(requests=accepted)
@@ -57,9 +42,9 @@ def post_anchors(items: Annotated[list[AnchorRequest], Body(min_length=1)], runt
     "/anchors/{root}",
     response_model=AnchorView,
     summary="The relay's requests for a department's root and what the chain says of that department's anchor",
-    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses=READ_REFUSALS,
 )
-def get_anchor(
+async def get_anchor(
     root: Annotated[
         str,
         # documented for clients; checked below so that a bad root is 400 INVALID_ROOT, not a generic 422
@@ -78,9 +63,14 @@ def get_anchor(
 ) -> JSONResponse:
     if not _ROOT.match(root):
         raise RelayError(400, "INVALID_ROOT", "a root is 0x and 64 hex digits", "根哈希格式有误")
-    root = root.lower()
-    records = runtime.queue.by_root(root)
     asked = _department(department)
+    view = await runtime.on_chain(lambda: _anchor_view(runtime, root.lower(), asked))
+    return JSONResponse(view.model_dump(mode="json", by_alias=True))
+
+
+def _anchor_view(runtime: Runtime, root: str, asked: bytes | None) -> AnchorView:
+    """The relay's requests for ``root`` and the chain's record of the department's anchor of it."""
+    records = runtime.queue.by_root(root)
     if asked is None:
         departments = list(dict.fromkeys(r.department for r in records))
         if len(departments) > 1:
@@ -128,8 +118,7 @@ def get_anchor(
             f"no request for {root} of department {to_hex(asked)}, and it has not anchored it",
             "未找到该部门的该批次",
         )
-    view = AnchorView(root=root, department=to_hex(asked), requests=requests, chain=chain)
-    return JSONResponse(view.model_dump(mode="json", by_alias=True))
+    return AnchorView(root=root, department=to_hex(asked), requests=requests, chain=chain)
 
 
 def _department(value: str | None) -> bytes | None:

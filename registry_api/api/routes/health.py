@@ -1,50 +1,56 @@
-"""GET /healthz (chain, queue, batcher) and GET /metrics (Prometheus)."""
+"""GET /livez, /readyz, /healthz and /metrics: answered from memory, never waiting on a backend.
+
+``/livez`` is 200 while the process serves requests. ``/readyz`` is 200 when the last probe
+found the chain (reachable, the right chain id, the registries' code) and the queue answering
+and the batcher running, else 503, with what each check saw. ``/healthz`` is the same answer
+with the relay's identity (chain id, registry, relayer), which clients read to check that the
+relay serves the chain and registry they sign for.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from chain.errors import ChainError
 from registry_api.api.deps import RuntimeDep
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Chain reachability, queue depth and batcher state")
-def healthz(runtime: RuntimeDep) -> JSONResponse:
-    counts = runtime.queue.counts()
+@router.get("/livez", summary="Liveness: 200 while the process serves requests")
+async def livez() -> JSONResponse:
+    return JSONResponse({"status": "alive"})
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: chain (reachable, chain id, registry code), queue and batcher, from the last probe",
+    responses={503: {"description": "Not ready: the body says which check failed"}},
+)
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    view = runtime.health.view()
+    return JSONResponse(view, status_code=200 if view["ready"] else 503)
+
+
+@router.get(
+    "/healthz",
+    summary="Readiness with the relay's identity: chain id, registries, relayer",
+    responses={503: {"description": "Not ready: the body says which check failed"}},
+)
+async def healthz(runtime: RuntimeDep) -> JSONResponse:
+    view = runtime.health.view()
     body: dict[str, Any] = {
         "chainId": runtime.settings.chain_id,
         "registry": runtime.registry.address,
-        "propertyRegistry": runtime.property.address_or_none(),
         "relayer": runtime.batcher.account.address,
-        "queue": counts,
+        **view,
     }
-    healthy = True
-    try:
-        body["chain"] = {"reachable": True, "head": runtime.registry.client.block_number()}
-    except ChainError as exc:
-        body["chain"] = {"reachable": False, "error": exc.code}
-        healthy = False
-    batcher = runtime.batcher
-    last = batcher.last_round
-    body["batcher"] = {
-        "running": runtime.thread is not None and runtime.thread.is_alive(),
-        "lastRoundSecondsAgo": None if last is None else round(time.time() - last, 3),
-        "lastError": None if batcher.last_error is None else batcher.last_error.code,
-    }
-    if runtime.thread is not None and not runtime.thread.is_alive():
-        healthy = False
-    body["status"] = "ok" if healthy else "degraded"
-    return JSONResponse(body, status_code=200 if healthy else 503)
+    return JSONResponse(body, status_code=200 if view["ready"] else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(runtime: RuntimeDep) -> Response:
-    for state, count in runtime.queue.counts().items():
-        runtime.metrics.requests.labels(state).set(count)
+async def metrics(runtime: RuntimeDep) -> Response:
+    # the queue gauges are set by the health prober: a scrape never waits on the queue
     return Response(runtime.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -9,16 +9,19 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from chain.property import CaseKind, PropertyCall, jsonable
 from chain.types import ZERO32
+from common.errors import EregError
+from httpkit.body import GuardedRoute
+from httpkit.errors import ErrorBody
+from registry_api.api.common import READ_REFUSALS, REFUSALS
 from registry_api.api.deps import RuntimeDep
-from registry_api.api.routes.anchors import REFUSALS
-from registry_api.errors import ErrorBody, RelayError
+from registry_api.errors import RelayError
 from registry_api.messages import UINT64_MAX, to_bytes
 from registry_api.property import EXECUTED, StepResult
 from registry_api.property_messages import (
@@ -34,11 +37,9 @@ from registry_api.property_messages import (
     StepView,
     TitleRequest,
 )
+from registry_api.runtime import Runtime
 
-if TYPE_CHECKING:
-    from registry_api.app import Runtime
-
-router = APIRouter(prefix="/v1/property", tags=["property"])
+router = APIRouter(prefix="/v1/property", tags=["property"], route_class=GuardedRoute)
 
 _UNIT = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
@@ -86,9 +87,9 @@ def _refused(runtime: Runtime, function: str, error: RelayError) -> RelayError:
     return error
 
 
-def _step(runtime: Runtime, call: PropertyCall, auth: Authorization) -> JSONResponse:
-    try:
-        result: StepResult = runtime.property.submit(
+async def _step(runtime: Runtime, call: PropertyCall, auth: Authorization) -> JSONResponse:
+    def submit() -> StepResult:
+        return runtime.property.submit(
             call,
             nonce=auth.nonce,
             deadline=auth.deadline,
@@ -96,7 +97,11 @@ def _step(runtime: Runtime, call: PropertyCall, auth: Authorization) -> JSONResp
             chain_id=auth.chain_id,
             registry=auth.registry,
         )
-    except RelayError as refused:
+
+    try:
+        # a step may wait property_wait seconds to be mined: its deadline allows for that
+        result = await runtime.on_chain(submit, deadline=runtime.settings.property_deadline())
+    except EregError as refused:
         runtime.metrics.property_steps.labels(call.function, refused.code).inc()
         raise
     outcome = "DUPLICATE" if result.duplicate else result.state
@@ -124,19 +129,19 @@ def _step(runtime: Runtime, call: PropertyCall, auth: Authorization) -> JSONResp
     responses=STEP_RESPONSES,
     summary="Register a unit with its property certificate and co-owners (NATRES)",
 )
-def register_unit(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
+async def register_unit(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
     call = PropertyCall.register_unit(_unit(unit), body.certificate.certificate(), body.owner_list())
-    return _step(runtime, call, body)
+    return await _step(runtime, call, body)
 
 
 @router.get(
     "/units/{unitId}",
     summary="A unit's current state on the chain: certificate, owners, mortgages, seizures, open case",
-    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses=READ_REFUSALS,
 )
-def get_unit(unit: UnitPath, runtime: RuntimeDep) -> JSONResponse:
+async def get_unit(unit: UnitPath, runtime: RuntimeDep) -> JSONResponse:
     unit_b = _unit(unit)
-    state = runtime.property.read(lambda prop: prop.unit_state(unit_b))
+    state = await runtime.on_chain(lambda: runtime.property.read(lambda prop: prop.unit_state(unit_b)))
     if not state.registered:
         raise RelayError(404, "UNKNOWN_UNIT", f"unit {unit} is not registered", "不动产单元未登记")
     return JSONResponse(_view(state))
@@ -148,9 +153,9 @@ def get_unit(unit: UnitPath, runtime: RuntimeDep) -> JSONResponse:
     responses=STEP_RESPONSES,
     summary="Open a transfer case at the window with the new certificate and owners (NATRES)",
 )
-def open_transfer(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
+async def open_transfer(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
     call = PropertyCall.open_transfer(_unit(unit), body.certificate.certificate(), body.owner_list())
-    return _step(runtime, call, body)
+    return await _step(runtime, call, body)
 
 
 @router.post(
@@ -159,9 +164,9 @@ def open_transfer(unit: UnitPath, body: TitleRequest, runtime: RuntimeDep) -> JS
     responses=STEP_RESPONSES,
     summary="Register the signing bank's mortgage, evidenced by a mortgage certificate (BANK)",
 )
-def register_mortgage(unit: UnitPath, body: MortgageRequest, runtime: RuntimeDep) -> JSONResponse:
+async def register_mortgage(unit: UnitPath, body: MortgageRequest, runtime: RuntimeDep) -> JSONResponse:
     call = PropertyCall.register_mortgage(_unit(unit), body.certificate.certificate())
-    return _step(runtime, call, body)
+    return await _step(runtime, call, body)
 
 
 @router.post(
@@ -170,10 +175,10 @@ def register_mortgage(unit: UnitPath, body: MortgageRequest, runtime: RuntimeDep
     responses=STEP_RESPONSES,
     summary="Release the signing bank's own mortgage (BANK)",
 )
-def release_mortgage(
+async def release_mortgage(
     unit: UnitPath, mortgage_id: MortgagePath, body: ReleaseRequest, runtime: RuntimeDep
 ) -> JSONResponse:
-    return _step(runtime, PropertyCall.release_mortgage(_unit(unit), mortgage_id), body)
+    return await _step(runtime, PropertyCall.release_mortgage(_unit(unit), mortgage_id), body)
 
 
 @router.post(
@@ -182,8 +187,8 @@ def release_mortgage(
     responses=STEP_RESPONSES,
     summary="Seize (查封) a unit by the signing court's ruling (COURT)",
 )
-def register_seizure(unit: UnitPath, body: SeizureRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.register_seizure(_unit(unit), to_bytes(body.ruling)), body)
+async def register_seizure(unit: UnitPath, body: SeizureRequest, runtime: RuntimeDep) -> JSONResponse:
+    return await _step(runtime, PropertyCall.register_seizure(_unit(unit), to_bytes(body.ruling)), body)
 
 
 @router.post(
@@ -192,18 +197,20 @@ def register_seizure(unit: UnitPath, body: SeizureRequest, runtime: RuntimeDep) 
     responses=STEP_RESPONSES,
     summary="Release the signing court's own seizure (COURT)",
 )
-def release_seizure(unit: UnitPath, seizure_id: SeizurePath, body: ReleaseRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.release_seizure(_unit(unit), seizure_id), body)
+async def release_seizure(
+    unit: UnitPath, seizure_id: SeizurePath, body: ReleaseRequest, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _step(runtime, PropertyCall.release_seizure(_unit(unit), seizure_id), body)
 
 
 # ---------------------------------------------------------------------------------- cases
 @router.get(
     "/transfers/{caseId}",
     summary="A case on the chain, whatever its state (its kind says TRANSFER or CORRECTION)",
-    responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses=READ_REFUSALS,
 )
-def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
-    case = runtime.property.read(lambda prop: prop.transfer_case(case_id))
+async def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
+    case = await runtime.on_chain(lambda: runtime.property.read(lambda prop: prop.transfer_case(case_id)))
     return JSONResponse(_view(case))
 
 
@@ -213,7 +220,7 @@ def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
     responses=STEP_RESPONSES,
     summary="Approve a case as NATRES, TAX or HOUSING (one role, one department each); the last finalizes it",
 )
-def approve(case_id: CasePath, body: ApprovalRequest, runtime: RuntimeDep) -> JSONResponse:
+async def approve(case_id: CasePath, body: ApprovalRequest, runtime: RuntimeDep) -> JSONResponse:
     if len(body.roles) != 1:
         # The registry refuses it (PropertyRegistryInvalidApprovalRoles); the relay does not send it.
         raise _refused(
@@ -227,7 +234,7 @@ def approve(case_id: CasePath, body: ApprovalRequest, runtime: RuntimeDep) -> JS
                 "每次审核须且只能选择一个职能（自然资源、税务或住建），各职能由各自部门分别审核",
             ),
         )
-    return _step(runtime, PropertyCall.approve_transfer(case_id, body.round, body.role_flags()), body)
+    return await _step(runtime, PropertyCall.approve_transfer(case_id, body.round, body.role_flags()), body)
 
 
 @router.post(
@@ -236,8 +243,8 @@ def approve(case_id: CasePath, body: ApprovalRequest, runtime: RuntimeDep) -> JS
     responses=STEP_RESPONSES,
     summary="Reject a case for good (NATRES, TAX or HOUSING)",
 )
-def reject(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.reject_transfer(case_id, body.reason), body)
+async def reject(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
+    return await _step(runtime, PropertyCall.reject_transfer(case_id, body.reason), body)
 
 
 @router.post(
@@ -246,8 +253,8 @@ def reject(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONR
     responses=STEP_RESPONSES,
     summary="Return a case for correction; its approvals no longer count (NATRES, TAX or HOUSING)",
 )
-def return_case(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.return_transfer(case_id, body.reason), body)
+async def return_case(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
+    return await _step(runtime, PropertyCall.return_transfer(case_id, body.reason), body)
 
 
 @router.post(
@@ -256,9 +263,9 @@ def return_case(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> 
     responses=STEP_RESPONSES,
     summary="Resubmit a returned case, corrected: a new round with no approvals (NATRES)",
 )
-def resubmit(case_id: CasePath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
+async def resubmit(case_id: CasePath, body: TitleRequest, runtime: RuntimeDep) -> JSONResponse:
     call = PropertyCall.resubmit_transfer(case_id, body.certificate.certificate(), body.owner_list())
-    return _step(runtime, call, body)
+    return await _step(runtime, call, body)
 
 
 @router.post(
@@ -267,8 +274,8 @@ def resubmit(case_id: CasePath, body: TitleRequest, runtime: RuntimeDep) -> JSON
     responses=STEP_RESPONSES,
     summary="Cancel a case at the window (NATRES)",
 )
-def cancel(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.cancel_transfer(case_id, body.reason), body)
+async def cancel(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONResponse:
+    return await _step(runtime, PropertyCall.cancel_transfer(case_id, body.reason), body)
 
 
 @router.post(
@@ -277,8 +284,8 @@ def cancel(case_id: CasePath, body: ReasonRequest, runtime: RuntimeDep) -> JSONR
     responses=STEP_RESPONSES,
     summary="Consent, as the mortgagee bank, to the transfer in the case's current round (BANK)",
 )
-def consent(case_id: CasePath, body: ConsentRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.consent_to_transfer(case_id, body.round, body.mortgage_id), body)
+async def consent(case_id: CasePath, body: ConsentRequest, runtime: RuntimeDep) -> JSONResponse:
+    return await _step(runtime, PropertyCall.consent_to_transfer(case_id, body.round, body.mortgage_id), body)
 
 
 # ------------------------------------------------------------------------------ corrections
@@ -289,7 +296,7 @@ def consent(case_id: CasePath, body: ConsentRequest, runtime: RuntimeDep) -> JSO
     summary="Open a correction case (更正登记): a corrected certificate and owners, or neither to revoke the title"
     " (NATRES)",
 )
-def open_correction(unit: UnitPath, body: CorrectionRequest, runtime: RuntimeDep) -> JSONResponse:
+async def open_correction(unit: UnitPath, body: CorrectionRequest, runtime: RuntimeDep) -> JSONResponse:
     unit_b = _unit(unit)
     certificate = body.certificate_or_none()
     if (certificate is None and body.owners) or (
@@ -308,16 +315,16 @@ def open_correction(unit: UnitPath, body: CorrectionRequest, runtime: RuntimeDep
             ),
         )
     call = PropertyCall.open_correction(unit_b, certificate, body.owner_list(), body.reason)
-    return _step(runtime, call, body)
+    return await _step(runtime, call, body)
 
 
 @router.get(
     "/corrections/{caseId}",
     summary="A correction case on the chain, whatever its state",
-    responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses=READ_REFUSALS,
 )
-def get_correction(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
-    case = runtime.property.read(lambda prop: prop.transfer_case(case_id))
+async def get_correction(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
+    case = await runtime.on_chain(lambda: runtime.property.read(lambda prop: prop.transfer_case(case_id)))
     if case.kind is not CaseKind.CORRECTION:
         raise RelayError(
             404,
@@ -335,8 +342,8 @@ def get_correction(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
     summary="Approve a correction case as a second department (NATRES, TAX, HOUSING or COURT; not the opener):"
     " it takes effect at once",
 )
-def approve_correction(case_id: CasePath, body: ReleaseRequest, runtime: RuntimeDep) -> JSONResponse:
-    return _step(runtime, PropertyCall.approve_correction(case_id), body)
+async def approve_correction(case_id: CasePath, body: ReleaseRequest, runtime: RuntimeDep) -> JSONResponse:
+    return await _step(runtime, PropertyCall.approve_correction(case_id), body)
 
 
 def _view(value: Any) -> Any:

@@ -1,0 +1,63 @@
+"""Counting the JSON-RPC requests a relay makes to its (real) node, by method.
+
+The count is taken at the web3 provider of the relay's own chain client: every request the
+relay sends passes through ``provider.make_request``, and the node answers each one as usual.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chain.client import ChainClient
+
+
+class RpcCount:
+    """JSON-RPC requests by method since the count started (or since :meth:`reset`)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __getitem__(self, method: str) -> int:
+        return self.calls[method]
+
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+_ACTIVE = "_ereg_rpc_counts"
+
+
+@contextmanager
+def counting_rpc(client: ChainClient) -> Iterator[RpcCount]:
+    """Count the requests ``client`` sends while the block runs.
+
+    The provider's ``make_request`` is wrapped once and for good, and web3's cache of the
+    request function (built around the ``make_request`` it first saw) is dropped so that the
+    wrapper is the one called from then on; the wrapper counts into whichever counts are open.
+    """
+    provider: Any = client.w3.provider
+    active: list[RpcCount] | None = getattr(provider, _ACTIVE, None)
+    if active is None:
+        active = []
+        original = provider.make_request
+
+        def make_request(method: Any, params: Any) -> Any:
+            for count in list(getattr(provider, _ACTIVE)):
+                count.calls[str(method)] += 1
+            return original(method, params)
+
+        provider.make_request = make_request
+        provider._request_func_cache = (None, None)  # rebuilt around the wrapper on the next request
+        setattr(provider, _ACTIVE, active)
+    count = RpcCount()
+    active.append(count)
+    try:
+        yield count
+    finally:
+        active.remove(count)
