@@ -37,26 +37,31 @@ def path_missing(pattern: str) -> bool:
     return not any(os.access(path, os.X_OK) for path in glob.glob(pattern))
 
 
+def apt_install(packages: list[str]) -> bool:
+    """Install Debian ``packages`` with apt-get; False (and how to, printed) where that cannot run here."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print(f"missing Debian packages: {' '.join(packages)} (install: sudo apt-get install {' '.join(packages)})")
+        return False
+    print(f"installing Debian packages: {' '.join(packages)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    return True
+
+
 def main() -> int:
     missing = sorted(
         {pkg for cmd, pkg in PACKAGES.items() if shutil.which(cmd) is None}
         | {pkg for pattern, pkg in PATHS.items() if path_missing(pattern)}
         | {pkg for lang, pkg in FONTS.items() if font_missing(lang)}
     )
-    if not missing:
-        return 0
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        print(f"missing Debian packages: {' '.join(missing)} (install: sudo apt-get install {' '.join(missing)})")
-        return 0
-    print(f"installing Debian packages: {' '.join(missing)}", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    if missing:
+        apt_install(missing)
     return 0
 
 

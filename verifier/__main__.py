@@ -7,6 +7,7 @@ one of them follows the chain into the index (an flock decides) and all of them 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import uvicorn
@@ -17,17 +18,23 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--log-level", default=None, help="default: EREG_LOG_LEVEL, else INFO")
     args = parser.parse_args()
+    if args.log_level:
+        os.environ["EREG_LOG_LEVEL"] = args.log_level.upper()  # the worker processes read it too
+    level = os.environ.get("EREG_LOG_LEVEL", "INFO").upper()
     uvicorn.run(
-        "verifier.app:create_app",
+        "verifier.app:create_service",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level=args.log_level,
-        # Request lines carry paths only (a QR key lives in the URL fragment, never sent).
-        access_log=True,
+        log_level=level.lower(),
+        # JSON lines from httpkit.logs: uvicorn installs no handlers of its own, and its access
+        # log is off (the app's AccessLog writes one line per request: method, path, status,
+        # duration, request id; a QR key lives in the URL fragment, never sent)
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
     )
     return 0

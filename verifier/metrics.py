@@ -21,6 +21,18 @@ class Metrics:
         self.index_block = Gauge("ereg_index_block", "Last block in the index", registry=self.registry)
         self.index_age = Gauge("ereg_index_age_seconds", "Seconds since the index last synced", registry=self.registry)
         self.index_lag = Gauge("ereg_index_lag_blocks", "Blocks the index is behind the chain", registry=self.registry)
+        self.ready = Gauge("ereg_ready", "1 when the verifier can decide (see /readyz)", registry=self.registry)
+        self.health_check = Gauge(
+            "ereg_health_check",
+            "1 when a health check passes (as of its last probe)",
+            ["check"],
+            registry=self.registry,
+        )
+        self.offloaded = Counter(
+            "ereg_verifications_offloaded",
+            "Verifications that needed the chain or IPFS and ran on the request pool",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -18,18 +18,17 @@ unit the chain links the certificate to.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from chain.errors import ChainError
-from chain.property import Mortgage, PropertyClient, UnitState, unit_id
-from chain.registry import RegistryClient
+from chain.errors import ChainError, RegistryNotFound
+from chain.property import unit_id
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, State
 from documents import (
     DecryptionError,
     IntegrityCode,
+    IntegrityResult,
     QrUrlError,
     check_integrity,
     disclosed_fields,
@@ -40,6 +39,7 @@ from documents.hashing import keccak256
 from documents.model import WrappedDocument, parse_time
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
+from verifier.gateway import ZERO32, ChainGateway, Facts, prevailing
 from verifier.index import CASE_STATE_AFTER, ChainIndex, OwnerShare, TitleRecord
 from verifier.verdict import (
     VERDICT_MESSAGES,
@@ -54,8 +54,10 @@ from verifier.verdict import (
     overall,
 )
 
-ZERO32 = b"\x00" * 32
-_PRECEDENCE = (State.REVOKED, State.SUPERSEDED, State.SUSPENDED)
+__all__ = ["ChainGateway", "Facts", "VerificationService"]
+
+#: What a document to verify may be: its JSON text (bytes or str) or its parsed JSON object.
+DocumentInput = bytes | str | Mapping[str, Any]
 
 #: The document type whose documents are titles of property units (and get PROPERTY_STATUS).
 #: Only this type: the PropertyRegistry accepts a title only if its batch was anchored as this
@@ -69,101 +71,6 @@ REGISTRY_FRAGMENTS = {
     PROPERTY_CERTIFICATE: FragmentName.PROPERTY_STATUS,
     MORTGAGE_CERTIFICATE: FragmentName.MORTGAGE_STATUS,
 }
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the chain says about one document, from the index or from the chain itself."""
-
-    anchored: bool
-    department: bytes = ZERO32
-    signer: str = ""
-    doc_type: bytes = ZERO32
-    count: int = 0
-    anchored_at: int = 0
-    block_number: int | None = None
-    tx_hash: str | None = None
-    state: State = State.ACTIVE
-    reason: int = 0
-    changed_at: int = 0
-    successor: bytes = ZERO32
-    key_window: tuple[int, int] | None = None  # (valid_from, valid_until); 0 = open
-    department_name: str | None = None
-    credit_code: str | None = None
-    source: str = "index"
-
-
-class ChainGateway:
-    """Lazy access to the chain for the fallback path; any failure is ChainError."""
-
-    def __init__(
-        self,
-        registry_factory: Callable[[], RegistryClient],
-        property_factory: Callable[[], PropertyClient] | None = None,
-    ) -> None:
-        self._factory = registry_factory
-        self._property_factory = property_factory
-        self._registry: RegistryClient | None = None
-        self._property: PropertyClient | None = None
-
-    def registry(self) -> RegistryClient:
-        if self._registry is None:
-            self._registry = self._factory()
-        return self._registry
-
-    def property_registry(self) -> PropertyClient:
-        """The PropertyRegistry; ChainError when there is none or it cannot be reached."""
-        if self._property is None:
-            if self._property_factory is None:
-                raise ChainError("no PropertyRegistry is configured")
-            self._property = self._property_factory()
-        return self._property
-
-    def unit_state(self, unit: bytes) -> UnitState:
-        """The PropertyRegistry's ``unitState(unit)``; ChainError when there is none or it cannot be read."""
-        return self.property_registry().unit_state(unit)
-
-    def mortgage_history(self, unit: bytes) -> list[Mortgage]:
-        """Every mortgage of ``unit`` (``mortgageHistory``); ChainError as :meth:`unit_state`."""
-        return self.property_registry().mortgage_history(unit)
-
-    def department_name(self, department: bytes) -> str | None:
-        found = self.registry().department(department)
-        return found.name or None
-
-    def facts(self, department: bytes, root: bytes, target_hash: bytes) -> Facts:
-        """What the chain says of ``root`` (and document ``target_hash``) as anchored by
-        ``department``; the contract's view already skips voided changes."""
-        registry = self.registry()
-        status = registry.document_status(department, root, target_hash)
-        if not status.anchored:
-            return Facts(anchored=False, source="chain")
-        state, record = State.ACTIVE, None
-        for candidate in _PRECEDENCE:
-            if status.batch.state == candidate:
-                state, record = candidate, status.batch
-                break
-            if status.document.state == candidate:
-                state, record = candidate, status.document
-                break
-        key = registry.signer_key(status.signer)
-        dept = registry.department(status.department)
-        return Facts(
-            anchored=True,
-            department=status.department,
-            signer=status.signer,
-            doc_type=status.doc_type,
-            count=status.count,
-            anchored_at=status.anchored_at,
-            state=state,
-            reason=record.reason if record else 0,
-            changed_at=record.changed_at if record else 0,
-            successor=status.successor,
-            key_window=(key.valid_from, key.valid_until),
-            department_name=dept.name,
-            credit_code=dept.credit_code,
-            source="chain",
-        )
 
 
 class VerificationService:
@@ -203,12 +110,34 @@ class VerificationService:
         except DecryptionError:
             integrity = Fragment.of(FragmentName.DOCUMENT_INTEGRITY, Status.INVALID, "UNDECRYPTABLE")
             return self._finish([integrity, self._ok(FragmentName.STORAGE)], cid=payload.cid)
-        return self.verify_bytes(raw, cid=payload.cid, storage_checked=True)
+        return self._verify(
+            check_integrity(raw), cid=payload.cid, storage=lambda _result: self._ok(FragmentName.STORAGE)
+        )
 
-    def verify_bytes(self, raw: bytes | str, *, cid: str | None = None, storage_checked: bool = False) -> Verdict:
-        # check_integrity parses with documents.model.load_json, which refuses deep nesting
-        # before parsing (MALFORMED), so nothing here scans the body a second time
-        result = check_integrity(raw)
+    def verify_document(self, document: DocumentInput, *, cid: str | None = None, key: bytes | None = None) -> Verdict:
+        """A wrapped document (its JSON text, or the object the request's parser read).
+
+        With ``cid`` and ``key`` (the QR code's), STORAGE says whether the encrypted copy stored
+        under ``cid`` is this document: fetched, checked against the CID, decrypted, and its
+        Merkle root and target hash compared with this document's. A disclosed copy (fields
+        hidden) has the same ones, so it matches the full copy it was made from.
+        """
+        if cid is not None and key is None:
+            raise ValueError("a storage check needs the key of the stored copy")
+
+        def storage(result: IntegrityResult) -> Fragment:
+            assert cid is not None and key is not None  # noqa: S101 - checked above
+            return self._storage_fragment(cid, key, result)
+
+        return self._verify(check_integrity(document), cid=cid, storage=storage if cid is not None else None)
+
+    def verify_bytes(self, raw: bytes | str) -> Verdict:
+        """A wrapped document's JSON text (no storage check)."""
+        return self.verify_document(raw)
+
+    def _verify(
+        self, result: IntegrityResult, *, cid: str | None, storage: Callable[[IntegrityResult], Fragment] | None
+    ) -> Verdict:
         doc = result.document
         if result.code is not IntegrityCode.OK or doc is None:
             fragment = Fragment.of(
@@ -236,6 +165,12 @@ class VerificationService:
         else:
             try:
                 facts = self._facts(department, root, target)
+            except RegistryNotFound:
+                # no registry at the configured address (a reset chain, a resyncing node, a
+                # wrong address): the verifier cannot decide, exactly as when the chain is down
+                facts = None
+                fragments.append(self._status_without_chain(doc, "REGISTRY_NOT_FOUND"))
+                fragments.append(Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE"))
             except ChainError:
                 facts = None
                 fragments.append(self._status_without_chain(doc))
@@ -252,15 +187,11 @@ class VerificationService:
             else:
                 fragments.append(self._mortgage_fragment(doc, root, target, facts))
         # STORAGE is checked when the request names the CID (a scanned QR code, or the citizen
-        # page's {document, cid}). A document's own proof.cid is covered by no hash, so anyone
+        # page's {document, cid, key}). A document's own proof.cid is covered by no hash, so anyone
         # could edit it; checking it would add an IPFS round trip (and an IPFS outage) to every
         # window check for nothing the document's own proof does not already establish.
-        if cid is not None:
-            if storage_checked:
-                fragments.append(self._ok(FragmentName.STORAGE))
-            else:
-                fetched = self._fetch(cid)
-                fragments.append(fetched if isinstance(fetched, Fragment) else self._ok(FragmentName.STORAGE))
+        if storage is not None:
+            fragments.append(storage(result))
         return self._finish(fragments, doc=doc, facts=facts, root=root, target=target, cid=cid)
 
     # ------------------------------------------------------------------------- checks
@@ -299,14 +230,8 @@ class VerificationService:
         batch, document = self.index.statuses(anchor, target)
         if not (batch.decidable and document.decidable):
             return None  # a change by a key the index does not know: the chain decides whether it counts
-        chosen = None
-        for candidate in _PRECEDENCE:
-            if batch.state == candidate:
-                chosen = batch.current
-                break
-            if document.state == candidate:
-                chosen = document.current
-                break
+        which = prevailing(batch.state, document.state)
+        chosen = None if which is None else (batch.current if which == "batch" else document.current)
         current = document.current
         successor = current.successor if current is not None and current.state == State.SUPERSEDED else ZERO32
         return Facts(
@@ -336,12 +261,12 @@ class VerificationService:
             return "EXPIRED"
         return None
 
-    def _status_without_chain(self, doc: WrappedDocument) -> Fragment:
-        """The chain is unreachable: only what the document itself decides may be INVALID."""
-        code = self._validity_code(doc)
-        if code is not None:
-            return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, code)
-        return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
+    def _status_without_chain(self, doc: WrappedDocument, code: str = "CHAIN_UNAVAILABLE") -> Fragment:
+        """The chain cannot answer: only what the document itself decides may be INVALID."""
+        validity = self._validity_code(doc)
+        if validity is not None:
+            return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, validity)
+        return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.ERROR, code)
 
     def _status_fragment(self, doc: WrappedDocument, facts: Facts) -> Fragment:
         if not facts.anchored:
@@ -660,13 +585,29 @@ class VerificationService:
         try:
             return self.store.get(cid)
         except CidMismatch:
-            return Fragment.of(FragmentName.STORAGE, Status.INVALID, "CID_MISMATCH")
+            # the node served bytes that are not the CID's: the node's fault, not the document's
+            return Fragment.of(FragmentName.STORAGE, Status.ERROR, "IPFS_BAD_CONTENT")
         except InvalidCid:
             return Fragment.of(FragmentName.STORAGE, Status.INVALID, "CID_MISMATCH", {"detail": "not a valid CID"})
         except BlobNotFound:
             return Fragment.of(FragmentName.STORAGE, Status.ERROR, "IPFS_UNAVAILABLE", {"detail": "not found"})
         except StorageError:
             return Fragment.of(FragmentName.STORAGE, Status.ERROR, "IPFS_UNAVAILABLE")
+
+    def _storage_fragment(self, cid: str, key: bytes, result: IntegrityResult) -> Fragment:
+        """VALID OK when the copy stored under ``cid``, opened with ``key``, is the document of ``result``."""
+        fetched = self._fetch(cid)
+        if isinstance(fetched, Fragment):
+            return fetched
+        try:
+            stored = check_integrity(open_envelope(key, fetched))
+        except DecryptionError:
+            return Fragment.of(
+                FragmentName.STORAGE, Status.INVALID, "CID_MISMATCH", {"detail": "the key does not open this copy"}
+            )
+        if stored.ok and (stored.merkle_root, stored.target_hash) == (result.merkle_root, result.target_hash):
+            return self._ok(FragmentName.STORAGE)
+        return Fragment.of(FragmentName.STORAGE, Status.INVALID, "CID_MISMATCH")
 
     # ------------------------------------------------------------------------ results
     @staticmethod

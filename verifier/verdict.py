@@ -54,8 +54,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "WRONG_CHAIN": ("The document belongs to another chain.", "该证照属于其他区块链，本服务无法核验。"),
     "REGISTRY_NOT_FOUND": (
-        "The document names a registry this verifier does not serve.",
-        "该证照所属的登记合约不在本服务的核验范围内。",
+        "The document's registry is not served here, or not found on the chain right now.",
+        "该证照所属的登记合约不在本服务的核验范围内，或暂时无法在区块链上找到。",
     ),
     # ISSUER_IDENTITY
     "UNKNOWN_DEPARTMENT": (
@@ -71,10 +71,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "登记该证照时所用签名密钥不在有效期内。",
     ),
     # STORAGE
-    "CID_MISMATCH": ("The stored copy does not match its content address.", "存储副本与其内容地址不符。"),
+    "CID_MISMATCH": (
+        "The copy stored under this content address is not this document.",
+        "该内容地址下存储的副本与本证照不符。",
+    ),
     "IPFS_UNAVAILABLE": (
         "The document store cannot be reached right now; try again later.",
         "暂时无法访问证照存储，请稍后重试。",
+    ),
+    "IPFS_BAD_CONTENT": (
+        "The document store served bytes that do not match the content address; try again later.",
+        "证照存储返回的内容与内容地址不符，请稍后重试。",
     ),
     # PROPERTY_STATUS (also SUPERSEDED and CHAIN_UNAVAILABLE above)
     "CURRENT": ("This is the current certificate of the property.", "该证书为该不动产的现行有效证书。"),

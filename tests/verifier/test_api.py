@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,20 +75,31 @@ def offline(tmp_path: Path) -> Iterator[TestClient]:
 # ---------------------------------------------------------------------- request forms
 def _forms(doc_raw: bytes, url: str, cid: str) -> dict[str, dict[str, Any]]:
     obj = json.loads(doc_raw)
+    key = url.partition("#k=")[2]
     return {
         "bare-document": {"content": doc_raw, "headers": JSON},
         "bare-document-ereg-json": {"content": doc_raw, "headers": {"content-type": "application/ereg+json"}},
         "document-object": {"json": {"document": obj}},
-        "document-text-and-cid": {"json": {"document": doc_raw.decode(), "cid": cid}},
+        "document-text-cid-and-key": {"json": {"document": doc_raw.decode(), "cid": cid, "key": key}},
+        "document-object-cid-and-key": {"json": {"document": obj, "cid": cid, "key": key}},
         "qr-json": {"json": {"qr": url}},
         "qr-text-plain": {"content": (url + "\n").encode(), "headers": {"content-type": "text/plain; charset=utf-8"}},
         "upload": {"files": {"file": ("licence.ereg.json", doc_raw, "application/json")}},
-        "upload-with-cid": {"files": {"file": ("licence.ereg.json", doc_raw)}, "data": {"cid": cid}},
+        "upload-with-cid-and-key": {
+            "files": {"file": ("licence.ereg.json", doc_raw)},
+            "data": {"cid": cid, "key": key},
+        },
     }
 
 
 #: Request forms that name the CID of the encrypted copy, so that STORAGE is checked too.
-NAMES_CID = {"document-text-and-cid", "qr-json", "qr-text-plain", "upload-with-cid"}
+NAMES_CID = {
+    "document-text-cid-and-key",
+    "document-object-cid-and-key",
+    "qr-json",
+    "qr-text-plain",
+    "upload-with-cid-and-key",
+}
 
 
 def test_every_request_form_gives_the_same_verdict(issue: IssueFn, verifier: TestClient) -> None:
@@ -361,26 +373,45 @@ def test_random_json_bodies_never_fail_the_server(tmp_path: Path) -> None:
 def test_healthz_reports_index_and_chain(world: World, issue: IssueFn, verifier: TestClient) -> None:
     issue(count=1)
     wait_for_index(verifier)
+    head = world.client.block_number()
     reply = verifier.get("/healthz")
+    for _ in range(100):  # the prober's view of the head is at most a round old
+        if reply.json()["chain"].get("head") == head:
+            break
+        time.sleep(0.05)
+        reply = verifier.get("/healthz")
     assert reply.status_code == 200
     body = reply.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "ok" and body["ready"] is True
     assert body["chainId"] == world.chain_id
     assert body["registry"].lower() == world.registry.address.lower()
-    head = world.client.block_number()
     assert body["chain"] == {"reachable": True, "head": head}
     assert body["index"]["block"] == head
     assert body["index"]["lagBlocks"] == 0
+    assert body["index"]["fresh"] is True
     assert 0 <= body["index"]["syncedSecondsAgo"] < 5
+    checks = body["checks"]
+    assert set(checks) == {"chain", "chainId", "registry", "index", "ipfs"}
+    for name, check in checks.items():
+        assert check["state"] == "ok", (name, check)
+        assert check["required"] is (name != "ipfs"), (name, check)
+    assert 0 <= checks["chain"]["ageSeconds"] < 5
+    ready = verifier.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert verifier.get("/livez").json() == {"status": "alive"}
 
 
 def test_healthz_degraded_without_chain(offline: TestClient) -> None:
-    reply = offline.get("/healthz")
-    assert reply.status_code == 503
-    body = reply.json()
-    assert body["status"] == "degraded"
+    for path in ("/healthz", "/readyz"):
+        reply = offline.get(path)
+        assert reply.status_code == 503
+        body = reply.json()
+        assert body["status"] == "unavailable" and body["ready"] is False
+        assert body["checks"]["index"]["state"] == "unknown"
+    body = offline.get("/healthz").json()
     assert body["chain"] == {"reachable": False}
     assert body["index"]["syncedSecondsAgo"] is None
+    assert offline.get("/livez").status_code == 200, "alive all the same"
 
 
 def _counter(text: str, verdict: str) -> float:
@@ -417,6 +448,8 @@ def test_openapi_lists_the_endpoints(offline: TestClient) -> None:
         "/v1/types/{doc_type}",
         "/q/{cid}",
         "/healthz",
+        "/livez",
+        "/readyz",
         "/metrics",
     } <= set(paths)
     verify_op = paths["/v1/verify"]["post"]

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,27 +132,37 @@ class LiveVerifier:
 
     base_url: str
     log: _Records
+    chain_head: Callable[[], int]
     requests: list[dict[str, Any]] = field(default_factory=list)
     verify_replies: list[Any] = field(default_factory=list)  # Playwright responses of POST /v1/verify
 
     def wait_for_index(self, timeout: float = 20.0) -> None:
+        """Until the verifier is ready and its index holds the chain's head as of this call."""
+        head = self.chain_head()
         deadline = time.monotonic() + timeout
         health: dict[str, Any] = {}
         while time.monotonic() < deadline:
             health = httpx.get(f"{self.base_url}/healthz", timeout=5.0).json()
-            if health.get("status") == "ok" and health["index"].get("lagBlocks") == 0:
+            if health.get("ready") and health["index"]["block"] >= head:
                 return
             time.sleep(0.05)
-        raise AssertionError(f"index did not catch up: {health}")
+        raise AssertionError(f"index did not catch up with block {head}: {health}")
 
     def assert_never_saw(self, secret: str) -> None:
-        """``secret`` is in no log line of the server and in nothing the browser sent it."""
+        """``secret`` (the QR key) is in no log line of the server, in no URL or header the
+        browser sent, and in no body but the ``key`` field of its POST /v1/verify (which lets the
+        verifier open the stored copy and check that it is the document posted beside it)."""
         assert self.log.lines, "no server log was captured"
         assert any("GET /q/" in line for line in self.log.lines), self.log.lines
         leaked = [line for line in self.log.lines if secret in line]
         assert not leaked, f"the key reached the server's log: {leaked}"
-        sent = [r for r in self.requests if secret in json.dumps(r, ensure_ascii=False)]
-        assert not sent, f"the browser sent the key to the server: {sent}"
+        for request in self.requests:
+            shown = json.dumps({"url": request["url"], "headers": request["headers"]}, ensure_ascii=False)
+            assert secret not in shown, f"the browser sent the key in a URL or header: {request}"
+            if secret in request["body"]:
+                assert request["url"].endswith("/v1/verify"), request
+                sent = json.loads(request["body"])
+                assert sent["key"] == secret and secret not in json.dumps({**sent, "key": None}), request
 
 
 def _free_socket() -> socket.socket:
@@ -208,7 +218,7 @@ def _serve(world: World, tmp_path: Path, **overrides: Any) -> Iterator[LiveVerif
         assert thread.is_alive() and time.monotonic() < deadline, "the verifier did not start"
         time.sleep(0.02)
     try:
-        yield LiveVerifier(base_url=base, log=records)
+        yield LiveVerifier(base_url=base, log=records, chain_head=world.client.block_number)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

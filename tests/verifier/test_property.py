@@ -56,7 +56,7 @@ from tests.property_setup import (
 )
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings, wait_for_index
 from tests.verifier.test_service import assert_bilingual, assert_verdict, fragment, iso, verify
-from verifier.app import create_app, property_registry_address
+from verifier.app import create_app
 from verifier.index import (
     PROPERTY_EVENT_SIGNATURES,
     PROPERTY_EVENTS,
@@ -64,6 +64,7 @@ from verifier.index import (
     OwnerShare,
     _RawLogScanner,
 )
+from verifier.runtime import property_registry_address
 from verifier.settings import VerifierSettings
 
 pytestmark = pytest.mark.chain
@@ -572,7 +573,6 @@ def wait_until_stale(max_index_age: float) -> None:
     """Let an index synced once (and never again) pass its freshness window: from then on every
     verdict must come from the chain, however fast the steps after it run."""
     time.sleep(max_index_age + 0.02)
-
 
 
 def test_stale_index_reads_the_unit_from_the_chain(world: World, s: Setup, issue: IssueFn, tmp_path: Path) -> None:

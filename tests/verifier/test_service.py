@@ -38,7 +38,7 @@ from documents import (
 )
 from documents.samples import sample_business_licence, sample_record
 from issuer.issuing import Issuer, IssueSettings
-from storage import EmbeddedStore, compute_cid
+from storage import DocumentStore, EmbeddedStore, compute_cid
 from tests.conftest import require
 from tests.contracts.helpers import gov
 from tests.factories import BUSINESS_LICENSE, FOOD_LICENSE, NATRES, PROPERTY_CERTIFICATE, SAMR, World, build_world
@@ -158,6 +158,16 @@ def tamper_block(store_dir: Path, cid: str) -> None:
     path.write_bytes(bytes(data))
 
 
+def key_of(issued: Issued) -> str:
+    """The base64url key in an issued document's QR URL (its #k= fragment)."""
+    return issued.url.partition("#k=")[2]
+
+
+def stored(issued: Issued) -> dict[str, Any]:
+    """``{document, cid, key}``: the document and the stored copy it should be."""
+    return {"document": issued.obj(), "cid": issued.obj()["proof"]["cid"], "key": key_of(issued)}
+
+
 @contextmanager
 def app_client(settings: Any, *, follow: bool = True) -> Iterator[TestClient]:
     with TestClient(create_app(settings, follow=follow)) as client:
@@ -168,7 +178,7 @@ def app_client(settings: Any, *, follow: bool = True) -> Iterator[TestClient]:
 def test_valid_document_has_every_fragment_valid(issue: IssueFn, verifier: TestClient) -> None:
     doc = issue(count=2)[0]
     wait_for_index(verifier)
-    result = verify(verifier, {"document": doc.obj(), "cid": doc.obj()["proof"]["cid"]})
+    result = verify(verifier, stored(doc))
     assert_verdict(
         result,
         "VALID",
@@ -478,22 +488,55 @@ def test_stolen_keys_revocation_is_voided_by_a_backdated_retirement(
 
 
 # -------------------------------------------------------------------------------- STORAGE
-def test_cid_mismatch(issue: IssueFn, verifier: TestClient, tmp_path: Path) -> None:
+def test_store_serving_bytes_that_are_not_the_cid_is_an_error(
+    issue: IssueFn, verifier: TestClient, tmp_path: Path
+) -> None:
+    """The node's fault (it served bytes that do not hash to the CID), not the document's: ERROR."""
     doc = issue(count=2)[0]
     cid = doc.obj()["proof"]["cid"]
     tamper_block(tmp_path / "blocks", cid)
     wait_for_index(verifier)
     by_qr = verify(verifier, {"qr": doc.url})
-    assert_verdict(by_qr, "INVALID", DOCUMENT_INTEGRITY=("SKIPPED", "SKIPPED"), STORAGE=("INVALID", "CID_MISMATCH"))
-    by_document = verify(verifier, {"document": doc.obj(), "cid": cid})
+    assert_verdict(by_qr, "ERROR", DOCUMENT_INTEGRITY=("SKIPPED", "SKIPPED"), STORAGE=("ERROR", "IPFS_BAD_CONTENT"))
+    by_document = verify(verifier, stored(doc))
     assert_verdict(
         by_document,
-        "INVALID",
+        "ERROR",
         DOCUMENT_INTEGRITY=("VALID", "OK"),
         DOCUMENT_STATUS=("VALID", "OK"),
         ISSUER_IDENTITY=("VALID", "OK"),
+        STORAGE=("ERROR", "IPFS_BAD_CONTENT"),
+    )
+
+
+def test_storage_ok_only_for_the_copy_of_this_document(issue: IssueFn, verifier: TestClient) -> None:
+    """STORAGE means "the encrypted copy at this CID is this document", not "some copy exists"."""
+    mine, other = issue(count=2)
+    wait_for_index(verifier)
+    assert_verdict(verify(verifier, stored(mine)), "VALID", STORAGE=("VALID", "OK"))
+    # an unrelated document's CID and key: the copy exists, opens, and is another document
+    unrelated = {"document": mine.obj(), "cid": other.obj()["proof"]["cid"], "key": key_of(other)}
+    assert_verdict(
+        verify(verifier, unrelated),
+        "INVALID",
+        DOCUMENT_INTEGRITY=("VALID", "OK"),
+        DOCUMENT_STATUS=("VALID", "OK"),
         STORAGE=("INVALID", "CID_MISMATCH"),
     )
+    # the right CID with another key: nothing says the copy is this document
+    wrong_key = {"document": mine.obj(), "cid": mine.obj()["proof"]["cid"], "key": key_of(other)}
+    assert_verdict(verify(verifier, wrong_key), "INVALID", STORAGE=("INVALID", "CID_MISMATCH"))
+    # a disclosed copy matches the full copy it was made from (same root and target hash)
+    disclosed = json.loads(document_to_bytes(hide_fields(parse_document(mine.raw()), ["/phone"])))
+    assert_verdict(verify(verifier, {**stored(mine), "document": disclosed}), "VALID", STORAGE=("VALID", "OK"))
+    # an upload names the copy the same way
+    upload = verifier.post(
+        "/v1/verify",
+        files={"file": ("licence.ereg.json", mine.raw())},
+        data={"cid": other.obj()["proof"]["cid"], "key": key_of(other)},
+    )
+    assert upload.status_code == 200, upload.text
+    assert_verdict(upload.json(), "INVALID", STORAGE=("INVALID", "CID_MISMATCH"))
 
 
 def test_ipfs_unavailable(world: World, issue: IssueFn, tmp_path: Path) -> None:
@@ -503,7 +546,7 @@ def test_ipfs_unavailable(world: World, issue: IssueFn, tmp_path: Path) -> None:
         wait_for_index(client)
         by_qr = verify(client, {"qr": doc.url})
         assert_verdict(by_qr, "ERROR", DOCUMENT_INTEGRITY=("SKIPPED", "SKIPPED"), STORAGE=("ERROR", "IPFS_UNAVAILABLE"))
-        by_document = verify(client, {"document": doc.obj(), "cid": doc.obj()["proof"]["cid"]})
+        by_document = verify(client, stored(doc))
         assert_verdict(
             by_document,
             "ERROR",
@@ -526,7 +569,7 @@ def test_chain_unreachable_is_error_never_invalid(world: World, issue: IssueFn, 
     expired = issue(count=1, valid_from=iso(time.time() - 2 * 86_400), valid_until=iso(time.time() - 86_400))[0]
     settings = verifier_settings(world, tmp_path, rpc_url=f"http://127.0.0.1:{free_port()}", request_timeout=0.5)
     with app_client(settings) as client:
-        result = verify(client, {"document": good.obj(), "cid": good.obj()["proof"]["cid"]})
+        result = verify(client, stored(good))
         assert_verdict(
             result,
             "ERROR",
@@ -605,7 +648,7 @@ def test_disclosed_copy_is_valid_and_shows_only_disclosed_fields(issue: IssueFn,
 
 
 # -------------------------------------------------------- outage of the verifier's own node
-def _issue_on(world: World, out: Path, store: EmbeddedStore, count: int) -> list[Issued]:
+def _issue_on(world: World, out: Path, store: DocumentStore, count: int) -> list[Issued]:
     inputs = out / "records"
     inputs.mkdir(parents=True)
     files = []
@@ -666,8 +709,13 @@ def test_stopped_node_gives_error_then_recovers(tmp_path: Path) -> None:
             assert_verdict(verify(client, {"qr": docs[1].url}), "ERROR", DOCUMENT_STATUS=("ERROR", "CHAIN_UNAVAILABLE"))
             assert_verdict(verify(direct, docs[1].raw()), "ERROR", DOCUMENT_STATUS=("ERROR", "CHAIN_UNAVAILABLE"))
             health = client.get("/healthz")
+            for _ in range(100):  # the prober notices within a probe timeout
+                if health.json()["chain"] == {"reachable": False}:
+                    break
+                time.sleep(0.05)
+                health = client.get("/healthz")
             assert health.status_code == 503
-            assert health.json()["status"] == "degraded"
+            assert health.json()["status"] == "unavailable"
             assert health.json()["chain"] == {"reachable": False}
 
             os.killpg(node.process.pid, signal.SIGCONT)

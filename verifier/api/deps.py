@@ -1,13 +1,12 @@
-"""Dependencies of the routes (the per-process runtime built in the app's lifespan)."""
+"""Dependencies of the routes: the per-process runtime built in the app's lifespan."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-if TYPE_CHECKING:
-    from verifier.app import Runtime
+from verifier.runtime import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -15,4 +14,4 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-RuntimeDep = Annotated["Runtime", Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -1,7 +1,9 @@
 // The citizen's verification page. The decryption key is in the URL fragment (#k=...), which
-// the browser never sends to any server: the page fetches the ciphertext by its CID, decrypts it
-// here with WebCrypto (AES-256-GCM, associated data "ereg/1"), and sends the decrypted document
-// (never the key) to /v1/verify.
+// the browser never puts in a request line, a Referer or a history entry: the page fetches the
+// ciphertext by its CID, decrypts it here with WebCrypto (AES-256-GCM, associated data
+// "ereg/1"), shows it, and posts {document, cid, key} to /v1/verify in the request body, so the
+// verifier can check that the copy stored under the CID really is this document (the key opens
+// only this one ciphertext, whose plaintext is the document sent beside it).
 'use strict';
 
 const TEXT = {
@@ -368,8 +370,9 @@ async function main() {
     const res = await fetch('/v1/verify', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      // The decrypted text goes as it is, so the server checks exactly these bytes.
-      body: `{"cid":${JSON.stringify(cid)},"document":${JSON.stringify(text)}}`,
+      // The decrypted text goes as it is, so the server checks exactly these bytes; the key
+      // (as the fragment carries it) lets the server open the stored copy and compare.
+      body: `{"cid":${JSON.stringify(cid)},"document":${JSON.stringify(text)},"key":${JSON.stringify(keyText)}}`,
     });
     if (!res.ok) return fail('error', 'network');
     verdict = await res.json();

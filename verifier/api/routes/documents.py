@@ -1,4 +1,8 @@
-"""GET /v1/documents/{cid}: the encrypted copy, checked against its CID before it is served."""
+"""GET /v1/documents/{cid}: the encrypted copy, checked against its CID before it is served.
+
+The fetch runs on the request pool inside the store's bulkhead: a hung IPFS daemon ties up at
+most the bulkhead's slots, and once a call timed out the next requests get 503 at once.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from documents import list_types, load_schema
+from httpkit.errors import ErrorBody, HttpError
 from storage.cid import normalize_cid
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
 from verifier.api.deps import RuntimeDep
-from verifier.api.errors import ApiError, ErrorBody
+from verifier.backends import backends_allowed
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -26,24 +31,35 @@ router = APIRouter(prefix="/v1", tags=["documents"])
         503: {"model": ErrorBody},
     },
 )
-def get_document(cid: str, runtime: RuntimeDep) -> Response:
+async def get_document(cid: str, runtime: RuntimeDep) -> Response:
     try:
         cid = normalize_cid(cid)
     except InvalidCid:
-        raise ApiError(400, "INVALID_CID", "not a valid CID", "不是有效的内容标识（CID）") from None
-    if runtime.store is None:
-        raise ApiError(503, "IPFS_UNAVAILABLE", "no document store is configured", "未配置证照存储")
+        raise HttpError(400, "INVALID_CID", "not a valid CID", "不是有效的内容标识（CID）") from None
+    store = runtime.store
+    if store is None:
+        raise HttpError(503, "IPFS_UNAVAILABLE", "no document store is configured", "未配置证照存储")
+    key = cid
+
+    def fetch() -> bytes:
+        backends_allowed()
+        return store.get(key)
+
     try:
-        blob = runtime.store.get(cid)
+        blob = await runtime.pool.run(fetch, deadline=runtime.settings.request_deadline)
     except BlobNotFound:
-        raise ApiError(404, "NOT_FOUND", "no document with this CID", "未找到该内容标识对应的证照") from None
+        raise HttpError(404, "NOT_FOUND", "no document with this CID", "未找到该内容标识对应的证照") from None
     except CidMismatch:
-        raise ApiError(
+        raise HttpError(
             502, "CID_MISMATCH", "the store served bytes that do not match the CID", "存储返回的内容与内容标识不符"
         ) from None
     except StorageError:
-        raise ApiError(
-            503, "IPFS_UNAVAILABLE", "the document store cannot be reached", "暂时无法访问证照存储"
+        raise HttpError(
+            503,
+            "IPFS_UNAVAILABLE",
+            "the document store cannot be reached",
+            "暂时无法访问证照存储",
+            headers={"Retry-After": "2"},
         ) from None
     return Response(
         blob,
@@ -53,7 +69,7 @@ def get_document(cid: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/types", summary="Document types this verifier knows")
-def get_types() -> JSONResponse:
+async def get_types() -> JSONResponse:
     return JSONResponse({"types": list(list_types())})
 
 
@@ -62,7 +78,7 @@ def get_types() -> JSONResponse:
     summary="JSON Schema of a document type (field titles for display)",
     responses={404: {"model": ErrorBody}},
 )
-def get_type(doc_type: str) -> JSONResponse:
+async def get_type(doc_type: str) -> JSONResponse:
     if doc_type not in list_types():
-        raise ApiError(404, "UNKNOWN_TYPE", "unknown document type", "未知的证照类型")
+        raise HttpError(404, "UNKNOWN_TYPE", "unknown document type", "未知的证照类型")
     return JSONResponse(load_schema(doc_type), headers={"Cache-Control": "public, max-age=3600"})

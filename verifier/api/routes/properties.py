@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field
 from chain.property import unit_id
 from chain.types import Role
 from documents import load_schema
+from httpkit.errors import ErrorBody, HttpError
 from verifier.api.deps import RuntimeDep
-from verifier.api.errors import ApiError, ErrorBody
 from verifier.index import (
     CASE_PROPOSALS,
     CASE_STATE_AFTER,
@@ -227,12 +227,12 @@ def get_property_history(unit: UnitPath, runtime: RuntimeDep) -> PropertyHistory
 
 # ------------------------------------------------------------------------------ helpers
 def parse_unit(value: str) -> bytes:
-    """The unit's hash from a unit number or a 0x hash; ApiError 422 for anything else."""
+    """The unit's hash from a unit number or a 0x hash; HttpError 422 for anything else."""
     if _HEX32.fullmatch(value):
         return bytes.fromhex(value[2:])
     if UNIT_NUMBER.fullmatch(value):
         return unit_id(value)
-    raise ApiError(
+    raise HttpError(
         422,
         "INVALID_UNIT",
         "give a 28-character real-estate unit number or its 0x-prefixed 32-byte hash",
@@ -243,7 +243,7 @@ def parse_unit(value: str) -> bytes:
 def _unit_record(index: ChainIndex, value: str) -> UnitRecord:
     unit = parse_unit(value)
     if not index.follows_property:
-        raise ApiError(
+        raise HttpError(
             404,
             "PROPERTY_REGISTRY_NOT_FOUND",
             "this verifier follows no property registry",
@@ -251,7 +251,7 @@ def _unit_record(index: ChainIndex, value: str) -> UnitRecord:
         )
     record = index.property_unit(unit)
     if record is None:
-        raise ApiError(
+        raise HttpError(
             404,
             "UNKNOWN_UNIT",
             "no property unit with this number is registered",
