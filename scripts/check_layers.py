@@ -264,6 +264,17 @@ def floor_violation(module: Module, target_package: str) -> str | None:
     return f"{source_package} (floor {source_floor}) imports {target_package} (floor {target_floor})"
 
 
+def route_violation(module: Module, target: str) -> str | None:
+    """A route importing another route: what routes share lives beside them (``api/common.py``,
+    ``deps.py``), so that no route's change reaches into another's module."""
+    folder, _, _name = module.name.rpartition(".")
+    if not folder.endswith(".routes") or module.is_package:
+        return None
+    if target.startswith(folder + ".") and target != module.name:
+        return f"a route ({module.name}) imports another route ({target})"
+    return None
+
+
 def _ancestors(name: str) -> list[str]:
     parts = name.split(".")
     return [".".join(parts[:end]) for end in range(1, len(parts))]
@@ -392,6 +403,10 @@ def check(root: Path, *, type_checking_circles: bool = False) -> list[str]:
             if violation is not None and (imported.line, package) not in seen:
                 seen.add((imported.line, package))
                 problems.append(f"{module.path.as_posix()}:{imported.line}: {violation}")
+            sideways = route_violation(module, target)
+            if sideways is not None and (imported.line, target) not in seen:
+                seen.add((imported.line, target))
+                problems.append(f"{module.path.as_posix()}:{imported.line}: {sideways}")
         edges += load_edges(tree, module, imports, type_checking=type_checking_circles)
     return problems + circles(edges)
 

@@ -154,6 +154,22 @@ def test_a_type_checking_import_closes_a_circle_only_when_asked(tmp_path: Path) 
     assert "  verifier/api/deps.py:4: verifier.api.deps imports verifier.app" in result.stdout.splitlines()
 
 
+def test_a_route_importing_another_route_is_reported(tmp_path: Path) -> None:
+    routes = {
+        "registry_api/api/__init__.py": "",
+        "registry_api/api/common.py": "REFUSALS = {}\n",
+        "registry_api/api/routes/__init__.py": "",
+        "registry_api/api/routes/anchors.py": "from registry_api.api.common import REFUSALS\n",
+        "registry_api/api/routes/property.py": "from registry_api.api.routes.anchors import REFUSALS\n",
+    }
+    result = run_checker(write_tree(tmp_path, {**CLEAN, "registry_api/__init__.py": "", **routes}))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "registry_api/api/routes/property.py:1: a route (registry_api.api.routes.property) imports another route "
+        "(registry_api.api.routes.anchors)"
+    ]
+
+
 def test_the_project_keeps_its_floors_and_has_no_import_circle() -> None:
     """As the Makefile's lint target runs it (TYPE_CHECKING imports count toward circles)."""
     result = run_checker("--type-checking-circles", REPO)
