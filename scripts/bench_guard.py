@@ -24,8 +24,12 @@ import contextlib
 import json
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.httpkit
 
 from documents.errors import MalformedDocument
 from documents.model import document_to_bytes, load_json
@@ -33,35 +37,23 @@ from documents.samples import SAMPLE_ISSUER, SAMPLE_VALIDITY, sample_business_li
 from documents.wrap import wrap_document
 from httpkit.jsonguard import JsonLimits, JsonRefused, WorkMeter, parse_json
 
+# the attacks the tests send, at any size (the duplicate-key and number bodies differ here: see below)
+from tests.httpkit.adversarial import (
+    DEPTH,
+    deep_nesting,
+    lone_surrogates,
+    one_char_strings,
+    unclosed_string,
+    utf16,
+)
+
 MIB = 1024 * 1024
-DEPTH = 64
-
-
-def unclosed_string(size: int) -> bytes:
-    head = b"[" * (DEPTH + 1) + b'"'
-    return head + b'\\"' * ((size - len(head)) // 2)
-
-
-def deep_nesting(size: int) -> bytes:
-    return b"[" * (size // 2) + b"]" * (size // 2)
-
-
-def one_char_strings(size: int) -> bytes:
-    return b"[" + b'"a",' * (size // 4 - 1) + b'"a"]'
 
 
 def duplicate_keys(size: int) -> bytes:
     # under the value limit: one object whose first and last keys collide, padded with a long string
     filler = b"x" * (size - 40)
     return b'{"k": 1, "pad": "' + filler + b'", "k": 2}'
-
-
-def lone_surrogates(size: int) -> bytes:
-    return b'["' + b"\\ud800" * ((size - 4) // 6) + b'"]'
-
-
-def utf16(size: int) -> bytes:
-    return ('["' + "a" * (size // 2 - 4) + '"]').encode("utf-16-le")
 
 
 def long_number(size: int) -> bytes:
