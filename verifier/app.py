@@ -19,7 +19,7 @@ from httpkit.logs import configure_logging
 from httpkit.stack import install_stack
 from verifier import runtime as wiring
 from verifier.api.fastpath import VerifyFastPath
-from verifier.api.routes import citizen, documents, health, properties, verify
+from verifier.api.routes import citizen, documents, health, properties, status, verify
 from verifier.api.verifying import JSON_MEDIA_TYPES
 from verifier.settings import VerifierSettings, get_settings
 
@@ -49,6 +49,7 @@ def create_app(settings: VerifierSettings | None = None, *, follow: bool = True)
         redoc_url=None,
     )
     app.include_router(verify.router)
+    app.include_router(status.router)
     app.include_router(documents.router)
     app.include_router(properties.router)
     app.include_router(citizen.router)

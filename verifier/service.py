@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from chain.errors import ChainError, RegistryNotFound
 from chain.property import unit_id
@@ -36,7 +39,7 @@ from documents import (
     parse_qr_url,
 )
 from documents.hashing import keccak256
-from documents.model import WrappedDocument, parse_time
+from documents.model import DocType, Hex32, Issuer, Validity, WrappedDocument, parse_time
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
 from verifier.gateway import ZERO32, ChainGateway, Facts, prevailing
@@ -54,7 +57,7 @@ from verifier.verdict import (
     overall,
 )
 
-__all__ = ["ChainGateway", "Facts", "VerificationService"]
+__all__ = ["ChainGateway", "Claim", "Facts", "StatusQuery", "VerificationService"]
 
 #: What a document to verify may be: its JSON text (bytes or str) or its parsed JSON object.
 DocumentInput = bytes | str | Mapping[str, Any]
@@ -71,6 +74,62 @@ REGISTRY_FRAGMENTS = {
     PROPERTY_CERTIFICATE: FragmentName.PROPERTY_STATUS,
     MORTGAGE_CERTIFICATE: FragmentName.MORTGAGE_STATUS,
 }
+
+
+class StatusQuery(BaseModel):
+    """What the chain is asked about a document whose integrity was checked elsewhere (the
+    citizen's browser): its type, issuer, validity and hashes, with the members' names and rules
+    of the wrapped document (docs/FORMAT.md section 7). No field value, no salt, no proof."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    type: DocType
+    issuer: Issuer
+    validity: Validity
+    merkle_root: Hex32 = Field(alias="merkleRoot")
+    target_hash: Hex32 = Field(alias="targetHash")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The chain half of a verification: a document's metadata and hashes, and the unit id of the
+    unit number it discloses (None when hidden, or when the caller keeps it to itself)."""
+
+    type: str
+    department: bytes
+    chain_id: int
+    registry: str
+    valid_from: str
+    valid_until: str | None
+    merkle_root: bytes
+    target_hash: bytes
+    unit: bytes | None = None
+
+    @classmethod
+    def of_document(cls, doc: WrappedDocument, root: bytes, target: bytes) -> Claim:
+        return cls(
+            type=doc.type,
+            department=bytes.fromhex(doc.issuer.department[2:]),
+            chain_id=doc.issuer.chain_id,
+            registry=doc.issuer.registry,
+            valid_from=doc.validity.valid_from,
+            valid_until=doc.validity.valid_until,
+            merkle_root=root,
+            target_hash=target,
+            unit=_disclosed_unit(doc) if doc.type in REGISTRY_FRAGMENTS else None,
+        )
+
+    @classmethod
+    def of_query(cls, query: StatusQuery) -> Claim:
+        return cls(
+            type=query.type,
+            department=bytes.fromhex(query.issuer.department[2:]),
+            chain_id=query.issuer.chain_id,
+            registry=query.issuer.registry,
+            valid_from=query.validity.valid_from,
+            valid_until=query.validity.valid_until,
+            merkle_root=bytes.fromhex(query.merkle_root[2:]),
+            target_hash=bytes.fromhex(query.target_hash[2:]),
+        )
 
 
 class VerificationService:
@@ -135,6 +194,18 @@ class VerificationService:
         """A wrapped document's JSON text (no storage check)."""
         return self.verify_document(raw)
 
+    def verify_status(self, query: StatusQuery) -> Verdict:
+        """The chain half alone, for a document checked elsewhere: DOCUMENT_STATUS, ISSUER_IDENTITY
+        and, for property and mortgage certificates, their registry fragment.
+
+        The unit the certificate names is not asked (it is a field value): the registry fragment
+        carries the unit the chain links the certificate to, for the caller to compare. The
+        verdict is that of these fragments; the caller adds DOCUMENT_INTEGRITY and STORAGE.
+        """
+        claim = Claim.of_query(query)
+        fragments, facts = self._chain_half(claim)
+        return self._finish(fragments, claim=claim, facts=facts)
+
     def _verify(
         self, result: IntegrityResult, *, cid: str | None, storage: Callable[[IntegrityResult], Fragment] | None
     ) -> Verdict:
@@ -149,56 +220,62 @@ class VerificationService:
             fragments = [fragment]
             if doc is not None:
                 fragments += [self._skipped(FragmentName.DOCUMENT_STATUS), self._skipped(FragmentName.ISSUER_IDENTITY)]
-                registry_fragment = self._registry_fragment(doc)
+                registry_fragment = self._registry_fragment(doc.type)
                 if registry_fragment is not None:
                     fragments.append(self._skipped(registry_fragment))
             return self._finish(fragments, doc=doc, cid=cid)
-        fragments = [self._ok(FragmentName.DOCUMENT_INTEGRITY)]
         root = result.merkle_root or b""
         target = result.target_hash or b""
-        department = bytes.fromhex(doc.issuer.department[2:])
-        facts: Facts | None = None
-        context_error = self._context_error(doc)
-        if context_error is not None:
-            fragments.append(Fragment.of(FragmentName.DOCUMENT_STATUS, Status.ERROR, context_error))
-            fragments.append(self._skipped(FragmentName.ISSUER_IDENTITY))
-        else:
-            try:
-                facts = self._facts(department, root, target)
-            except RegistryNotFound:
-                # no registry at the configured address (a reset chain, a resyncing node, a
-                # wrong address): the verifier cannot decide, exactly as when the chain is down
-                facts = None
-                fragments.append(self._status_without_chain(doc, "REGISTRY_NOT_FOUND"))
-                fragments.append(Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE"))
-            except ChainError:
-                facts = None
-                fragments.append(self._status_without_chain(doc))
-                fragments.append(Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE"))
-            else:
-                fragments.append(self._status_fragment(doc, facts))
-                fragments.append(self._issuer_fragment(doc, facts, department, root))
-        registry_fragment = self._registry_fragment(doc)
-        if registry_fragment is not None:
-            if context_error is not None or (facts is not None and not facts.anchored):
-                fragments.append(self._skipped(registry_fragment))
-            elif registry_fragment is FragmentName.PROPERTY_STATUS:
-                fragments.append(self._property_fragment(doc, target, facts))
-            else:
-                fragments.append(self._mortgage_fragment(doc, root, target, facts))
+        claim = Claim.of_document(doc, root, target)
+        chain_fragments, facts = self._chain_half(claim)
+        fragments = [self._ok(FragmentName.DOCUMENT_INTEGRITY), *chain_fragments]
         # STORAGE is checked when the request names the CID (a scanned QR code, or the citizen
         # page's {document, cid, key}). A document's own proof.cid is covered by no hash, so anyone
         # could edit it; checking it would add an IPFS round trip (and an IPFS outage) to every
         # window check for nothing the document's own proof does not already establish.
         if storage is not None:
             fragments.append(storage(result))
-        return self._finish(fragments, doc=doc, facts=facts, root=root, target=target, cid=cid)
+        return self._finish(fragments, doc=doc, claim=claim, facts=facts, cid=cid)
+
+    def _chain_half(self, claim: Claim) -> tuple[list[Fragment], Facts | None]:
+        """DOCUMENT_STATUS, ISSUER_IDENTITY and the registry fragment of a document's claim."""
+        fragments: list[Fragment] = []
+        facts: Facts | None = None
+        context_error = self._context_error(claim)
+        if context_error is not None:
+            fragments.append(Fragment.of(FragmentName.DOCUMENT_STATUS, Status.ERROR, context_error))
+            fragments.append(self._skipped(FragmentName.ISSUER_IDENTITY))
+        else:
+            try:
+                facts = self._facts(claim.department, claim.merkle_root, claim.target_hash)
+            except RegistryNotFound:
+                # no registry at the configured address (a reset chain, a resyncing node, a
+                # wrong address): the verifier cannot decide, exactly as when the chain is down
+                facts = None
+                fragments.append(self._status_without_chain(claim, "REGISTRY_NOT_FOUND"))
+                fragments.append(Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE"))
+            except ChainError:
+                facts = None
+                fragments.append(self._status_without_chain(claim))
+                fragments.append(Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE"))
+            else:
+                fragments.append(self._status_fragment(claim, facts))
+                fragments.append(self._issuer_fragment(claim, facts))
+        registry_fragment = self._registry_fragment(claim.type)
+        if registry_fragment is not None:
+            if context_error is not None or (facts is not None and not facts.anchored):
+                fragments.append(self._skipped(registry_fragment))
+            elif registry_fragment is FragmentName.PROPERTY_STATUS:
+                fragments.append(self._property_fragment(claim, facts))
+            else:
+                fragments.append(self._mortgage_fragment(claim, facts))
+        return fragments, facts
 
     # ------------------------------------------------------------------------- checks
-    def _context_error(self, doc: WrappedDocument) -> str | None:
-        if doc.issuer.chain_id != self.chain_id:
+    def _context_error(self, claim: Claim) -> str | None:
+        if claim.chain_id != self.chain_id:
             return "WRONG_CHAIN"
-        if doc.issuer.registry.lower() != self.registry_address.lower():
+        if claim.registry.lower() != self.registry_address.lower():
             return "REGISTRY_NOT_FOUND"
         return None
 
@@ -252,23 +329,23 @@ class VerificationService:
             credit_code=dept.credit_code,
         )
 
-    def _validity_code(self, doc: WrappedDocument) -> str | None:
+    def _validity_code(self, claim: Claim) -> str | None:
         now = self.clock()
-        if parse_time(doc.validity.valid_from).timestamp() > now:
+        if parse_time(claim.valid_from).timestamp() > now:
             return "NOT_YET_VALID"
-        until = doc.validity.valid_until
+        until = claim.valid_until
         if until is not None and parse_time(until).timestamp() <= now:
             return "EXPIRED"
         return None
 
-    def _status_without_chain(self, doc: WrappedDocument, code: str = "CHAIN_UNAVAILABLE") -> Fragment:
+    def _status_without_chain(self, claim: Claim, code: str = "CHAIN_UNAVAILABLE") -> Fragment:
         """The chain cannot answer: only what the document itself decides may be INVALID."""
-        validity = self._validity_code(doc)
+        validity = self._validity_code(claim)
         if validity is not None:
             return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, validity)
         return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.ERROR, code)
 
-    def _status_fragment(self, doc: WrappedDocument, facts: Facts) -> Fragment:
+    def _status_fragment(self, claim: Claim, facts: Facts) -> Fragment:
         if not facts.anchored:
             return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, "NOT_ANCHORED")
         if facts.state is not State.ACTIVE:
@@ -276,12 +353,13 @@ class VerificationService:
             if facts.successor != ZERO32:
                 details["successor"] = "0x" + facts.successor.hex()
             return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, facts.state.name, details)
-        code = self._validity_code(doc)
+        code = self._validity_code(claim)
         if code is not None:
             return Fragment.of(FragmentName.DOCUMENT_STATUS, Status.INVALID, code)
         return self._ok(FragmentName.DOCUMENT_STATUS)
 
-    def _issuer_fragment(self, doc: WrappedDocument, facts: Facts, department: bytes, root: bytes) -> Fragment:
+    def _issuer_fragment(self, claim: Claim, facts: Facts) -> Fragment:
+        department, root = claim.department, claim.merkle_root
         if not facts.anchored:
             # Not anchored by the department the document names. If the index knows other
             # departments that anchored this root, the document is not theirs either: it names a
@@ -300,7 +378,7 @@ class VerificationService:
             return self._skipped(FragmentName.ISSUER_IDENTITY)
         if facts.department != department or facts.department_name is None:
             return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.INVALID, "UNKNOWN_DEPARTMENT")
-        if keccak256(doc.type.encode()) != facts.doc_type:
+        if keccak256(claim.type.encode()) != facts.doc_type:
             return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.INVALID, "NOT_AUTHORIZED_FOR_TYPE")
         if facts.key_window is not None:
             valid_from, valid_until = facts.key_window
@@ -309,28 +387,29 @@ class VerificationService:
         return self._ok(FragmentName.ISSUER_IDENTITY)
 
     # ------------------------------------------------------------------ property status
-    def _registry_fragment(self, doc: WrappedDocument) -> FragmentName | None:
+    def _registry_fragment(self, doc_type: str) -> FragmentName | None:
         """PROPERTY_STATUS for property certificates, MORTGAGE_STATUS for mortgage certificates,
         when a PropertyRegistry is followed; None for anything else."""
-        name = REGISTRY_FRAGMENTS.get(doc.type)
+        name = REGISTRY_FRAGMENTS.get(doc_type)
         return name if name is not None and self.index.follows_property else None
 
-    def _property_fragment(self, doc: WrappedDocument, target: bytes, facts: Facts | None) -> Fragment:
+    def _property_fragment(self, claim: Claim, facts: Facts | None) -> Fragment:
         """From the index alone when it answered the document's status (it is fresh and knows the
         anchor): no chain call. Otherwise from the chain, for the units the index or the document
         names; an unreachable chain is ERROR, never INVALID."""
         if facts is not None and facts.source == "index":
-            return self._property_from_index(doc, target)
+            return self._property_from_index(claim)
         try:
-            return self._property_from_chain(doc, target, facts)
+            return self._property_from_chain(claim, facts)
         except ChainError:
             return Fragment.of(FragmentName.PROPERTY_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
 
-    def _property_from_index(self, doc: WrappedDocument, target: bytes) -> Fragment:
+    def _property_from_index(self, claim: Claim) -> Fragment:
+        target = claim.target_hash
         titles = self.index.titles_by_target(target)
         if not titles:
             return self._not_registered(target)
-        disclosed = _disclosed_unit(doc)
+        disclosed = claim.unit
         if disclosed is not None and all(t.unit != disclosed for t in titles):
             return self._unit_mismatch(FragmentName.PROPERTY_STATUS, disclosed, titles[-1].unit)
         title = next((t for t in titles if t.current), titles[-1])
@@ -346,14 +425,15 @@ class VerificationService:
             title.unit, title.since, title.case_id, title.owners, mortgages, seizures, ask_chain=False
         )
 
-    def _property_from_chain(self, doc: WrappedDocument, target: bytes, facts: Facts | None) -> Fragment:
+    def _property_from_chain(self, claim: Claim, facts: Facts | None) -> Fragment:
+        target = claim.target_hash
         # The units to ask: those the index links to this certificate, then the unit number the
         # certificate itself discloses (covered by its hash; the chain decides, not the number).
         units: list[bytes] = []
         for link in self.index.certificate_links(target):
             if link.kind != "mortgage" and link.unit not in units:
                 units.append(link.unit)
-        disclosed = _disclosed_unit(doc)
+        disclosed = claim.unit
         if disclosed is not None and disclosed not in units:
             units.append(disclosed)
         titles = self.index.titles_by_target(target)
@@ -487,36 +567,38 @@ class VerificationService:
         return Fragment.of(FragmentName.PROPERTY_STATUS, Status.VALID, "CURRENT", details)
 
     # ------------------------------------------------------------------ mortgage status
-    def _mortgage_fragment(self, doc: WrappedDocument, root: bytes, target: bytes, facts: Facts | None) -> Fragment:
+    def _mortgage_fragment(self, claim: Claim, facts: Facts | None) -> Fragment:
         """ACTIVE, RELEASED or NOT_REGISTERED, under the rule of :meth:`_property_fragment`."""
         if facts is not None and facts.source == "index":
-            return self._mortgage_from_index(doc, root, target)
+            return self._mortgage_from_index(claim)
         try:
-            return self._mortgage_from_chain(doc, root, target, facts)
+            return self._mortgage_from_chain(claim, facts)
         except ChainError:
             return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
 
-    def _mortgage_from_index(self, doc: WrappedDocument, root: bytes, target: bytes) -> Fragment:
+    def _mortgage_from_index(self, claim: Claim) -> Fragment:
+        root, target = claim.merkle_root, claim.target_hash
         found = [m for m in self.index.mortgages_by_target(target) if m.cert_root == root]
         if not found:
             return self._mortgage_not_registered()
         m = found[-1]
-        return self._mortgage_result(doc, m.unit, m.id, m.bank, m.registered_at, m.released_at, ask_chain=False)
+        return self._mortgage_result(claim, m.unit, m.id, m.bank, m.registered_at, m.released_at, ask_chain=False)
 
-    def _mortgage_from_chain(self, doc: WrappedDocument, root: bytes, target: bytes, facts: Facts | None) -> Fragment:
+    def _mortgage_from_chain(self, claim: Claim, facts: Facts | None) -> Fragment:
+        root, target = claim.merkle_root, claim.target_hash
         # as for titles: the units the index links to this certificate, then the one it discloses
         units: list[bytes] = []
         for link in self.index.certificate_links(target):
             if link.kind == "mortgage" and link.unit not in units:
                 units.append(link.unit)
-        disclosed = _disclosed_unit(doc)
+        disclosed = claim.unit
         if disclosed is not None and disclosed not in units:
             units.append(disclosed)
         for unit in units:
             for m in self.chain.mortgage_history(unit):
                 if m.cert_target == target and m.cert_root == root:
                     released = m.released_at or None
-                    return self._mortgage_result(doc, unit, m.id, m.bank, m.registered_at, released, ask_chain=True)
+                    return self._mortgage_result(claim, unit, m.id, m.bank, m.registered_at, released, ask_chain=True)
         if facts is not None and facts.state is State.REVOKED and facts.reason == REASON_MORTGAGE_RELEASED:
             # released (and its certificate revoked) on a unit the index does not know yet
             details = {
@@ -543,7 +625,7 @@ class VerificationService:
 
     def _mortgage_result(
         self,
-        doc: WrappedDocument,
+        claim: Claim,
         unit: bytes,
         mortgage_id: int,
         bank: bytes,
@@ -552,7 +634,7 @@ class VerificationService:
         *,
         ask_chain: bool,
     ) -> Fragment:
-        disclosed = _disclosed_unit(doc)
+        disclosed = claim.unit
         if disclosed is not None and disclosed != unit:
             return self._unit_mismatch(FragmentName.MORTGAGE_STATUS, disclosed, unit)
         details: dict[str, Any] = {
@@ -627,27 +709,28 @@ class VerificationService:
         fragments: list[Fragment],
         *,
         doc: WrappedDocument | None = None,
+        claim: Claim | None = None,
         facts: Facts | None = None,
-        root: bytes = b"",
-        target: bytes = b"",
         cid: str | None = None,
     ) -> Verdict:
+        """The verdict of ``fragments``; what the chain says of ``claim`` (a document whose
+        integrity held, or a status query); the disclosed fields of ``doc`` when it has a claim."""
         verdict = overall(fragments)
         en, zh = VERDICT_MESSAGES[verdict]
         document = issuer = anchor = status = None
-        if doc is not None and any(
-            f.name is FragmentName.DOCUMENT_INTEGRITY and f.status is Status.VALID for f in fragments
-        ):
-            document = DocumentInfo(
-                type=doc.type,
-                targetHash=doc.proof.target_hash,
-                validFrom=doc.validity.valid_from,
-                validUntil=doc.validity.valid_until,
-                disclosed=disclosed_fields(doc),
-                hiddenFields=len(doc.privacy.obfuscated),
-            )
-            issuer = IssuerInfo(department=doc.issuer.department)
-            anchor = AnchorInfo(merkleRoot="0x" + root.hex() if root else doc.proof.merkle_root)
+        if claim is not None:
+            if doc is not None:
+                document = DocumentInfo(
+                    type=doc.type,
+                    targetHash=doc.proof.target_hash,
+                    validFrom=doc.validity.valid_from,
+                    validUntil=doc.validity.valid_until,
+                    disclosed=disclosed_fields(doc),
+                    hiddenFields=len(doc.privacy.obfuscated),
+                )
+            root = claim.merkle_root
+            issuer = IssuerInfo(department="0x" + claim.department.hex())
+            anchor = AnchorInfo(merkleRoot="0x" + root.hex())
             if facts is not None and facts.anchored:
                 issuer = IssuerInfo(
                     department="0x" + facts.department.hex(),

@@ -16,6 +16,7 @@ import base64
 import binascii
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,17 +155,23 @@ def verdict_of(runtime: Runtime, request: VerifyRequest) -> Verdict:
 
 async def verify(runtime: Runtime, request: VerifyRequest) -> Verdict:
     """Inline when no backend is needed (the hot path), else on the pool within the request deadline."""
-    if not request.needs_storage:
+    return await answer(runtime, lambda: verdict_of(runtime, request), inline=not request.needs_storage)
+
+
+async def answer(runtime: Runtime, compute: Callable[[], Verdict], *, inline: bool = True) -> Verdict:
+    """``compute`` on the event loop while it needs no backend (integrity and the local index);
+    on the request pool with the request deadline as soon as it would ask the chain or IPFS."""
+    if inline:
         try:
             with inline_only():
-                return verdict_of(runtime, request)
+                return compute()
         except BackendNeeded:
             pass  # the index could not answer: the chain must, off the event loop
     runtime.metrics.offloaded.inc()
 
     def in_pool() -> Verdict:
         backends_allowed()
-        return verdict_of(runtime, request)
+        return compute()
 
     return await runtime.pool.run(in_pool, deadline=runtime.settings.request_deadline)
 
