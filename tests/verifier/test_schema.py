@@ -45,6 +45,7 @@ SEED = 20261101
 
 OPERATIONS = [
     "POST /v1/verify",
+    "POST /v1/status",
     "GET /v1/documents/{cid}",
     "GET /v1/types/{doc_type}",
     "GET /v1/properties/{unit}",
@@ -55,7 +56,7 @@ OPERATIONS = [
 #: (the answer to a bad value is a 400/404 the spec declares), so there are no negative cases.
 FREE_TEXT_OPERATIONS = {"GET /v1/documents/{cid}", "GET /v1/types/{doc_type}", "GET /q/{cid}"}
 #: Operations without inputs: one request each (there is nothing to vary).
-CONSTANT_OPERATIONS = ["GET /v1/types", "GET /livez", "GET /readyz", "GET /healthz", "GET /metrics"]
+CONSTANT_OPERATIONS = ["GET /v1/types", "GET /v1/messages", "GET /livez", "GET /readyz", "GET /healthz", "GET /metrics"]
 
 
 @pytest.fixture
