@@ -28,7 +28,10 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
     """TCP (IPv4 and IPv6) addresses the process ``pid`` listens on, from /proc."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed between the listing and the read: not a listener
+            continue
         if target.startswith("socket:["):
             inodes.add(target[len("socket:["):-1])
     found: set[tuple[str, int]] = set()
@@ -47,6 +50,29 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
                 host = socket.inet_ntop(socket.AF_INET6, words)
             found.add((host, int(raw_port, 16)))
     return found
+
+
+def test_a_descriptor_closed_while_listing_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the daemon opens and closes descriptors all the time: one that goes between the
+    # listing of /proc/<pid>/fd and its readlink is not a listening socket, not an error
+    real = os.readlink
+    read, write = os.pipe()
+    closed = f"/fd/{read}"
+
+    def readlink(path: os.PathLike[str] | str) -> str:
+        if str(path).endswith(closed):
+            raise FileNotFoundError(path)
+        return real(path)
+
+    try:
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen()
+            monkeypatch.setattr(os, "readlink", readlink)
+            assert ("127.0.0.1", server.getsockname()[1]) in listening_addresses(os.getpid())
+    finally:
+        os.close(read)
+        os.close(write)
 
 
 def test_start_and_stop_leave_nothing_behind(tmp_path: Path) -> None:
