@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ from tests.verifier.conftest import Issued, IssueFn, verifier_settings
 from tests.verifier.test_property import (
     BANK_NAME,
     COURT_NAME,
+    OTHER_UNIT,
     block_time,
     certificate_of,
     mortgage_record,
@@ -67,11 +69,13 @@ CHROMIUM_FLAGS = [
 BROWSER_MODE = "dev"
 SAMR_NAME = "六安市市场监督管理局"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+#: axe-core, the accessibility engine, from the local stack's Node packages (hardhat_local/package.json)
+AXE = Path(__file__).resolve().parents[2] / "hardhat_local" / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 412, 915  # a common Android phone, in CSS pixels
 VERDICT_TIMEOUT_MS = 20_000
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Locator, Page
 
 
 # ------------------------------------------------------------------------------ the browser
@@ -133,8 +137,7 @@ class LiveVerifier:
     base_url: str
     log: _Records
     chain_head: Callable[[], int]
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    verify_replies: list[Any] = field(default_factory=list)  # Playwright responses of POST /v1/verify
+    requests: list[dict[str, Any]] = field(default_factory=list)  # every request the page made
 
     def wait_for_index(self, timeout: float = 20.0) -> None:
         """Until the verifier is ready and its index holds the chain's head as of this call."""
@@ -149,20 +152,71 @@ class LiveVerifier:
         raise AssertionError(f"index did not catch up with block {head}: {health}")
 
     def assert_never_saw(self, secret: str) -> None:
-        """``secret`` (the QR key) is in no log line of the server, in no URL or header the
-        browser sent, and in no body but the ``key`` field of its POST /v1/verify (which lets the
-        verifier open the stored copy and check that it is the document posted beside it)."""
+        """``secret`` (the QR key) is in no log line of the server and in nothing the browser sent."""
         assert self.log.lines, "no server log was captured"
         assert any("GET /q/" in line for line in self.log.lines), self.log.lines
         leaked = [line for line in self.log.lines if secret in line]
         assert not leaked, f"the key reached the server's log: {leaked}"
         for request in self.requests:
-            shown = json.dumps({"url": request["url"], "headers": request["headers"]}, ensure_ascii=False)
-            assert secret not in shown, f"the browser sent the key in a URL or header: {request}"
-            if secret in request["body"]:
-                assert request["url"].endswith("/v1/verify"), request
-                sent = json.loads(request["body"])
-                assert sent["key"] == secret and secret not in json.dumps({**sent, "key": None}), request
+            assert secret not in sent_text(request), f"the browser sent the key: {request}"
+
+    def assert_kept_private(self, doc: dict[str, Any], *, asked_status: bool = True) -> None:
+        """No value of the document's fields, and none of its salts, left the page: in no URL, header
+        or body of any request it made, neither as UTF-8 text nor percent-encoded."""
+        secrets = private_values(doc)
+        assert secrets, doc
+        status_asked = any(r["url"].endswith("/v1/status") for r in self.requests)
+        assert status_asked == asked_status, self.requests
+        for request in self.requests:
+            shown = sent_text(request)
+            for secret in secrets:
+                for form in {secret, quote(secret, safe=""), quote(secret)}:
+                    assert form not in shown, f"the page sent {secret!r} ({form!r}): {request}"
+
+
+def sent_text(request: dict[str, Any]) -> str:
+    """A captured request's URL, headers and body as one text to search."""
+    return json.dumps({"url": request["url"], "headers": request["headers"]}, ensure_ascii=False) + str(request["body"])
+
+
+def private_values(doc: dict[str, Any]) -> set[str]:
+    """The document's field values as text (strings, and numbers of 4 or more characters, which a
+    short number could match by chance), inside arrays and objects too, and its salts."""
+    found: set[str] = set(doc["salts"].values())
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+        elif isinstance(value, str) and value.strip():
+            found.add(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool) and len(str(value)) >= 4:
+            found.add(str(value))
+
+    walk(doc["data"])
+    return found
+
+
+def reference_verdict(live: LiveVerifier, url: str) -> dict[str, Any]:
+    """What POST /v1/verify (a window's check of the same QR code) answers."""
+    reply = httpx.post(f"{live.base_url}/v1/verify", json={"qr": url}, timeout=10.0)
+    assert reply.status_code == 200, reply.text
+    verdict: dict[str, Any] = reply.json()
+    return verdict
+
+
+def assert_same_checks(page: Page, live: LiveVerifier, url: str) -> dict[str, Any]:
+    """The page shows the fragments, codes and messages a window's check of the QR code gives."""
+    reference = reference_verdict(live, url)
+    assert checks(page) == {f["name"]: f["code"] for f in reference["fragments"]}
+    assert verdict_of(page)[0] == reference["verdict"]
+    shown = page.locator("#checks").inner_text()
+    for f in reference["fragments"]:
+        assert f["message_zh"] in shown or f["message"] in shown, (f, shown)
+    return reference
 
 
 def _free_socket() -> socket.socket:
@@ -247,19 +301,17 @@ def key_text(url: str) -> str:
     return text
 
 
-def open_page(browser: BrowserContext, live: LiveVerifier, url: str) -> Page:
-    """Open ``url`` in a new tab and wait until the page has decided (data-verdict != PENDING)."""
+def open_page(browser: BrowserContext, live: LiveVerifier, url: str, *, width: int | None = None) -> Page:
+    """Open ``url`` in a new tab (``width`` CSS pixels wide, else the context's phone) and wait
+    until the page has decided (data-verdict != PENDING)."""
     page = browser.new_page()
+    if width is not None:
+        page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
 
     def sent(request: Any) -> None:
         live.requests.append({"url": request.url, "headers": request.headers, "body": request.post_data or ""})
 
-    def answered(response: Any) -> None:
-        if response.url.endswith("/v1/verify"):
-            live.verify_replies.append(response)
-
     page.on("request", sent)
-    page.on("response", answered)
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_function(
         "() => { const r = document.getElementById('result');"
@@ -278,19 +330,12 @@ def text(page: Page, selector: str) -> str:
     return page.locator(selector).inner_text()
 
 
-def terms(page: Page, selector: str) -> dict[str, str]:
-    """A rendered <dl> as {label: value}."""
-    pairs: list[list[str]] = page.eval_on_selector(
-        selector, "dl => [...dl.querySelectorAll('dt')].map(dt => [dt.textContent, dt.nextElementSibling.textContent])"
+def terms(where: Page | Locator, selector: str) -> dict[str, str]:
+    """A rendered <dl> (the first ``selector`` in ``where``) as {label: value}, its own lines only."""
+    pairs: list[list[str]] = where.locator(selector).first.evaluate(
+        "dl => [...dl.querySelectorAll(':scope > dt')].map(dt => [dt.textContent, dt.nextElementSibling.textContent])"
     )
     return dict((label, value) for label, value in pairs)
-
-
-def last_verdict(live: LiveVerifier) -> dict[str, Any]:
-    """The JSON verdict the server gave the page last."""
-    assert live.verify_replies, "the page did not ask /v1/verify"
-    reply: dict[str, Any] = live.verify_replies[-1].json()
-    return reply
 
 
 def schema_labels(lang: str) -> list[str]:
@@ -320,7 +365,7 @@ def schema_labels(lang: str) -> list[str]:
 def assert_readable_fields(page: Page, lang: str) -> None:
     """Every disclosed field has a human label (no raw JSON Pointer), no two fields share a label,
     fields come in the schema's order, and each check line says which check it is."""
-    labels = page.eval_on_selector_all("#fields dt", "dts => dts.map(dt => dt.textContent)")
+    labels = page.eval_on_selector_all("#fields > dt", "dts => dts.map(dt => dt.textContent)")
     assert not [label for label in labels if label.startswith("/")], labels
     assert len(set(labels)) == len(labels), labels
     expected = schema_labels(lang)
@@ -344,6 +389,37 @@ def screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000, path
     return path
+
+
+def accessibility_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2 A/AA and best-practice rules on the page as it is now: the serious and
+    critical violations, each with its rule, impact and the elements it names."""
+    require(AXE.exists(), f"axe-core is not installed ({AXE}; run `npm ci` in hardhat_local)")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # as the page's own script, not blocked by its CSP
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+          const rules = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+          const result = await axe.run(document, { runOnly: rules });
+          return result.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
+          }));
+        }"""
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
+def assert_fits(page: Page, width: int) -> None:
+    """Nothing wider than the screen: no sideways scrolling, no element past the right edge."""
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= width, f"the page is {scroll} px wide on a {width} px screen"
+    wide = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+             .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > width + 0.5)
+             .map((el) => el.id || el.className || el.tagName)""",
+        width,
+    )
+    assert not wide, f"past the right edge of a {width} px screen: {wide}"
 
 
 def issue_one(issue: IssueFn, live: LiveVerifier) -> Issued:
@@ -374,10 +450,14 @@ def test_authentic_document_shows_valid(browser: BrowserContext, live: LiveVerif
         assert fields["名称"] == record["name"]
         assert fields["统一社会信用代码"] == record["creditCode"]
         assert fields["法定代表人"] == record["legalRepresentative"]
+        assert record["businessTerm"]["until"] is None and fields["营业期限至"] == "长期"  # open-ended, as printed
+        assert "—" not in text(page, "#fields")  # nothing shown for what the certificate leaves empty
         assert terms(page, "#issuer")["机关名称"] == SAMR_NAME
+        assert page.locator("#status-note").is_hidden()
+        assert accessibility_violations(page) == []
         assert terms(page, "#record")["当前状态"] == "有效"
         assert_readable_fields(page, "zh")
-        assert last_verdict(live)["verdict"] == "VALID"
+        assert assert_same_checks(page, live, url)["verdict"] == "VALID"
         assert checks(page) == {
             "DOCUMENT_INTEGRITY": "OK",
             "DOCUMENT_STATUS": "OK",
@@ -397,7 +477,9 @@ def test_authentic_document_shows_valid(browser: BrowserContext, live: LiveVerif
         assert fields["Type"] == "Business licence"
         assert fields["Name"] == record["name"]
         assert fields["Unified social credit code"] == record["creditCode"]
+        assert fields["Business term until"] == "no end date"
         assert terms(page, "#issuer")["Department"] == SAMR_NAME
+        assert accessibility_violations(page) == []
         assert terms(page, "#record")["Status"] == "Active"
         assert_readable_fields(page, "en")
         screenshot(page, "valid-en")
@@ -406,6 +488,7 @@ def test_authentic_document_shows_valid(browser: BrowserContext, live: LiveVerif
     finally:
         page.close()
     live.assert_never_saw(key_text(url))
+    live.assert_kept_private(doc.obj())
 
 
 def test_revoked_document_shows_invalid(
@@ -414,31 +497,60 @@ def test_revoked_document_shows_invalid(
     doc = issue_one(issue, live)
     url = scan(doc, live)
     proof = doc.obj()["proof"]
-    change = StatusChange(
-        Action.REVOKE,
-        bytes.fromhex(proof["merkleRoot"][2:]),
-        bytes.fromhex(proof["targetHash"][2:]),
-        [bytes.fromhex(p[2:]) for p in proof["proof"]],
-        reason=1,
-    )
-    world.registry.change_status(world.sender(world.samr_key), change)
-    live.wait_for_index()
+
+    def change(action: Action, reason: int) -> str:
+        """Change the document's status; the time the chain records, as the page shows it."""
+        receipt = world.registry.change_status(
+            world.sender(world.samr_key),
+            StatusChange(
+                action,
+                bytes.fromhex(proof["merkleRoot"][2:]),
+                bytes.fromhex(proof["targetHash"][2:]),
+                [bytes.fromhex(p[2:]) for p in proof["proof"]],
+                reason=reason,
+            ),
+        )
+        live.wait_for_index()
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(block_time(world, receipt)))
+
+    suspended = change(Action.SUSPEND, 6)  # under investigation
+    page = open_page(browser, live, url)
+    try:
+        assert checks(page)["DOCUMENT_STATUS"] == "SUSPENDED"
+        assert terms(page, "#record")["当前状态"] == "已暂停"
+        assert terms(page, "#record")["原因"] == "调查中"
+        assert text(page, "#status-note") == f"原因：调查中 · {suspended}"
+        page.locator("#lang").click()
+        assert text(page, "#status-note") == f"Reason: under investigation · {suspended}"
+    finally:
+        page.close()
+
+    revoked = change(Action.REVOKE, 1)  # issued in error
     page = open_page(browser, live, url)
     try:
         assert verdict_of(page) == ("INVALID", "result invalid")
         assert text(page, "#headline") == "无效"
         assert "撤销" in text(page, "#reason"), text(page, "#reason")
         assert terms(page, "#record")["当前状态"] == "已撤销"
+        # the reason in words, with the date the chain recorded it
+        assert terms(page, "#record")["原因"] == "错误签发"
+        assert terms(page, "#record")["状态变更时间"] == revoked
+        assert text(page, "#status-note") == f"原因：错误签发 · {revoked}"
+        assert accessibility_violations(page) == []
         assert checks(page)["DOCUMENT_STATUS"] == "REVOKED"
+        assert_same_checks(page, live, url)
         assert doc.obj()["data"]["name"] in text(page, "#fields")
         screenshot(page, "revoked")
         page.locator("#lang").click()
         assert text(page, "#headline") == "Not valid"
         assert "revoked" in text(page, "#reason").lower()
         assert terms(page, "#record")["Status"] == "Revoked"
+        assert terms(page, "#record")["Reason"] == "issued in error"
+        assert text(page, "#status-note") == f"Reason: issued in error · {revoked}"
     finally:
         page.close()
     live.assert_never_saw(key_text(url))
+    live.assert_kept_private(doc.obj())
 
 
 def test_tampered_document_shows_invalid(
@@ -458,8 +570,8 @@ def test_tampered_document_shows_invalid(
         assert verdict_of(page) == ("INVALID", "result invalid")
         assert text(page, "#headline") == "无效"
         assert "篡改" in text(page, "#reason"), text(page, "#reason")
-        codes = {f["name"]: f["code"] for f in last_verdict(live)["fragments"]}
-        assert codes["DOCUMENT_INTEGRITY"] == "TAMPERED", codes
+        assert checks(page)["DOCUMENT_INTEGRITY"] == "TAMPERED"
+        assert_same_checks(page, live, url)
         # a document that fails integrity shows no details: none of its fields can be trusted
         assert page.locator("#details").is_hidden()
         assert tampered["data"]["name"] not in page.locator("body").inner_text()
@@ -469,6 +581,7 @@ def test_tampered_document_shows_invalid(
     finally:
         page.close()
     live.assert_never_saw(key_text(url))
+    live.assert_kept_private(tampered, asked_status=False)
 
 
 def test_qr_without_key_shows_incomplete(browser: BrowserContext, live: LiveVerifier, issue: IssueFn) -> None:
@@ -515,6 +628,7 @@ def test_property_certificate_shows_its_title(
     try:
         assert verdict_of(page) == ("VALID", "result valid")
         assert checks(page)["PROPERTY_STATUS"] == "CURRENT"
+        assert_same_checks(page, live, url)
         assert page.locator("#property").is_visible()
         assert page.locator("#property").get_attribute("data-code") == "CURRENT"
         assert text(page, "#property-status") == "现行有效的不动产权证书"
@@ -533,7 +647,7 @@ def test_property_certificate_shows_its_title(
         # no personal data in the property section (the document's own fields may show it): commitments only
         section = text(page, "#property")
         people = doc.obj()["data"]["owners"]
-        assert all(o["idNumber"] in text(page, "#fields") for o in people)
+        assert all(o["name"] in text(page, "#fields") for o in people)
         assert not any(o["idNumber"] in section or o["name"] in section for o in people)
         screenshot(page, "property-current")
         page.locator("#lang").click()
@@ -551,6 +665,7 @@ def test_property_certificate_shows_its_title(
     try:
         assert verdict_of(page) == ("INVALID", "result invalid")
         assert checks(page)["PROPERTY_STATUS"] == "FROZEN"
+        assert_same_checks(page, live, url)
         assert "查封" in text(page, "#reason")
         assert "frozen" in (page.locator("#property-status").get_attribute("class") or "")
         box = page.locator("#property-seizures-box")
@@ -581,6 +696,7 @@ def test_property_certificate_shows_its_title(
     try:
         assert verdict_of(page) == ("INVALID", "result invalid")
         assert checks(page)["PROPERTY_STATUS"] == "SUPERSEDED"
+        assert_same_checks(page, live, url)
         assert text(page, "#property-status") == "已被新证书取代（已办理转移登记）"
         title = terms(page, "#property-title")
         assert title["取代证书"] == abbreviated(new.target)
@@ -604,6 +720,95 @@ def test_property_certificate_shows_its_title(
     finally:
         page.close()
     live.assert_never_saw(key_text(url))
+    live.assert_kept_private(doc.obj())
+
+
+def test_certificate_naming_another_unit_shows_the_mismatch(
+    browser: BrowserContext, live_property: LiveVerifier, issue: IssueFn, world: World, s: Setup
+) -> None:
+    """The page compares the unit number it holds with the unit the chain answers (the number is
+    never sent): a certificate naming another unit than the one it is registered for is
+    UNIT_MISMATCH, as a window's check says."""
+    live = live_property
+    record = property_record(5)
+    record["unitNumber"] = OTHER_UNIT
+    (doc,) = issue([record], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key, verifier_url=live.base_url)
+    register(s, certificate_of(doc))  # on UNIT_NUMBER, not the OTHER_UNIT it names
+    live.wait_for_index()
+    url = scan(doc, live)
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid")
+        assert checks(page)["PROPERTY_STATUS"] == "UNIT_MISMATCH"
+        assert_same_checks(page, live, url)
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))
+    live.assert_kept_private(doc.obj())
+
+
+def test_certificate_reads_like_a_certificate_on_a_small_phone(
+    browser: BrowserContext, live_property: LiveVerifier, issue: IssueFn, world: World, s: Setup
+) -> None:
+    """A property certificate on a phone 360 px wide: each owner a card with the schema's labels
+    (name, ID type in words, ID number masked with a tap to reveal, share); nothing wider than
+    the screen; no serious or critical accessibility violation, in Chinese and in English."""
+    live = live_property
+    (doc,) = issue(
+        [property_record(8)], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key, verifier_url=live.base_url
+    )
+    register(s, certificate_of(doc))
+    live.wait_for_index()
+    owners = doc.obj()["data"]["owners"]
+    assert [o["idType"] for o in owners] == ["resident-id", "resident-id"]
+    assert all(len(o["idNumber"]) == 18 for o in owners)
+    url = scan(doc, live)
+    page = open_page(browser, live, url, width=360)
+    try:
+        assert verdict_of(page) == ("VALID", "result valid")
+        cards = page.locator("#fields > dd ol.entries > li")
+        assert cards.count() == len(owners)
+        for i, owner in enumerate(owners):
+            card = cards.nth(i)
+            assert card.locator(".entry-title").inner_text() == f"权利人 {i + 1}"
+            lines = terms(card, "dl.record")
+            assert list(lines) == ["姓名/名称", "证件种类", "证件号", "份额"], lines
+            assert lines["姓名/名称"] == owner["name"]
+            assert lines["证件种类"] == "居民身份证"
+            assert lines["份额"] == owner["share"]
+            number = owner["idNumber"]
+            assert card.locator(".secret").inner_text() == f"{number[:4]}{'*' * 10}{number[-4:]}"
+        # no full ID number on the screen until its holder taps to see it
+        body = page.locator("body").inner_text()
+        assert not [o["idNumber"] for o in owners if o["idNumber"] in body], body
+        first, second = cards.nth(0), cards.nth(1)
+        button = first.locator("button.reveal")
+        assert button.inner_text() == "显示" and button.get_attribute("aria-pressed") == "false"
+        assert button.get_attribute("aria-label") == "显示完整证件号"
+        button.tap()
+        assert first.locator(".secret").inner_text() == owners[0]["idNumber"]
+        assert button.inner_text() == "隐藏" and button.get_attribute("aria-pressed") == "true"
+        assert owners[1]["idNumber"] not in second.inner_text()
+        button.tap()
+        assert owners[0]["idNumber"] not in page.locator("body").inner_text()
+        # no raw JSON of a record anywhere
+        assert "idNumber" not in body and "resident-id" not in body and "{" not in text(page, "#fields")
+        assert_fits(page, 360)
+        assert accessibility_violations(page) == []
+        screenshot(page, "property-360")
+
+        page.locator("#lang").click()
+        lines = terms(cards.nth(0), "dl.record")
+        assert list(lines) == ["Name", "ID type", "ID number", "Share"], lines
+        assert lines["ID type"] == "Resident ID card"
+        assert cards.nth(0).locator("button.reveal").inner_text() == "Show"
+        assert_fits(page, 360)
+        assert accessibility_violations(page) == []
+        screenshot(page, "property-360-en")
+    finally:
+        page.close()
+    live.assert_never_saw(key_text(url))
+    live.assert_kept_private(doc.obj())
 
 
 def test_mortgage_certificate_shows_its_status(
@@ -626,6 +831,7 @@ def test_mortgage_certificate_shows_its_status(
     try:
         assert verdict_of(page) == ("VALID", "result valid")
         assert checks(page)["MORTGAGE_STATUS"] == "ACTIVE"
+        assert_same_checks(page, live, url)
         assert page.locator("#property").is_hidden()
         assert page.locator("#mortgage").is_visible()
         assert page.locator("#mortgage").get_attribute("data-code") == "ACTIVE"
@@ -655,6 +861,7 @@ def test_mortgage_certificate_shows_its_status(
     try:
         assert verdict_of(page) == ("INVALID", "result invalid")
         assert checks(page)["MORTGAGE_STATUS"] == "RELEASED"
+        assert_same_checks(page, live, url)
         assert checks(page)["DOCUMENT_STATUS"] == "REVOKED"
         assert text(page, "#mortgage-status") == "抵押权已注销"
         assert "released" in (page.locator("#mortgage-status").get_attribute("class") or "")
@@ -668,3 +875,4 @@ def test_mortgage_certificate_shows_its_status(
     finally:
         page.close()
     live.assert_never_saw(key_text(url))
+    live.assert_kept_private(doc.obj())

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chain.property import unit_id
-from chain.types import Action
+from chain.types import REASONS, Action
 from documents import document_to_bytes, hide_fields, parse_document
 from tests.factories import World
 from tests.property_setup import UNIT_NUMBER, Setup
@@ -26,6 +26,7 @@ from tests.verifier.test_api import assert_error, offline_settings
 from tests.verifier.test_property import certificate_of, client, hx, issue_certificate, register, s  # noqa: F401
 from tests.verifier.test_service import assert_verdict, change, fragment, verify, verify_until
 from verifier.app import create_app
+from verifier.verdict import FRAGMENT_MESSAGES, MESSAGES, VERDICT_MESSAGES
 
 #: The members of a document the status query carries, and nothing else.
 QUERY_MEMBERS = ("type", "issuer", "validity")
@@ -169,3 +170,23 @@ def test_a_well_formed_query_reaches_the_chain_check(offline: TestClient) -> Non
     reply = offline.post("/v1/status", json=SAMPLE_QUERY)
     assert reply.status_code == 200, reply.text
     assert reply.json()["verdict"] == "ERROR"
+
+
+def test_messages_word_every_code_as_verify_does(offline: TestClient) -> None:
+    """GET /v1/messages: the words of every verdict, code, fragment code and status reason, taken
+    from the tables the verdicts are built with (the page builds its own fragments with them)."""
+    reply = offline.get("/v1/messages")
+    assert reply.status_code == 200, reply.text
+    assert "max-age" in reply.headers["cache-control"]
+    table = reply.json()
+    pair = lambda words: {"message": words[0], "message_zh": words[1]}  # noqa: E731
+    assert table["verdicts"] == {status.value: pair(words) for status, words in VERDICT_MESSAGES.items()}
+    assert table["codes"] == {code: pair(words) for code, words in MESSAGES.items()}
+    for (name, code), words in FRAGMENT_MESSAGES.items():
+        assert table["fragmentCodes"][name.value][code] == pair(words)
+    assert table["reasons"] == {str(code): pair(words) for code, words in REASONS.items()}
+    assert table["reasons"]["1"] == {"message": "issued in error", "message_zh": "错误签发"}
+    # every code the page adds itself is there
+    for code in ("OK", "TAMPERED", "MALFORMED", "PROOF_MISMATCH", "NOTHING_DISCLOSED", "UNIT_MISMATCH",
+                 "IPFS_BAD_CONTENT", "UNDECRYPTABLE", "SKIPPED"):
+        assert code in table["codes"] or any(code in codes for codes in table["fragmentCodes"].values()), code

@@ -1,9 +1,9 @@
 // The citizen's verification page. The decryption key is in the URL fragment (#k=...), which
 // the browser never puts in a request line, a Referer or a history entry: the page fetches the
-// ciphertext by its CID, decrypts it here with WebCrypto (AES-256-GCM, associated data
-// "ereg/1"), shows it, and posts {document, cid, key} to /v1/verify in the request body, so the
-// verifier can check that the copy stored under the CID really is this document (the key opens
-// only this one ciphertext, whose plaintext is the document sent beside it).
+// ciphertext by its CID, checks it against the CID, decrypts it here with WebCrypto (AES-256-GCM,
+// associated data "ereg/1"), checks the document's integrity with ereg.js, and asks the verifier
+// only about the chain (POST /v1/status: type, issuer, validity, root and target hash). No field
+// value, salt, unit number or key leaves the page.
 'use strict';
 
 const TEXT = {
@@ -41,6 +41,13 @@ const TEXT = {
       UNIT_MISMATCH: '证明所载不动产单元与登记不符', CHAIN_UNAVAILABLE: '暂时无法查询抵押登记状态',
     },
     mortgagee: '抵押权人', mortgageId: '抵押登记序号', mortgageAt: '抵押登记时间', releasedAt: '注销时间',
+    reason: '原因', reasonCode: (n) => `原因代码 ${n}`, show: '显示', hide: '隐藏',
+    showFull: (label) => `显示完整${label}`, hideFull: (label) => `隐藏${label}`, yes: '是', no: '否',
+    idTypes: {
+      'resident-id': '居民身份证', passport: '护照', 'hk-macao-permit': '港澳居民来往内地通行证',
+      'taiwan-permit': '台湾居民来往大陆通行证', 'credit-code': '统一社会信用代码',
+    },
+    listSep: '、',
   },
   en: {
     brand: 'Document verification', checking: 'Checking…', fields: 'Document', issuer: 'Issuer',
@@ -82,11 +89,19 @@ const TEXT = {
       CHAIN_UNAVAILABLE: 'The mortgage registration cannot be read now',
     },
     mortgagee: 'Mortgagee', mortgageId: 'Mortgage no.', mortgageAt: 'Registered on', releasedAt: 'Released on',
+    reason: 'Reason', reasonCode: (n) => `reason code ${n}`, show: 'Show', hide: 'Hide',
+    showFull: (label) => `Show the full ${label}`, hideFull: (label) => `Hide the ${label}`, yes: 'yes', no: 'no',
+    idTypes: {
+      'resident-id': 'Resident ID card', passport: 'Passport', 'hk-macao-permit': 'Mainland travel permit (HK/Macao)',
+      'taiwan-permit': 'Mainland travel permit (Taiwan)', 'credit-code': 'Unified social credit code',
+    },
+    listSep: ', ',
   },
 };
 
 let lang = 'zh'; // Chinese first; the button switches to English
 let last = null; // {kind, verdict, schema, messageKey}
+let messages = null; // GET /v1/messages: the words of every code and status reason
 
 function $(id) { return document.getElementById(id); }
 function t(key) { return TEXT[lang][key]; }
@@ -159,6 +174,150 @@ function row(dl, label, value) {
   const dd = document.createElement('dd');
   dd.textContent = show(value);
   dl.append(dt, dd);
+}
+
+// A field with nothing in it (null, "", [], {}) is left out: a certificate shows what it says.
+function isEmpty(value) {
+  if (value === null || value === undefined || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+// Members whose values identify a person: shown masked, the holder taps to reveal.
+const MASKED = new Set(['idNumber']);
+
+// 3101**********0018: the first and last four characters of a long number, fewer of a short one.
+function mask(text) {
+  const s = String(text);
+  const keep = s.length > 8 ? 4 : s.length > 4 ? 1 : 0;
+  return `${s.slice(0, keep)}${'*'.repeat(s.length - 2 * keep)}${keep ? s.slice(-keep) : ''}`;
+}
+
+function maskedValue(value, label) {
+  const box = document.createElement('span');
+  box.className = 'masked';
+  const shown = document.createElement('span');
+  shown.className = 'secret';
+  shown.textContent = mask(value);
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'reveal';
+  button.setAttribute('aria-pressed', 'false');
+  const relabel = () => {
+    const open = button.getAttribute('aria-pressed') === 'true';
+    button.textContent = open ? t('hide') : t('show');
+    button.setAttribute('aria-label', open ? t('hideFull')(label) : t('showFull')(label));
+  };
+  button.addEventListener('click', () => {
+    const open = button.getAttribute('aria-pressed') !== 'true';
+    button.setAttribute('aria-pressed', String(open));
+    shown.textContent = open ? String(value) : mask(value);
+    relabel();
+  });
+  relabel();
+  box.append(shown, ' ', button);
+  return box;
+}
+
+// The schema node of a member's value, or null.
+function memberNode(node, key) {
+  return (node && node.properties && node.properties[key]) || null;
+}
+
+function memberLabel(node, key) {
+  const title = titleOf(node);
+  return title ? title[lang] : key;
+}
+
+// A value as the certificate would print it: an array of records as one card per record, with
+// the schema's labels; a record as labelled lines; ID numbers masked; enumerated ID types and
+// booleans in words.
+function valueNode(node, key, value, label) {
+  if (Array.isArray(value)) {
+    const items = node && node.items;
+    if (value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
+      const list = document.createElement('ol');
+      list.className = 'entries';
+      const itemTitle = titleOf(items);
+      value.forEach((entry, i) => {
+        const li = document.createElement('li');
+        if (value.length > 1 && itemTitle) {
+          const head = document.createElement('span');
+          head.className = 'entry-title';
+          head.textContent = `${itemTitle[lang]} ${i + 1}`;
+          li.append(head);
+        }
+        li.append(recordNode(items, entry));
+        list.append(li);
+      });
+      return list;
+    }
+    return document.createTextNode(value.filter((v) => !isEmpty(v)).map((v) => scalarText(key, v)).join(t('listSep')));
+  }
+  if (value && typeof value === 'object') return recordNode(node, value);
+  if (MASKED.has(key) && typeof value === 'string') return maskedValue(value, label);
+  return document.createTextNode(scalarText(key, value));
+}
+
+function scalarText(key, value) {
+  if (key === 'idType' && TEXT[lang].idTypes[value]) return TEXT[lang].idTypes[value];
+  if (typeof value === 'boolean') return value ? t('yes') : t('no');
+  return show(value);
+}
+
+// A record's members in the schema's order (others after), empty ones left out.
+function recordNode(node, value) {
+  const dl = document.createElement('dl');
+  dl.className = 'record';
+  const known = Object.keys((node && node.properties) || {});
+  const keys = [...known.filter((k) => k in value), ...Object.keys(value).filter((k) => !known.includes(k))];
+  for (const key of keys) {
+    if (isEmpty(value[key])) continue;
+    const child = memberNode(node, key);
+    const label = memberLabel(child, key);
+    fieldRow(dl, label, child, key, value[key]);
+  }
+  return dl;
+}
+
+// A nullable date left null is open-ended (营业期限至 null: 长期), as the schemas describe it.
+function isOpenDate(node) {
+  const branches = (node && node.anyOf) || [];
+  return branches.some((b) => b && b.format === 'date') && branches.some((b) => b && b.type === 'null');
+}
+
+function fieldRow(dl, label, node, key, value) {
+  if (value === null && isOpenDate(node)) {
+    value = t('none');
+  }
+  if (isEmpty(value)) return;
+  const dt = document.createElement('dt');
+  dt.textContent = label;
+  const dd = document.createElement('dd');
+  dd.append(valueNode(node, key, value, label));
+  dl.append(dt, dd);
+}
+
+// The schema node at a data pointer (/registeredCapital/amount), or null.
+function nodeAt(schema, pointer) {
+  let node = schema;
+  for (const part of pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    node = memberNode(node, part);
+    if (!node) return null;
+  }
+  return node;
+}
+
+function lastKey(pointer) {
+  const parts = pointer.split('/');
+  return parts[parts.length - 1].replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+// A status change's reason code in words (GET /v1/messages), or its number.
+function reasonWords(code) {
+  const words = messages && messages.reasons && messages.reasons[String(code)];
+  if (!words) return t('reasonCode')(code);
+  return lang === 'zh' ? words.message_zh : words.message;
 }
 
 // 0x1a2b3c…9f0e: enough to compare by eye, short enough for a phone.
@@ -261,15 +420,37 @@ function banner(kind, headline, reason) {
   $('reason').textContent = reason || '';
 }
 
+// Every check and its outcome, shown even when the document cannot be trusted (a tampered
+// document shows which check failed, and no field of it).
+function renderChecks(v) {
+  const checks = $('checks');
+  checks.replaceChildren();
+  for (const f of v.fragments) {
+    const li = document.createElement('li');
+    li.className = f.status === 'VALID' ? 'ok' : f.status === 'INVALID' ? 'bad' : 'unknown';
+    li.dataset.fragment = f.name;
+    li.dataset.code = f.code;
+    const mark = f.status === 'VALID' ? '✓' : f.status === 'INVALID' ? '✕' : '·';
+    const name = TEXT[lang].checkNames[f.name] || f.name;
+    li.textContent = `${mark} ${name}${t('colon')}${lang === 'zh' ? f.message_zh : f.message}`;
+    checks.append(li);
+  }
+  $('checks-box').hidden = !v.fragments.length;
+}
+
 function render() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   $('lang').textContent = t('lang');
+  $('lang').lang = lang === 'zh' ? 'en' : 'zh-CN'; // the button names the other language, in it
   if (!last) return;
   if (last.messageKey) {
     // A code that cannot be read is not an outage: say so, rather than "try later".
     const headline = last.messageKey === 'noKey' ? t('unreadable') : t(last.kind);
     banner(last.kind, headline, t(last.messageKey));
+    $('status-note').hidden = true;
+    $('details').hidden = true;
+    $('checks-box').hidden = true;
     return;
   }
   const v = last.verdict;
@@ -277,6 +458,12 @@ function render() {
   const failed = v.fragments.find((f) => f.status === v.verdict && f.code !== 'OK');
   const reason = failed ? (lang === 'zh' ? failed.message_zh : failed.message) : (lang === 'zh' ? v.message_zh : v.message);
   banner(kind, t(kind), reason);
+  const statusNote = $('status-note');
+  const st = v.status;
+  const changed = st && st.state && st.state !== 'ACTIVE' && st.reason !== null && st.reason !== undefined;
+  statusNote.hidden = !changed;
+  statusNote.textContent = changed ? `${t('reason')}${t('colon')}${reasonWords(st.reason)}${st.changedAt ? ` · ${st.changedAt}` : ''}` : '';
+  renderChecks(v);
   if (!v.document) { $('details').hidden = true; return; }
   $('details').hidden = false;
   const fields = $('fields');
@@ -287,7 +474,8 @@ function render() {
   const rank = (pointer) => (order.has(pointer) ? order.get(pointer) : order.size);
   const disclosed = Object.entries(v.document.disclosed).sort(([a], [b]) => rank(a) - rank(b));
   for (const [pointer, value] of disclosed) {
-    row(fields, last.schema ? labelFor(last.schema, pointer) : pointer, value);
+    const label = last.schema ? labelFor(last.schema, pointer) : pointer;
+    fieldRow(fields, label, last.schema ? nodeAt(last.schema, pointer) : null, lastKey(pointer), value);
   }
   row(fields, t('validFrom'), v.document.validFrom);
   row(fields, t('validUntil'), v.document.validUntil || t('none'));
@@ -305,27 +493,64 @@ function render() {
   if (v.anchor && v.anchor.anchoredAt) row(record, t('anchoredAt'), v.anchor.anchoredAt);
   if (v.status) {
     row(record, t('state'), TEXT[lang].states[v.status.state] || v.status.state);
+    const changed = v.status.state && v.status.state !== 'ACTIVE';
+    if (changed && v.status.reason !== null && v.status.reason !== undefined) {
+      row(record, t('reason'), reasonWords(v.status.reason));
+    }
     if (v.status.changedAt) row(record, t('changedAt'), v.status.changedAt);
     if (v.status.successor) row(record, t('successor'), v.status.successor);
   }
   if (v.anchor && v.anchor.transaction) row(record, t('transaction'), v.anchor.transaction);
-  const checks = $('checks');
-  checks.replaceChildren();
-  for (const f of v.fragments) {
-    const li = document.createElement('li');
-    li.className = f.status === 'VALID' ? 'ok' : f.status === 'INVALID' ? 'bad' : 'unknown';
-    li.dataset.fragment = f.name;
-    li.dataset.code = f.code;
-    const mark = f.status === 'VALID' ? '✓' : f.status === 'INVALID' ? '✕' : '·';
-    const name = TEXT[lang].checkNames[f.name] || f.name;
-    li.textContent = `${mark} ${name}${t('colon')}${lang === 'zh' ? f.message_zh : f.message}`;
-    checks.append(li);
-  }
 }
 
 function fail(kind, messageKey) {
   last = { kind, messageKey };
   render();
+}
+
+// ----------------------------------------------------------------- the verdict, in two halves
+// The page checks what the document itself can prove (the stored copy's CID, decryption, the
+// ereg/1 integrity rules in ereg.js) and asks the verifier only what the chain knows, with
+// POST /v1/status: type, issuer, validity, Merkle root and target hash, no field value. The two
+// halves make one verdict with the codes, messages and rule of POST /v1/verify.
+const FRAGMENT_ORDER = ['DOCUMENT_INTEGRITY', 'DOCUMENT_STATUS', 'ISSUER_IDENTITY', 'PROPERTY_STATUS', 'MORTGAGE_STATUS', 'STORAGE'];
+const UNIT_FRAGMENTS = new Set(['PROPERTY_STATUS', 'MORTGAGE_STATUS']);
+
+function fragmentOf(table, name, status, code, details) {
+  const special = (table.fragmentCodes[name] || {})[code];
+  const words = special || table.codes[code] || { message: code, message_zh: code };
+  return { name, status, code, message: words.message, message_zh: words.message_zh, details: details || null };
+}
+
+function overall(fragments) {
+  const statuses = new Set(fragments.map((f) => f.status));
+  if (statuses.has('INVALID')) return 'INVALID';
+  if (statuses.has('ERROR')) return 'ERROR';
+  return 'VALID';
+}
+
+function verdictOf(table, fragments, rest) {
+  fragments.sort((a, b) => FRAGMENT_ORDER.indexOf(a.name) - FRAGMENT_ORDER.indexOf(b.name));
+  const verdict = overall(fragments);
+  const words = table.verdicts[verdict];
+  return { verdict, message: words.message, message_zh: words.message_zh, fragments, ...rest };
+}
+
+// The unit the certificate names, as the chain keys it (chain/property.py unit_id), compared here:
+// the number never leaves the page. A hidden number leaves the chain's answer as it is.
+function withUnitChecked(table, fragment, data) {
+  const number = data && typeof data.unitNumber === 'string' ? data.unitNumber.trim() : '';
+  const registered = fragment.details && fragment.details.unit;
+  if (!UNIT_FRAGMENTS.has(fragment.name) || !number || !registered) return fragment;
+  const unit = `0x${Ereg.toHex(Ereg.keccak256(new TextEncoder().encode(number)))}`;
+  if (unit === registered) return fragment;
+  return fragmentOf(table, fragment.name, 'INVALID', 'UNIT_MISMATCH', { unit, registeredUnit: registered });
+}
+
+async function getJson(url, options) {
+  const res = await fetch(url, options);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
 }
 
 async function main() {
@@ -343,51 +568,100 @@ async function main() {
   } catch (err) {
     return fail('error', 'noKey');
   }
+  const tablePromise = getJson('/v1/messages', { cache: 'force-cache' });
   let blob;
+  let table;
   try {
     const res = await fetch(`/v1/documents/${encodeURIComponent(cid)}`, { cache: 'force-cache' });
     if (res.status === 400) return fail('invalid', 'badCid');
     if (res.status === 404) return fail('error', 'notFound');
     if (!res.ok) return fail('error', 'network');
     blob = new Uint8Array(await res.arrayBuffer());
+    table = await tablePromise;
+    messages = table;
   } catch (err) {
     return fail('error', 'network');
   }
+  const base = { cid, chainId: null, checkedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+  // STORAGE: these bytes are the CID's (the server checked them too; a mismatch is its fault).
+  if (!(await Ereg.checkCid(cid, blob))) {
+    const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'SKIPPED', 'SKIPPED'), fragmentOf(table, 'STORAGE', 'ERROR', 'IPFS_BAD_CONTENT')];
+    return present(verdictOf(table, fragments, base), null);
+  }
+  const storage = fragmentOf(table, 'STORAGE', 'VALID', 'OK');
   let text;
   try {
-    const cryptoKey = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['decrypt']);
-    const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: blob.slice(0, 12), additionalData: new TextEncoder().encode('ereg/1'), tagLength: 128 },
-      cryptoKey,
-      blob.slice(12),
-    );
-    text = new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await Ereg.openEnvelope(key, blob));
   } catch (err) {
-    return fail('invalid', 'undecryptable');
+    const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'INVALID', 'UNDECRYPTABLE'), storage];
+    return present(verdictOf(table, fragments, base), null);
   }
-  let verdict;
+  let doc = null;
   try {
-    const res = await fetch('/v1/verify', {
+    doc = Ereg.parseDocument(text);
+  } catch (err) {
+    doc = null; // MALFORMED: checkIntegrity says where
+  }
+  const result = Ereg.checkIntegrity(doc || text);
+  if (result.code !== 'OK') {
+    // as a window's check of the QR code: the chain checks skipped, nothing of the document shown
+    const details = result.pointer ? { pointer: result.pointer } : null;
+    const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'INVALID', result.code, details)];
+    if (result.code !== 'MALFORMED') {
+      fragments.push(fragmentOf(table, 'DOCUMENT_STATUS', 'SKIPPED', 'SKIPPED'), fragmentOf(table, 'ISSUER_IDENTITY', 'SKIPPED', 'SKIPPED'));
+    }
+    return present(verdictOf(table, fragments, base), null);
+  }
+  let chain;
+  try {
+    chain = await getJson('/v1/status', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      // The decrypted text goes as it is, so the server checks exactly these bytes; the key
-      // (as the fragment carries it) lets the server open the stored copy and compare.
-      body: `{"cid":${JSON.stringify(cid)},"document":${JSON.stringify(text)},"key":${JSON.stringify(keyText)}}`,
+      body: JSON.stringify({
+        type: doc.type,
+        issuer: doc.issuer,
+        validity: doc.validity,
+        merkleRoot: doc.proof.merkleRoot,
+        targetHash: doc.proof.targetHash,
+      }),
     });
-    if (!res.ok) return fail('error', 'network');
-    verdict = await res.json();
   } catch (err) {
     return fail('error', 'network');
   }
+  const fragments = [
+    fragmentOf(table, 'DOCUMENT_INTEGRITY', 'VALID', 'OK'),
+    ...chain.fragments.map((f) => withUnitChecked(table, f, doc.data)),
+    storage,
+  ];
+  const disclosed = {};
+  for (const { pointer, value } of Ereg.fields(doc.data)) disclosed[pointer] = value;
+  const verdict = verdictOf(table, fragments, {
+    ...base,
+    chainId: chain.chainId,
+    checkedAt: chain.checkedAt,
+    document: {
+      type: doc.type,
+      targetHash: doc.proof.targetHash,
+      validFrom: doc.validity.validFrom,
+      validUntil: doc.validity.validUntil,
+      disclosed,
+      hiddenFields: doc.privacy.obfuscated.length,
+    },
+    issuer: chain.issuer,
+    anchor: chain.anchor,
+    status: chain.status,
+  });
   let schema = null;
-  if (verdict.document) {
-    try {
-      const res = await fetch(`/v1/types/${encodeURIComponent(verdict.document.type)}`);
-      if (res.ok) schema = await res.json();
-    } catch (err) {
-      schema = null;
-    }
+  try {
+    const res = await fetch(`/v1/types/${encodeURIComponent(doc.type)}`);
+    if (res.ok) schema = await res.json();
+  } catch (err) {
+    schema = null;
   }
+  return present(verdict, schema);
+}
+
+function present(verdict, schema) {
   last = { verdict, schema };
   render();
 }

@@ -1,8 +1,9 @@
 """GET /q/{cid}: the citizen's page a QR code opens.
 
 The page is static: it reads the CID from its path and the key from the URL fragment (which
-browsers never send), fetches the ciphertext, decrypts it with WebCrypto, and asks /v1/verify.
-Nothing of the request is reflected into the HTML.
+browsers never send), fetches the ciphertext, checks its CID, decrypts it with WebCrypto, checks
+the document's integrity itself (``/static/ereg.js``), and asks ``POST /v1/status`` only what the
+chain knows: no field value leaves the page. Nothing of the request is reflected into the HTML.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from chain.types import REASONS
 from httpkit.body import guarded_json
 from httpkit.errors import ERROR_RESPONSES
 from verifier.api.deps import RuntimeDep
@@ -93,10 +94,12 @@ MESSAGE_TABLE: dict[str, Any] = {
         name.value: {code: _pair(pair) for (other, code), pair in FRAGMENT_MESSAGES.items() if other is name}
         for name in {name for name, _code in FRAGMENT_MESSAGES}
     },
+    # a status change's reason code (the verdict's ``status.reason``) in words
+    "reasons": {str(code): _pair(pair) for code, pair in REASONS.items()},
 }
 
 
-@router.get("/messages", summary="The verdicts' and codes' messages, in English and Chinese")
+@router.get("/messages", summary="The verdicts', codes' and status reasons' messages, in English and Chinese")
 async def messages() -> Response:
     return JSONResponse(MESSAGE_TABLE, headers={"Cache-Control": "public, max-age=3600"})
 
