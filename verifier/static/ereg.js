@@ -636,14 +636,18 @@
     if (!(blob instanceof Uint8Array) || blob.length < 28) {
       throw new EregError('TRUNCATED', '', 'envelope too short', '密文过短');
     }
+    // Outside the try: a page without WebCrypto (not a secure context) is the page's fault, not
+    // the document's, and must not read as DECRYPTION_FAILED.
+    const webCrypto = subtle();
+    const key = await webCrypto.importKey('raw', keyBytes, 'AES-GCM', false, ['decrypt']);
+    let plain;
     try {
-      const key = await subtle().importKey('raw', keyBytes, 'AES-GCM', false, ['decrypt']);
-      const plain = await subtle().decrypt(
+      plain = await webCrypto.decrypt(
         { name: 'AES-GCM', iv: blob.slice(0, 12), additionalData: utf8(VERSION), tagLength: 128 }, key, blob.slice(12));
-      return new Uint8Array(plain);
-    } catch (err) {
+    } catch (err) { // the tag does not authenticate: another key, or altered bytes
       throw new EregError('DECRYPTION_FAILED', '', 'cannot decrypt: wrong key or tampered ciphertext', '无法解密：密钥错误或密文被篡改');
     }
+    return new Uint8Array(plain);
   }
 
   // ------------------------------------------------------------------ CIDs (storage/cid.py)
@@ -707,7 +711,6 @@
       const chunk = bytes.subarray(at, at + chunkSize);
       level.push({ cid: cidBytes(RAW, await sha256(chunk)), tsize: chunk.length, filesize: chunk.length });
     }
-    while (level.length > 1 || level[0].cid[1] === RAW && level !== null && bytes.length > chunkSize && false) break;
     if (level.length === 1) return cidText(level[0].cid);
     do {
       const next = [];
