@@ -584,6 +584,35 @@ def test_tampered_document_shows_invalid(
     live.assert_kept_private(tampered, asked_status=False)
 
 
+@pytest.mark.parametrize(
+    ("name", "prefix", "suffix"),
+    [("byte-order-mark", b"\xef\xbb\xbf", b""), ("invalid-utf8", b"", b"\xff")],
+)
+def test_bytes_a_window_refuses_are_refused_on_the_page(
+    browser: BrowserContext,
+    live: LiveVerifier,
+    issue: IssueFn,
+    store: DocumentStore,
+    name: str,
+    prefix: bytes,
+    suffix: bytes,
+) -> None:
+    """The page checks the decrypted bytes, not a decoded string: a byte-order mark (which a
+    TextDecoder drops) or a byte that is no UTF-8 is MALFORMED, as a window's check says."""
+    doc = issue_one(issue, live)
+    key, blob = seal(prefix + canonicalize(doc.obj()) + suffix)
+    url = build_qr_url(live.base_url, store.put(blob), key)
+    page = open_page(browser, live, url)
+    try:
+        assert verdict_of(page) == ("INVALID", "result invalid"), name
+        assert checks(page)["DOCUMENT_INTEGRITY"] == "MALFORMED"
+        assert_same_checks(page, live, url)
+        assert page.locator("#details").is_hidden()
+    finally:
+        page.close()
+    live.assert_kept_private(doc.obj(), asked_status=False)
+
+
 def test_qr_without_key_shows_incomplete(browser: BrowserContext, live: LiveVerifier, issue: IssueFn) -> None:
     doc = issue_one(issue, live)
     url = scan(doc, live)

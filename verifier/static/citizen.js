@@ -15,6 +15,7 @@ const TEXT = {
     unreadable: '无法识别此二维码',
     badCid: '二维码无效：内容标识有误。', notFound: '未找到该证照的存储副本。',
     undecryptable: '无法解密：二维码与证照存储副本不符。', network: '网络连接失败，请稍后重试。',
+    noCrypto: '此浏览器无法在本页面解密证照，请用最新版浏览器通过 https 地址打开。',
     type: '证照类型', validFrom: '生效日期', validUntil: '有效期至', none: '长期',
     department: '机关名称', creditCode: '统一社会信用代码', anchoredAt: '登记上链时间', state: '当前状态',
     changedAt: '状态变更时间', successor: '替代证照', transaction: '登记交易',
@@ -59,6 +60,7 @@ const TEXT = {
     badCid: 'The QR code is not valid.', notFound: 'No stored copy of this document was found.',
     undecryptable: 'Cannot decrypt: the QR code does not match the stored copy.',
     network: 'Network error; try again later.',
+    noCrypto: 'This browser cannot decrypt the document on this page; open its https address in an up-to-date browser.',
     type: 'Type', validFrom: 'Valid from', validUntil: 'Valid until', none: 'no end date',
     department: 'Department', creditCode: 'Credit code', anchoredAt: 'Registered on chain', state: 'Status',
     changedAt: 'Status changed', successor: 'Replaced by', transaction: 'Transaction',
@@ -589,20 +591,25 @@ async function main() {
     return present(verdictOf(table, fragments, base), null);
   }
   const storage = fragmentOf(table, 'STORAGE', 'VALID', 'OK');
-  let text;
+  let plain;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await Ereg.openEnvelope(key, blob));
+    plain = await Ereg.openEnvelope(key, blob);
   } catch (err) {
+    // a key or ciphertext that does not open is the document's verdict; anything else (no
+    // WebCrypto on this page) is this browser's problem, not the document's
+    if (!(err instanceof Ereg.EregError)) return fail('error', 'noCrypto');
     const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'INVALID', 'UNDECRYPTABLE'), storage];
     return present(verdictOf(table, fragments, base), null);
   }
+  // the bytes themselves, not a decoded string: a byte-order mark or invalid UTF-8 is MALFORMED,
+  // as the server says (a TextDecoder would drop the one and hide the other)
   let doc = null;
   try {
-    doc = Ereg.parseDocument(text);
+    doc = Ereg.parseDocument(plain);
   } catch (err) {
     doc = null; // MALFORMED: checkIntegrity says where
   }
-  const result = Ereg.checkIntegrity(doc || text);
+  const result = Ereg.checkIntegrity(doc || plain);
   if (result.code !== 'OK') {
     // as a window's check of the QR code: the chain checks skipped, nothing of the document shown
     const details = result.pointer ? { pointer: result.pointer } : null;
