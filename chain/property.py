@@ -50,9 +50,47 @@ APPROVING_ROLES = Role.NATRES | Role.TAX | Role.HOUSING
 PROPERTY_REGISTRY_ROLE = keccak(text="PROPERTY_REGISTRY_ROLE")
 
 
-def unit_id(unit_number: str) -> bytes:
-    """On-chain key of a property unit: keccak256(utf8(unit number)), never the number itself."""
-    return keccak(text=unit_number.strip())
+#: Bytes of a unit salt (the certificate's ``unitSalt``: "0x" and 64 hex digits).
+UNIT_SALT_BYTES = 32
+
+
+def unit_id(unit_number: str, salt: bytes) -> bytes:
+    """On-chain key of a property unit: keccak256(salt ‖ utf8(unit number)), a salted commitment.
+
+    A unit number is structured (county, zone, parcel, fixture: 28 characters), so its plain
+    hash could be found by trying every number; the salt (32 random bytes, chosen by the
+    registration agency when the unit is first registered) makes the id unguessable. Every
+    certificate and mortgage certificate of the unit carries the salt (``unitSalt``), so whoever
+    holds one can compute the id, and nobody else can.
+    """
+    if len(salt) != UNIT_SALT_BYTES:
+        raise ValueError(f"a unit salt has {UNIT_SALT_BYTES} bytes, not {len(salt)}")
+    return keccak(salt + unit_number.strip().encode("utf-8"))
+
+
+def new_unit_salt() -> bytes:
+    """A fresh unit salt, for a unit registered for the first time."""
+    return os.urandom(UNIT_SALT_BYTES)
+
+
+def unit_salt(value: object) -> bytes | None:
+    """The bytes of a certificate's ``unitSalt`` value ("0x" and 64 lowercase hex digits), or None."""
+    if isinstance(value, str) and len(value) == 2 + 2 * UNIT_SALT_BYTES and value.startswith("0x"):
+        digits = value[2:]
+        if all(c in "0123456789abcdef" for c in digits):
+            return bytes.fromhex(digits)
+    return None
+
+
+def certificate_unit(data: object) -> bytes | None:
+    """The unit id a property or mortgage certificate's data names (``unitNumber`` and
+    ``unitSalt``), or None when either is hidden or not well formed."""
+    if not isinstance(data, dict):
+        return None
+    number, salt = data.get("unitNumber"), unit_salt(data.get("unitSalt"))
+    if isinstance(number, str) and number.strip() and salt is not None:
+        return unit_id(number, salt)
+    return None
 
 
 def owner_commitment(identity: str, salt: bytes) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["SAMPLE_ISSUER", "SAMPLE_VALIDITY", "sample_business_licence", "sample_record"]
+__all__ = ["SAMPLE_ISSUER", "SAMPLE_UNIT_SALT", "SAMPLE_VALIDITY", "sample_business_licence", "sample_record"]
 
 SAMPLE_ISSUER: dict[str, Any] = {
     "department": "0x" + "11" * 32,
@@ -17,6 +17,9 @@ SAMPLE_ISSUER: dict[str, Any] = {
     "registry": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
 }
 SAMPLE_VALIDITY: dict[str, Any] = {"validFrom": "2026-01-01T00:00:00Z", "validUntil": None}
+#: The sample unit's salt. A real unit's salt is random (chain.property.new_unit_salt) and known
+#: only to its registration agency and the holders of its certificates; this one is public.
+SAMPLE_UNIT_SALT = "0x" + "5a17" * 16
 
 _SAMPLES: dict[str, dict[str, Any]] = {
     "business-license": {
@@ -58,6 +61,7 @@ _SAMPLES: dict[str, dict[str, Any]] = {
     "property-certificate": {
         "certificateNumber": "沪（2026）浦东新区不动产权第0012345号",
         "unitNumber": "310115001002GB00123F00010101",
+        "unitSalt": SAMPLE_UNIT_SALT,
         "owners": [
             {"name": "张三", "idType": "resident-id", "idNumber": "310115199001010018",
              "share": "50%"},
@@ -78,6 +82,7 @@ _SAMPLES: dict[str, dict[str, Any]] = {
         "certificateNumber": "沪（2026）浦东新区不动产证明第0004567号",
         "matter": "抵押权",
         "unitNumber": "310115001002GB00123F00010101",
+        "unitSalt": SAMPLE_UNIT_SALT,
         "propertyCertificateNumber": "沪（2026）浦东新区不动产权第0012345号",
         "mortgagee": {"name": "示例银行股份有限公司浦东分行", "creditCode": "91310115MA1K4WWW2T"},
         "mortgagors": [

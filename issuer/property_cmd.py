@@ -31,10 +31,11 @@ from chain.property import (
     Owner,
     PropertyCall,
     PropertyClient,
+    certificate_unit,
     deploy_property_registry,
     new_salt,
+    new_unit_salt,
     owner_commitment,
-    unit_id,
 )
 from chain.types import REASONS, ZERO32, Role
 from issuer import parsing
@@ -48,7 +49,12 @@ from issuer.relayed import DEFAULT_DEADLINE_WINDOW, DeadlineOption, ViaOption, r
 app = typer.Typer(no_args_is_help=True)
 
 KeyOption = Annotated[str, typer.Option("--key", "-k", help="Signing key of the acting department.")]
-UnitArgument = Annotated[str, typer.Argument(help="Unit number (不动产单元号), or its 0x id.")]
+UnitArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The unit's 0x id, or a certificate of the unit (.ereg.json) whose unitNumber and unitSalt give it."
+    ),
+]
 CertificateOption = Annotated[Path, typer.Option("--certificate", "-c", help="The certificate (.ereg.json).")]
 OwnerOption = Annotated[
     list[str], typer.Option("--owner", "-o", help="IDENTITY:SHARE (basis points or NN%); repeat per co-owner.")
@@ -117,15 +123,36 @@ def _registry(ctx: typer.Context) -> tuple[CliContext, PropertyClient]:
 
 
 def _unit(value: str) -> bytes:
+    """The unit id: given as 0x and 64 hex digits, or computed from a certificate of the unit.
+
+    A unit number alone is refused: the chain keys a unit by keccak256(unitSalt ‖ unitNumber),
+    and the salt is in the unit's certificates, not in the number."""
     if _HEX32.match(value):
         return bytes.fromhex(value[2:])
     if not value.strip():
-        raise UsageError("the unit number is empty")
-    return unit_id(value)
+        raise UsageError("the unit is empty: give its 0x id or one of its certificates")
+    path = Path(value)
+    if path.suffix == ".json" or path.exists():
+        unit = certificate_unit(load_document(path).data)
+        if unit is None:
+            raise UsageError(f"{path} names no unit: its unitNumber and unitSalt must both be disclosed")
+        return unit
+    raise UsageError(
+        "a unit number alone names no unit: give the unit's 0x id, or one of its certificates (.ereg.json), "
+        "which carries the unit's salt"
+    )
 
 
-def _certificate(path: Path) -> Certificate:
+def _certificate(path: Path, unit: bytes | None = None) -> Certificate:
+    """The certificate at ``path``; with ``unit``, it must not name another unit (a unit's later
+    certificates carry its unit number and salt unchanged, the buyer's new one too)."""
     doc = load_document(path)
+    named = certificate_unit(doc.data)
+    if unit is not None and named is not None and named != unit:
+        raise UsageError(
+            f"{path} names unit {_hex(named)}, not {_hex(unit)}: "
+            "a unit's certificates carry its unitNumber and unitSalt unchanged"
+        )
     return Certificate(
         root=bytes.fromhex(doc.proof.merkle_root[2:]),
         target=bytes.fromhex(doc.proof.target_hash[2:]),
@@ -223,6 +250,17 @@ def deploy(
 
 
 # ------------------------------------------------------------------------------- units
+@app.command("new-unit-salt")
+def new_unit_salt_cmd() -> None:
+    """Print a fresh unit salt (32 random bytes) for a unit registered for the first time (NATRES).
+
+    Put it in the unit's first certificate as ``unitSalt`` and keep it with the unit's records:
+    every later certificate of the unit (the buyer's after a transfer, a mortgage certificate)
+    carries the same value, and the unit's id on chain is keccak256(salt ‖ utf8(unit number)).
+    """
+    typer.echo("0x" + new_unit_salt().hex())
+
+
 @app.command("register")
 def register(
     ctx: typer.Context,
@@ -237,7 +275,7 @@ def register(
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
     owners, salts = _owners(owner)
-    call = PropertyCall.register_unit(unit_b, _certificate(certificate), owners)
+    call = PropertyCall.register_unit(unit_b, _certificate(certificate, unit_b), owners)
     outcome = _act(c, prop, key, call, via, deadline_window)
     typer.echo(f"registered unit {_hex(unit_b)} ({outcome.where})")
     _print_owners(owners, salts)
@@ -258,7 +296,7 @@ def open_transfer(
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
     owners, salts = _owners(owner)
-    call = PropertyCall.open_transfer(unit_b, _certificate(certificate), owners)
+    call = PropertyCall.open_transfer(unit_b, _certificate(certificate, unit_b), owners)
     outcome = _act(c, prop, key, call, via, deadline_window)
     case_id = outcome.one("TransferOpened")["caseId"]
     typer.echo(f"opened case {case_id} on unit {_hex(unit_b)} ({outcome.where})")
@@ -416,7 +454,7 @@ def open_correction(
         cert = None
     else:
         owners, salts = _owners(owner or [])
-        cert = _certificate(certificate)
+        cert = _certificate(certificate, unit_b)
     call = PropertyCall.open_correction(unit_b, cert, owners, reason)
     outcome = _act(c, prop, key, call, via, deadline_window)
     case_id = outcome.one("CorrectionOpened")["caseId"]
@@ -480,7 +518,7 @@ def mortgage(
     """Register the bank's mortgage on a unit, evidenced by a mortgage certificate (BANK)."""
     c, prop = _registry(ctx)
     unit_b = _unit(unit)
-    call = PropertyCall.register_mortgage(unit_b, _certificate(certificate))
+    call = PropertyCall.register_mortgage(unit_b, _certificate(certificate, unit_b))
     outcome = _act(c, prop, key, call, via, deadline_window)
     mortgage_id = outcome.one("MortgageRegistered")["mortgageId"]
     typer.echo(f"mortgage {mortgage_id} registered on unit {_hex(unit_b)} ({outcome.where})")

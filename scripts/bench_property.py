@@ -47,6 +47,7 @@ from chain.property import (
     PropertyCall,
     PropertyClient,
     deploy_property_registry,
+    new_unit_salt,
     owner_commitment,
     sign_action,
     unit_id,
@@ -120,7 +121,7 @@ def time_relay_service(
 
     try:
         for n in range(10):
-            unit = unit_id(f"341502001001GB00002F{n:08d}")
+            unit = unit_id(f"341502001001GB00002F{n:08d}", new_unit_salt())
             timed("register unit", "natres", PropertyCall.register_unit(unit, certificate(), owners(6000, 4000)))
             answer = timed(
                 "open transfer case", "natres", PropertyCall.open_transfer(unit, certificate(), owners(10_000))
@@ -178,7 +179,7 @@ def measure(mode: str) -> dict[str, Figure]:
                 return Certificate(tree.root, targets[2], tuple(tree.proof(2)))
 
             figures: dict[str, Figure] = {}
-            unit = unit_id("341502001001GB00001F00010001")
+            unit = unit_id("341502001001GB00001F00010001", new_unit_salt())
             receipt = prop.register_unit(send["natres"], unit, certificate(), owners(6000, 4000))
             figures["register unit (2 co-owners)"] = (1, receipt.gas_used)
 
@@ -233,7 +234,7 @@ def measure(mode: str) -> dict[str, Figure]:
                 )
                 return prop.execute_signed(relayer, signed)
 
-            other = unit_id("341502001001GB00001F00010002")
+            other = unit_id("341502001001GB00001F00010002", new_unit_salt())
             receipt = relayed("natres", PropertyCall.register_unit(other, certificate(), owners(6000, 4000)))
             figures["relayed: register unit (2 co-owners)"] = (1, receipt.gas_used)
             receipt = relayed("natres", PropertyCall.open_transfer(other, certificate(), owners(10_000)))

@@ -53,6 +53,7 @@ from chain.eip712 import sign_anchor, sign_status_change  # noqa: E402
 from chain.governance import Governance  # noqa: E402
 from chain.property import (  # noqa: E402
     Certificate,
+    new_unit_salt,
     unit_id,
 )
 from chain.registry import RegistryClient  # noqa: E402
@@ -160,10 +161,12 @@ def build_property(built: dict[str, object], units: int) -> dict[str, object]:
     issuer = {"department": "0x" + workload.issuer.hex(), "chainId": client.chain_id, "registry": registry.address}
     transferred = range(0, units, 10)
     records = []
+    salts = [new_unit_salt() for _ in range(units)]  # each unit's own, as NATRES draws them
     for n in range(units + len(transferred)):  # the titles, then the transferred units' new ones
         record = sample_record("property-certificate")
         unit = n if n < units else transferred[n - units]  # a new certificate names the unit it moves
         record["unitNumber"] = f"341502001001GB{unit:05d}F00010001"
+        record["unitSalt"] = "0x" + salts[unit].hex()
         record["certificateNumber"] = f"皖（2026）六安市不动产权第{n:07d}号"
         records.append(record)
     batch = wrap_batch(records, "property-certificate", issuer, SAMPLE_VALIDITY, check_schema=False)
@@ -180,7 +183,7 @@ def build_property(built: dict[str, object], units: int) -> dict[str, object]:
     seized = range(3, units, 20)
     run_workload(
         workload,
-        [unit_id(f"341502001001GB{n:05d}F00010001") for n in range(units)],
+        [unit_id(f"341502001001GB{n:05d}F00010001", salts[n]) for n in range(units)],
         [cert(n) for n in range(units)],
         transfers={n: cert(units + k) for k, n in enumerate(transferred)},
         mortgages={n: Certificate(mortgage_tree.root, mortgage_targets[n], tuple(mortgage_tree.proof(n)))

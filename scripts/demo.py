@@ -58,10 +58,11 @@ from chain.property import (  # noqa: E402
     Owner,
     PropertyCall,
     PropertyClient,
+    certificate_unit,
     deploy_property_registry,
     new_salt,
+    new_unit_salt,
     owner_commitment,
-    unit_id,
 )
 from chain.registry import RegistryClient  # noqa: E402
 from chain.sender import Receipt, TransactionSender  # noqa: E402
@@ -263,10 +264,14 @@ def main() -> int:
         store = open_store(stack.ipfs_api, home / "blocks")
 
         say("Issuing documents: validate, wrap, encrypt into IPFS, anchor one root per batch")
+        # the flat's unit is registered for the first time: NATRES draws its salt, which every
+        # certificate of the unit carries (the buyer's below too); its id on chain is keccak(salt ‖ number)
+        flat = sample_record("property-certificate")
+        flat["unitSalt"] = "0x" + new_unit_salt().hex()
         batches = {
             ("la-samr", "business-license"): [sample_business_licence(i) for i in range(5)],
             ("la-samr", "food-business-license"): [sample_record("food-business-license")],
-            ("la-natres", "property-certificate"): [sample_record("property-certificate")],
+            ("la-natres", "property-certificate"): [flat],
         }
         issued: dict[str, list[Path]] = {}
         for (key, doc_type), records in batches.items():
@@ -397,7 +402,9 @@ def main() -> int:
         say("Second-hand transfer at one window: TAX, HOUSING and NATRES approve in parallel")
         old_path = issued["property-certificate"][0]
         old_doc = parse_document(old_path.read_bytes())
-        unit = unit_id(str(old_doc.data["unitNumber"]))
+        unit = certificate_unit(old_doc.data)
+        if unit is None:  # the demo's certificate discloses both: a broken sample, not a user error
+            raise SystemExit(f"{old_path} names no unit (unitNumber and unitSalt)")
         sellers = [
             (str(o["idNumber"]), new_salt(), int(str(o["share"]).rstrip("%")) * 100) for o in old_doc.data["owners"]
         ]
@@ -406,6 +413,7 @@ def main() -> int:
         print(f"  unit 0x{unit.hex()[:16]}… registered with {old_path.name} and {len(sellers)} owners' commitments")
 
         new_record = sample_record("property-certificate")
+        new_record["unitSalt"] = old_doc.data["unitSalt"]  # the unit's salt, unchanged: the same unit id
         new_record["certificateNumber"] = "沪（2026）浦东新区不动产权第0023456号"
         new_record["owners"] = [
             {"name": "王五", "idType": "resident-id", "idNumber": "310115198805050031", "share": "100%"}

@@ -24,6 +24,7 @@ from chain.property import (
 )
 from chain.sender import Receipt, TransactionSender
 from chain.types import Role, State, department_id, type_id
+from documents.samples import SAMPLE_UNIT_SALT
 from tests.contracts.helpers import add_key, gov
 from tests.factories import NATRES, PROPERTY_CERTIFICATE, TAX, World
 
@@ -58,6 +59,14 @@ SELLERS = (person("张伟", "342401198001010011"), person("王芳", "34240119820
 BUYER = person("李娜", "342401199005060033")
 CORRECTED_BUYERS = (BUYER, person("刘洋", "342401199107080044"))
 UNIT_NUMBER = "341502001001GB00001F00010001"  # 不动产单元号
+#: The salt of the tests' units: the sample records' ``unitSalt``, so a certificate issued from a
+#: sample record (with its unit number) names the unit :func:`unit_of` gives.
+UNIT_SALT = bytes.fromhex(SAMPLE_UNIT_SALT[2:])
+
+
+def unit_of(unit_number: str, salt: bytes = UNIT_SALT) -> bytes:
+    """The on-chain id of ``unit_number`` under ``salt`` (the tests' salt unless told)."""
+    return unit_id(unit_number, salt)
 
 
 def owners(people: Iterable[Person], shares: Iterable[int]) -> list[Owner]:
@@ -85,7 +94,7 @@ class Setup:
         return Certificate(tree.root, targets[2], tuple(tree.proof(2)))
 
     def register(self, unit: bytes | None = None) -> tuple[bytes, Certificate]:
-        unit = unit or unit_id(UNIT_NUMBER)
+        unit = unit or unit_of(UNIT_NUMBER)
         cert = self.certificate()
         receipt = self.prop.register_unit(self.natres, unit, cert, owners(SELLERS, (6000, 4000)))
         GAS.setdefault("registerUnit (2 owners)", receipt.gas_used)

@@ -40,7 +40,7 @@ import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from chain.property import Certificate, Owner, PropertyCall, new_salt, owner_commitment, unit_id
+from chain.property import Certificate, Owner, PropertyCall, new_salt, owner_commitment
 from chain.types import Action, Role, StatusChange
 from devstack.ipfs import IpfsDaemon
 from devstack.process import free_port
@@ -55,7 +55,7 @@ from tests.conftest import require
 from tests.factories import BUSINESS_LICENSE, FOOD_LICENSE, PROPERTY_CERTIFICATE, World
 from tests.privacy.scan import Hit, Scanner, Source, file_sources, gather_chain, gather_ipfs, report
 from tests.privacy.serve import RawFormatter
-from tests.property_setup import MORTGAGE_CERTIFICATE, Setup, make_setup
+from tests.property_setup import MORTGAGE_CERTIFICATE, Setup, make_setup, unit_of
 from tests.registry_api.relay_process import relay_env, write_keystore
 from tests.verifier.test_browser import CHROMIUM, CHROMIUM_FLAGS
 
@@ -351,7 +351,7 @@ def run_flows(world: World, s: Setup, store: IpfsStore, relay: Service, verifier
     assert upload.status_code == 200 and upload.json()["verdict"] == "VALID", upload.text
 
     # second-hand transfer at one window, every step signed by its department and sent by the relay
-    unit = unit_id(UNIT_NUMBER)
+    unit = unit_of(UNIT_NUMBER)
     seller_owners = [Owner(owner_commitment(i, new_salt()), int(sh.rstrip("%")) * 100) for _n, i, sh in sellers]
     step(world.natres_key, PropertyCall.register_unit(unit, certificate_of(old_certificate), seller_owners))
     [new_certificate] = issue(world.natres_key, PROPERTY_CERTIFICATE, [property_certificate(31416, [(*BUYER, "100%")])])

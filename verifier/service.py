@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chain.errors import ChainError, RegistryNotFound
-from chain.property import unit_id
+from chain.property import certificate_unit
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, State
 from documents import (
     DecryptionError,
@@ -775,8 +775,6 @@ def _hex(value: bytes) -> str:
 
 
 def _disclosed_unit(doc: WrappedDocument) -> bytes | None:
-    """The unit id of the unit number the certificate discloses (``/unitNumber``), or None when hidden."""
-    number = doc.data.get("unitNumber") if isinstance(doc.data, dict) else None
-    if isinstance(number, str) and number.strip():
-        return unit_id(number)
-    return None
+    """The unit id the certificate names (``/unitNumber`` and ``/unitSalt``, both disclosed), or
+    None when either is hidden: then the unit it names cannot be compared with the chain's."""
+    return certificate_unit(doc.data)

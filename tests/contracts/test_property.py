@@ -15,16 +15,7 @@ import pytest
 from hexbytes import HexBytes
 
 from chain.governance import Call
-from chain.property import (
-    PROPERTY_REGISTRY_ROLE,
-    CaseState,
-    Certificate,
-    Owner,
-    PropertyCall,
-    PropertyClient,
-    deploy_property_registry,
-    unit_id,
-)
+from chain.property import PROPERTY_REGISTRY_ROLE, CaseState, Certificate, Owner, PropertyCall, PropertyClient, deploy_property_registry
 from chain.types import (
     REASON_CORRECTED,
     REASON_MORTGAGE_RELEASED,
@@ -38,22 +29,7 @@ from chain.types import (
 )
 from tests.contracts.helpers import gov, one_event, same_address
 from tests.factories import BUSINESS_LICENSE, NATRES, SAMR, TAX, World, expect_revert
-from tests.property_setup import (
-    BANK,
-    BUYER,
-    CORRECTED_BUYERS,
-    COURT,
-    GAS,
-    HOUSING,
-    MORTGAGE_CERTIFICATE,
-    OTHER_BANK,
-    OTHER_COURT,
-    SELLERS,
-    UNIT_NUMBER,
-    Setup,
-    make_setup,
-    owners,
-)
+from tests.property_setup import BANK, BUYER, CORRECTED_BUYERS, COURT, GAS, HOUSING, MORTGAGE_CERTIFICATE, OTHER_BANK, OTHER_COURT, SELLERS, UNIT_NUMBER, Setup, make_setup, owners, unit_of
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -120,7 +96,7 @@ def test_second_hand_flat_transferred_at_one_window(s: Setup, order: tuple[Role,
 
 def test_chain_of_title_is_keyed_by_unit(s: Setup) -> None:
     unit, _ = s.register()
-    other, _ = s.register(unit_id("341502001001GB00002F00010001"))
+    other, _ = s.register(unit_of("341502001001GB00002F00010001"))
     case_id, _ = s.open(unit)
     for role in (Role.TAX, Role.HOUSING, Role.NATRES):
         s.approve(case_id, role)
@@ -487,7 +463,7 @@ def test_accounts_without_a_current_department_key_are_refused(s: Setup) -> None
     world = s.world
     stranger = world.sender(world.new_account())
     expect_revert(
-        lambda: s.prop.register_unit(stranger, unit_id(UNIT_NUMBER), s.certificate(), owners((BUYER,), (10_000,))),
+        lambda: s.prop.register_unit(stranger, unit_of(UNIT_NUMBER), s.certificate(), owners((BUYER,), (10_000,))),
         "PropertyRegistryUnknownKey",
         account=stranger.address,
     )
@@ -530,7 +506,7 @@ def test_accounts_without_a_current_department_key_are_refused(s: Setup) -> None
 def test_shares_not_summing_to_10000_are_refused(s: Setup, shares: tuple[int, ...]) -> None:
     people = (*SELLERS, BUYER)[: len(shares)]
     expect_revert(
-        lambda: s.prop.register_unit(s.natres, unit_id(UNIT_NUMBER), s.certificate(), owners(people, shares)),
+        lambda: s.prop.register_unit(s.natres, unit_of(UNIT_NUMBER), s.certificate(), owners(people, shares)),
         "PropertyRegistryInvalidShares",
         total=sum(shares),
     )
@@ -544,7 +520,7 @@ def test_shares_not_summing_to_10000_are_refused(s: Setup, shares: tuple[int, ..
 
 def test_owners_must_be_distinct_non_zero_commitments(s: Setup) -> None:
     cert = s.certificate()
-    unit = unit_id(UNIT_NUMBER)
+    unit = unit_of(UNIT_NUMBER)
     duplicate = [Owner(BUYER.commitment, 5000), Owner(BUYER.commitment, 5000)]
     expect_revert(
         lambda: s.prop.register_unit(s.natres, unit, cert, duplicate),
@@ -567,7 +543,7 @@ def test_owners_must_be_distinct_non_zero_commitments(s: Setup) -> None:
 
 def test_certificates_are_checked_against_the_document_registry(s: Setup) -> None:
     world = s.world
-    unit = unit_id(UNIT_NUMBER)
+    unit = unit_of(UNIT_NUMBER)
     one = owners((BUYER,), (10_000,))
     # A certificate is looked up in the acting department's own records: another department's
     # anchor is not one of NATRES's ...
@@ -612,7 +588,7 @@ def test_certificates_are_checked_against_the_document_registry(s: Setup) -> Non
         unitId=unit,
         targetHash=current.target,
     )
-    expect_revert(lambda: s.open(unit_id("no such unit")), "PropertyRegistryUnknownUnit")
+    expect_revert(lambda: s.open(unit_of("no such unit")), "PropertyRegistryUnknownUnit")
 
 
 def _leaf_root(target: bytes) -> bytes:
@@ -694,7 +670,7 @@ def test_only_the_property_registry_locks_replaces_and_revokes_titles(s: Setup) 
             )
     assert not registry.document_status(NATRES, old.root, old.target).title_locked
     # Registering a unit locks its certificate, in the record of the department that anchored it.
-    unit = unit_id(UNIT_NUMBER)
+    unit = unit_of(UNIT_NUMBER)
     receipt = s.prop.register_unit(s.natres, unit, old, owners(SELLERS, (6000, 4000)))
     locked = one_event(world, receipt, "TitleLocked")
     assert locked == {"department": NATRES, "root": old.root, "targetHash": old.target}

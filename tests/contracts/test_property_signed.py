@@ -9,34 +9,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from chain.property import (
-    ACTION_TYPES,
-    CaseState,
-    PropertyCall,
-    PropertyClient,
-    SignedAction,
-    action_domain,
-    deploy_property_registry,
-    recover_action_signer,
-    sign_action,
-    unit_id,
-)
+from chain.property import ACTION_TYPES, CaseState, PropertyCall, PropertyClient, SignedAction, action_domain, deploy_property_registry, recover_action_signer, sign_action
 from chain.sender import Receipt, TransactionSender
 from chain.types import Role, State
 from tests.contracts.helpers import gov
 from tests.factories import NATRES, TAX, World, expect_revert
-from tests.property_setup import (
-    BANK,
-    BUYER,
-    COURT,
-    GAS,
-    HOUSING,
-    SELLERS,
-    UNIT_NUMBER,
-    Setup,
-    make_setup,
-    owners,
-)
+from tests.property_setup import BANK, BUYER, COURT, GAS, HOUSING, SELLERS, UNIT_NUMBER, Setup, make_setup, owners, unit_of
 
 
 @pytest.fixture(name="s")
@@ -87,7 +65,7 @@ def r(s: Setup) -> Relay:
 
 def test_whole_transfer_relayed_for_the_departments(r: Relay) -> None:
     st, prop = r.s, r.prop
-    unit, old = unit_id(UNIT_NUMBER), st.certificate()
+    unit, old = unit_of(UNIT_NUMBER), st.certificate()
     receipt = r.run(st.natres, PropertyCall.register_unit(unit, old, owners(SELLERS, (6000, 4000))))
     assert prop.receipt_event(receipt, "UnitRegistered")["department"] == NATRES
     new = st.certificate()
@@ -110,7 +88,7 @@ def test_whole_transfer_relayed_for_the_departments(r: Relay) -> None:
 
 def test_signed_action_event_and_digest(r: Relay) -> None:
     st, prop = r.s, r.prop
-    call = PropertyCall.register_unit(unit_id(UNIT_NUMBER), st.certificate(), owners(SELLERS, (6000, 4000)))
+    call = PropertyCall.register_unit(unit_of(UNIT_NUMBER), st.certificate(), owners(SELLERS, (6000, 4000)))
     signed = r.sign(st.natres.account, call, nonce=2**200 + 5)
     # The digest the contract computes is the one the key signed.
     from eth_account.messages import encode_typed_data

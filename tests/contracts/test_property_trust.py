@@ -19,15 +19,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from chain.governance import ProposalKind
-from chain.property import (
-    CaseKind,
-    CaseState,
-    Certificate,
-    Owner,
-    PropertyCall,
-    sign_action,
-    unit_id,
-)
+from chain.property import CaseKind, CaseState, Certificate, Owner, PropertyCall, sign_action
 from chain.sender import Receipt, TransactionSender
 from chain.types import (
     REASON_CORRECTED,
@@ -44,22 +36,10 @@ from chain.types import (
 from documents.merkle import MerkleTree
 from tests.contracts.helpers import add_key, block_time, gov, one_event, same_address
 from tests.factories import NATRES, PROPERTY_CERTIFICATE, SAMR, TAX, World, expect_revert
-from tests.property_setup import (
-    BANK,
-    BUYER,
-    CORRECTED_BUYERS,
-    COURT,
-    HOUSING,
-    MORTGAGE_CERTIFICATE,
-    SELLERS,
-    UNIT_NUMBER,
-    Setup,
-    make_setup,
-    owners,
-)
+from tests.property_setup import BANK, BUYER, CORRECTED_BUYERS, COURT, HOUSING, MORTGAGE_CERTIFICATE, SELLERS, UNIT_NUMBER, Setup, make_setup, owners, unit_of
 
 OTHER_NATRES = department_id("LA-NATRES-JINAN")
-OTHER_UNIT = unit_id("341502001001GB00002F00010001")
+OTHER_UNIT = unit_of("341502001001GB00002F00010001")
 #: Reason of the corrections below: issued in error (错误签发).
 ISSUED_IN_ERROR = 1
 #: ROLE_* flags of the departments that may approve a correction (NATRES, TAX, HOUSING, COURT).
@@ -114,7 +94,7 @@ def supersede(current: Certificate, successor: Certificate) -> StatusChange:
     )
 
 
-def register(s: Setup, unit: bytes = unit_id(UNIT_NUMBER)) -> tuple[bytes, Batch]:
+def register(s: Setup, unit: bytes = unit_of(UNIT_NUMBER)) -> tuple[bytes, Batch]:
     """``unit`` registered to SELLERS with document 2 of a fresh NATRES batch as its title."""
     batch = anchor(s)
     s.prop.register_unit(s.natres, unit, batch.certificate(), owners(SELLERS, (6000, 4000)))
@@ -832,7 +812,7 @@ def test_one_proposed_certificate_cannot_become_two_titles(s: Setup) -> None:
     s.prop.cancel_transfer(s.natres, second, 3)
     spare = anchor(s).certificate()
     _, again = s.prop.open_correction(s.natres, other, spare, one, ISSUED_IN_ERROR)
-    s.prop.register_unit(s.natres, unit_id("341502001001GB00003F00010001"), spare, one)
+    s.prop.register_unit(s.natres, unit_of("341502001001GB00003F00010001"), spare, one)
     expect_revert(
         lambda: s.prop.approve_correction(s.court, again),
         "DocumentRegistryInvalidSuccessor",
@@ -855,7 +835,7 @@ def _reanchored_title(s: Setup) -> tuple[bytes, Batch]:
     world = s.world
     compromised = add_key(world, NATRES)
     batch = anchor(s, key=compromised)
-    unit = unit_id(UNIT_NUMBER)
+    unit = unit_of(UNIT_NUMBER)
     s.prop.register_unit(s.natres, unit, batch.certificate(), owners(SELLERS, (6000, 4000)))
     anchored_at = world.registry.document_status(NATRES, batch.root).anchored_at
     world.registry.retire_signer_key(gov(world), compromised.address, anchored_at - 1)

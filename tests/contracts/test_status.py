@@ -15,7 +15,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from chain.governance import ProposalKind
-from chain.property import Certificate, unit_id
+from chain.property import Certificate
 from chain.sender import Receipt
 from chain.types import (
     ZERO32,
@@ -38,7 +38,7 @@ from tests.factories import (
     World,
     expect_revert,
 )
-from tests.property_setup import SELLERS, UNIT_NUMBER, make_setup, owners
+from tests.property_setup import SELLERS, UNIT_NUMBER, make_setup, owners, unit_of
 
 ACTIVE = StatusRecord(State.ACTIVE, 0, 0, ZERO32)
 NO_SIGNER = "0x" + "00" * 20
@@ -932,7 +932,7 @@ def test_a_current_title_changes_only_through_the_property_registry(world: World
     certificates = anchor(world, 4, key=world.natres_key, doc_type=PROPERTY_CERTIFICATE)
     successor = anchor(world, 2, key=world.natres_key, doc_type=PROPERTY_CERTIFICATE)
     title = Certificate(certificates.root, certificates.targets[2], tuple(certificates.tree.proof(2)))
-    receipt = setup.prop.register_unit(setup.natres, unit_id(UNIT_NUMBER), title, owners(SELLERS, (6000, 4000)))
+    receipt = setup.prop.register_unit(setup.natres, unit_of(UNIT_NUMBER), title, owners(SELLERS, (6000, 4000)))
     assert one_event(world, receipt, "TitleLocked") == {
         "department": NATRES,
         "root": certificates.root,

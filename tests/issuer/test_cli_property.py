@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from eth_typing import HexStr
 
-from chain.property import PROPERTY_REGISTRY_ROLE, unit_id
+from chain.property import PROPERTY_REGISTRY_ROLE
 from chain.registry import read_deployment_record
 from chain.types import Role, department_id
 from documents.samples import sample_record
 from tests.contracts.helpers import add_key, gov
 from tests.factories import NATRES, TAX
 from tests.issuer.conftest import Cli, StartRelay, write_keystore, write_records
+from tests.property_setup import unit_of
 
 pytestmark = pytest.mark.parametrize("node", ["dev"], indirect=True)
 
@@ -30,7 +31,9 @@ MORTGAGE = "mortgage-certificate"
 HOUSING = department_id("LA-HOUSING")
 COURT = department_id("LA-COURT")
 BANK = department_id("LA-BANK-ICBC")
-UNIT = "341502001001GB00001F00010001"
+#: The unit of the sample certificates (their unitNumber under their unitSalt), as the CLI takes it.
+UNIT_NUMBER = str(sample_record(PROPERTY)["unitNumber"])
+UNIT = "0x" + unit_of(UNIT_NUMBER).hex()
 SELLERS = ("--owner", "342401198001010011:6000", "--owner", "342401198203040022:40%")
 BUYER = ("--owner", "342401199005060033:10000")
 
@@ -82,9 +85,10 @@ def status_line(cli: Cli, path: Path, expect: int) -> str:
 
 def test_second_hand_transfer_with_seizure(prop: Cli) -> None:
     cli = prop
-    unit_hex = "0x" + unit_id(UNIT).hex()
+    unit_hex = UNIT
     old = issue_certificate(cli, "old")
-    printed = cli("property", "register", UNIT, "--certificate", str(old), *SELLERS, "--key", "natres")
+    # the unit named by its certificate: the CLI computes the id from its unitNumber and unitSalt
+    printed = cli("property", "register", str(old), "--certificate", str(old), *SELLERS, "--key", "natres")
     assert f"registered unit {unit_hex}" in printed
     salts = re.findall(r"owner \d: share (\d+) salt (0x[0-9a-f]{32}) commitment (0x[0-9a-f]{64})", printed)
     assert [s[0] for s in salts] == ["6000", "4000"]
@@ -201,7 +205,7 @@ def test_refusals_return_resubmit_and_mortgage(prop: Cli) -> None:
     cli("property", "open-transfer", UNIT, "--certificate", str(third), *BUYER, "--key", "natres")
     assert "cancelled case 2" in cli("property", "cancel", "2", "--key", "natres")
     assert "PropertyRegistryUnknownCase" in cli.fail("property", "approve", "99", "--key", "tax")
-    assert "NOT_REGISTERED" in cli("property", "show", "no-such-unit", expect=3)
+    assert "NOT_REGISTERED" in cli("property", "show", "0x" + unit_of("no-such-unit").hex(), expect=3)
 
     # the registry named by EREG_PROPERTY_REGISTRY (or --property-registry) instead of the record
     record = read_deployment_record(cli.home / "deployments", cli.world.chain_id)
@@ -216,7 +220,7 @@ def test_refusals_return_resubmit_and_mortgage(prop: Cli) -> None:
 def test_correction_by_a_second_department_and_by_the_council(prop: Cli) -> None:
     """更正登记: NATRES opens, a second department (or the council) approves; it takes effect at once."""
     cli = prop
-    unit_hex = "0x" + unit_id(UNIT).hex()
+    unit_hex = UNIT
     old = issue_certificate(cli, "old")
     cli("property", "register", UNIT, "--certificate", str(old), *SELLERS, "--key", "natres")
     fixed = issue_certificate(cli, "fixed")
@@ -320,3 +324,22 @@ def test_correction_through_the_relay(prop: Cli, start_relay: StartRelay) -> Non
     printed = cli("property", "approve-correction", "2", "--key", "tax", *via)
     assert "revoked; the unit has no title now" in printed
     assert status_line(cli, fixed, 4).startswith("REVOKED")
+
+
+def test_a_unit_is_named_by_its_id_or_a_certificate_never_by_its_number(prop: Cli) -> None:
+    """The chain keys a unit by keccak256(unitSalt ‖ unitNumber): a number alone is refused, a
+    certificate naming another unit is refused, and NATRES gets fresh salts for new units."""
+    cli = prop
+    old = issue_certificate(cli, "old")
+    line = cli.fail("property", "show", UNIT_NUMBER, expect=2)
+    assert "a unit number alone names no unit" in line, line
+    register = ("property", "register")
+    line = cli.fail(*register, UNIT_NUMBER, "--certificate", str(old), *SELLERS, "--key", "natres", expect=2)
+    assert "a unit number alone names no unit" in line, line
+    other = "0x" + unit_of("341502001001GB00009F00090009").hex()
+    line = cli.fail(*register, other, "--certificate", str(old), *SELLERS, "--key", "natres", expect=2)
+    assert f"names unit {UNIT}, not {other}" in line, line
+    assert "NOT_REGISTERED" in cli("property", "show", str(old), expect=3)  # nothing was registered
+    salts = {cli("property", "new-unit-salt").strip() for _ in range(3)}
+    assert len(salts) == 3 and all(re.fullmatch(r"0x[0-9a-f]{64}", salt) for salt in salts), salts
+

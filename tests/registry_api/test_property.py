@@ -19,15 +19,7 @@ from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 
 from chain.errors import ContractRevert
-from chain.property import (
-    CaseState,
-    Certificate,
-    Owner,
-    PropertyCall,
-    SignedAction,
-    sign_action,
-    unit_id,
-)
+from chain.property import CaseState, Certificate, Owner, PropertyCall, SignedAction, sign_action
 from chain.registry import deployment_record_path, read_deployment_record
 from chain.types import REASON_CORRECTED, Action, Role, State, StatusChange
 from devstack.hardhat import rpc
@@ -42,6 +34,7 @@ from tests.property_setup import (
     Setup,
     owners,
     s,  # noqa: F401 - the fixture
+    unit_of,
 )
 from tests.registry_api.conftest import MakeRelay, anchor_json, change_json, runtime_of
 
@@ -137,7 +130,7 @@ def error_code(response: Any) -> str:
 
 def test_second_hand_flat_transferred_through_the_relay(w: Window) -> None:
     st, prop = w.s, w.s.prop
-    unit, old = unit_id(UNIT_NUMBER), st.certificate()
+    unit, old = unit_of(UNIT_NUMBER), st.certificate()
     r = w.register(st.natres.account, unit, old, owners(SELLERS, (6000, 4000)))
     assert r.status_code == 200, r.text
     body = r.json()
@@ -206,7 +199,7 @@ def test_refusals_carry_the_registry_code_and_send_nothing(w: Window) -> None:
     refused(w.approve(st.world.sender(st.world.new_account()).account, case_id, Role.TAX), 401, "UNKNOWN_KEY")
     refused(w.approve(st.tax.account, case_id, Role.TAX, deadline=st.world.now() - 5), 401, "EXPIRED")
     bad_shares = owners((BUYER, SELLERS[0]), (5000, 4000))
-    refused(w.register(st.natres.account, unit_id("另一单元"), st.certificate(), bad_shares), 422, "INVALID_SHARES")
+    refused(w.register(st.natres.account, unit_of("另一单元"), st.certificate(), bad_shares), 422, "INVALID_SHARES")
     refused(w.register(st.natres.account, unit, st.certificate(), owners((BUYER,), (10_000,))), 409, "UNIT_EXISTS")
     # The body says TAX, the key signed HOUSING: the signature recovers to a stranger.
     signed = w.sign(st.tax.account, PropertyCall.approve_transfer(case_id, 1, Role.HOUSING))
@@ -232,7 +225,7 @@ def test_refusals_carry_the_registry_code_and_send_nothing(w: Window) -> None:
         400,
         "INVALID_UNIT",
     )
-    refused(w.client.get(f"/v1/property/units/{_hex(unit_id('无此单元'))}"), 404, "UNKNOWN_UNIT")
+    refused(w.client.get(f"/v1/property/units/{_hex(unit_of('无此单元'))}"), 404, "UNKNOWN_UNIT")
     refused(w.client.get("/v1/property/transfers/999"), 404, "UNKNOWN_CASE")
     refused(w.client.post(path, content=b"{", headers={"content-type": "application/json"}), 400, "MALFORMED_JSON")
     assert eth.get_transaction_count(relayer) == sent_before
@@ -374,7 +367,7 @@ def test_steps_and_batches_share_the_relayer_key_without_nonce_clashes(
     """Property steps are sent while the batcher sends anchoring batches from the same account."""
     client = make_relay(deployments_dir=s.world.settings.deployments_dir, run_batcher=True, batch_age=0.05)
     w = Window(s, client)
-    units = [unit_id(f"341502001001GB00003F{n:08d}") for n in range(6)]
+    units = [unit_of(f"341502001001GB00003F{n:08d}") for n in range(6)]
     certificates = [s.certificate() for _ in units]
     roots: list[str] = []
     errors: list[str] = []
@@ -514,7 +507,7 @@ def test_an_approval_with_two_roles_is_refused_before_sending(w: Window) -> None
 def test_a_certificate_in_use_is_refused_with_its_code(w: Window) -> None:
     st = w.s
     _, title = st.register()
-    other = unit_id("341502001001GB00002F00020002")
+    other = unit_of("341502001001GB00002F00020002")
     r = w.register(st.natres.account, other, title, owners((BUYER,), (10_000,)))
     assert r.status_code == 409 and error_code(r) == "CERTIFICATE_IN_USE", r.text
     assert "不动产单元" in r.json()["error"]["message_zh"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis.generation.case import Case
@@ -32,7 +33,7 @@ from chain.artifacts import load_artifact
 from chain.errors import RegistryNotFound
 from chain.events import EventScanner
 from chain.property import CONTRACT_NAME as PROPERTY_REGISTRY
-from chain.property import Certificate, unit_id
+from chain.property import Certificate
 from chain.sender import Receipt
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, ZERO32, Role
 from devstack.hardhat import rpc
@@ -50,9 +51,11 @@ from tests.property_setup import (
     MORTGAGE_CERTIFICATE,
     SELLERS,
     UNIT_NUMBER,
+    UNIT_SALT,
     Setup,
     make_setup,
     owners,
+    unit_of,
 )
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings, wait_for_index
 from tests.verifier.test_service import assert_bilingual, assert_verdict, fragment, iso, verify
@@ -70,6 +73,8 @@ from verifier.settings import VerifierSettings
 pytestmark = pytest.mark.chain
 
 OTHER_UNIT = "341502001001GB00002F00010002"
+#: The registered unit as the property endpoints take it: its id (keccak of salt and number)
+UNIT_ID = "0x" + unit_of(UNIT_NUMBER).hex()
 BANK_NAME = "中国工商银行六安分行"
 COURT_NAME = "六安市金安区人民法院"
 
@@ -140,7 +145,7 @@ def shares(people: Any, basis_points: Any) -> list[dict[str, Any]]:
 
 
 def register(s: Setup, cert: Certificate, unit_number: str = UNIT_NUMBER) -> tuple[bytes, Receipt]:
-    unit = unit_id(unit_number)
+    unit = unit_of(unit_number)
     return unit, s.prop.register_unit(s.natres, unit, cert, owners(SELLERS, (6000, 4000)))
 
 
@@ -342,7 +347,7 @@ def test_without_a_property_registry_nothing_changes(world: World, issue: IssueF
         result = verify(client, doc.raw())
         assert_verdict(result, "VALID", DOCUMENT_STATUS=("VALID", "OK"), ISSUER_IDENTITY=("VALID", "OK"))
         assert "PROPERTY_STATUS" not in {f["name"] for f in result["fragments"]}
-        assert_error(client.get(f"/v1/properties/{UNIT_NUMBER}"), 404, "PROPERTY_REGISTRY_NOT_FOUND")
+        assert_error(client.get(f"/v1/properties/{UNIT_ID}"), 404, "PROPERTY_REGISTRY_NOT_FOUND")
 
 
 def mortgage_status(client: TestClient, doc: Issued | bytes) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -444,7 +449,7 @@ def test_certificate_naming_another_unit_is_invalid(
     unit, _ = register(s, certificate_of(doc))  # registered on UNIT_NUMBER
     result, prop = property_status(client, doc)
     assert_verdict(result, "INVALID", DOCUMENT_STATUS=("VALID", "OK"), PROPERTY_STATUS=("INVALID", "UNIT_MISMATCH"))
-    assert prop["details"] == {"unit": hx(unit_id(OTHER_UNIT)), "registeredUnit": hx(unit)}
+    assert prop["details"] == {"unit": hx(unit_of(OTHER_UNIT)), "registeredUnit": hx(unit)}
     assert "单元" in prop["message_zh"] and "unit" in prop["message"]
     hidden = document_to_bytes(hide_fields(parse_document(doc.raw()), ["/unitNumber"]))
     assert_verdict(verify(client, hidden), "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
@@ -453,7 +458,7 @@ def test_certificate_naming_another_unit_is_invalid(
     _r, mortgage_id = s.prop.register_mortgage(s.bank, unit, certificate_of(pledge))
     result, status = mortgage_status(client, pledge)
     assert_verdict(result, "INVALID", MORTGAGE_STATUS=("INVALID", "UNIT_MISMATCH"))
-    assert status["details"] == {"unit": hx(unit_id(OTHER_UNIT)), "registeredUnit": hx(unit)}
+    assert status["details"] == {"unit": hx(unit_of(OTHER_UNIT)), "registeredUnit": hx(unit)}
     assert mortgage_id == 1
 
     # the chain path: an index that knows the links but is too old to answer the status
@@ -464,6 +469,32 @@ def test_certificate_naming_another_unit_is_invalid(
         assert_verdict(verify(app, doc.raw()), "INVALID", PROPERTY_STATUS=("INVALID", "UNIT_MISMATCH"))
         assert_verdict(verify(app, hidden), "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
         assert_verdict(verify(app, pledge.raw()), "INVALID", MORTGAGE_STATUS=("INVALID", "UNIT_MISMATCH"))
+
+
+def test_the_unit_is_the_salted_commitment_the_certificate_carries(
+    world: World, s: Setup, issue: IssueFn, client: TestClient
+) -> None:
+    """The chain's unit id is keccak256(unitSalt ‖ unitNumber), not the number's plain hash: a
+    certificate with the right number and another salt names another unit (UNIT_MISMATCH); with
+    the salt hidden there is nothing to compare, as with the number hidden; the property
+    endpoints answer the id and refuse the number."""
+    record = property_record(11)
+    assert record["unitSalt"] == "0x" + UNIT_SALT.hex()
+    record["unitSalt"] = "0x" + os.urandom(32).hex()  # the right number, another unit's salt
+    (doc,) = issue([record], doc_type=PROPERTY_CERTIFICATE, key=world.natres_key)
+    unit, _ = register(s, certificate_of(doc))  # on the tests' unit: UNIT_NUMBER under UNIT_SALT
+    assert unit == keccak(UNIT_SALT + UNIT_NUMBER.encode()) != keccak(text=UNIT_NUMBER)
+    wait_for_index(client)
+    result, prop = property_status(client, doc)
+    assert_verdict(result, "INVALID", PROPERTY_STATUS=("INVALID", "UNIT_MISMATCH"))
+    named = keccak(bytes.fromhex(record["unitSalt"][2:]) + UNIT_NUMBER.encode())
+    assert prop["details"]["unit"] == hx(named) and prop["details"]["registeredUnit"] == hx(unit)
+    salt_hidden = document_to_bytes(hide_fields(parse_document(doc.raw()), ["/unitSalt"]))
+    result = verify(client, salt_hidden)
+    assert fragment(result, "PROPERTY_STATUS")["code"] != "UNIT_MISMATCH", result
+    assert client.get(f"/v1/properties/{hx(unit)}").status_code == 200
+    assert_error(client.get(f"/v1/properties/{UNIT_NUMBER}"), 400, "UNIT_NUMBER_REFUSED")
+    assert_error(client.get(f"/v1/properties/{hx(keccak(text=UNIT_NUMBER))}"), 404, "UNKNOWN_UNIT")
 
 
 def test_corrections_replace_and_revoke_titles(world: World, s: Setup, issue: IssueFn, client: TestClient) -> None:
@@ -477,13 +508,13 @@ def test_corrections_replace_and_revoke_titles(world: World, s: Setup, issue: Is
     fixed = certificate_of(fixed_doc)
     _r, case_id = s.prop.open_correction(s.natres, unit, fixed, owners(CORRECTED_BUYERS, (5000, 5000)), 3)
     wait_for_index(client)
-    assert client.get(f"/v1/properties/{UNIT_NUMBER}").json()["openCase"] == {
+    assert client.get(f"/v1/properties/{UNIT_ID}").json()["openCase"] == {
         "id": case_id,
         "kind": "CORRECTION",
         "state": "OPEN",
         "round": 1,
         "certificate": hx(fixed.target),
-        "openedAt": client.get(f"/v1/properties/{UNIT_NUMBER}").json()["openCase"]["openedAt"],
+        "openedAt": client.get(f"/v1/properties/{UNIT_ID}").json()["openCase"]["openedAt"],
         "approvedRoles": [],
     }
     result, prop = property_status(client, fixed_doc)
@@ -522,7 +553,7 @@ def test_corrections_replace_and_revoke_titles(world: World, s: Setup, issue: Is
         "supersededAt": iso(block_time(world, revoked)),
         "caseId": revoking,
     }
-    current = client.get(f"/v1/properties/{UNIT_NUMBER}").json()
+    current = client.get(f"/v1/properties/{UNIT_ID}").json()
     assert (current["registered"], current["certificate"], current["owners"], current["openCase"]) == (
         False,
         None,
@@ -538,7 +569,7 @@ def test_corrections_replace_and_revoke_titles(world: World, s: Setup, issue: Is
     assert_verdict(result, "VALID", PROPERTY_STATUS=("VALID", "CURRENT"))
     assert prop["details"]["caseId"] is None and prop["details"]["owners"] == shares((BUYER,), (10_000,))
     assert property_status(client, fixed_doc)[1]["code"] == "CORRECTED"
-    history = client.get(f"/v1/properties/{UNIT_NUMBER}/history").json()
+    history = client.get(f"/v1/properties/{UNIT_ID}/history").json()
     assert history["current"]["registered"] is True
     assert history["current"]["certificate"]["target"] == hx(again.target)
     assert [(t["certificate"], t["supersededBy"], t["supersededCase"], t["endReason"]) for t in history["titles"]] == [
@@ -691,7 +722,7 @@ def test_history_is_the_chain_of_title_in_order(world: World, s: Setup, issue: I
     s.approve(case_id, Role.TAX, 2)
     wait_for_index(client)
     # mid-case: the current state names the open case and its approvals of this round
-    current = client.get(f"/v1/properties/{UNIT_NUMBER}").json()
+    current = client.get(f"/v1/properties/{UNIT_ID}").json()
     assert current["openCase"] == {
         "id": case_id,
         "kind": "TRANSFER",
@@ -706,9 +737,9 @@ def test_history_is_the_chain_of_title_in_order(world: World, s: Setup, issue: I
     _r, seizure_id = s.prop.register_seizure(s.court, unit, os.urandom(32))
     wait_for_index(client)
 
-    by_number = client.get(f"/v1/properties/{UNIT_NUMBER}/history")
-    assert by_number.status_code == 200, by_number.text
-    history = by_number.json()
+    by_id = client.get(f"/v1/properties/{UNIT_ID}/history")
+    assert by_id.status_code == 200, by_id.text
+    history = by_id.json()
     assert stable(client.get(f"/v1/properties/{hx(unit)}/history").json()) == stable(history)
     upper = hx(unit).upper().replace("0X", "0x")
     assert stable(client.get(f"/v1/properties/{upper}/history").json()) == stable(history)
@@ -779,7 +810,7 @@ def test_history_is_the_chain_of_title_in_order(world: World, s: Setup, issue: I
 
     # the current summary: the same as GET /v1/properties/{unit}
     summary = history["current"]
-    assert stable(client.get(f"/v1/properties/{UNIT_NUMBER}").json()) == stable(summary)
+    assert stable(client.get(f"/v1/properties/{UNIT_ID}").json()) == stable(summary)
     assert summary["certificate"] == {
         "target": hx(corrected.target),
         "root": hx(corrected.root),
@@ -796,7 +827,7 @@ def test_history_is_the_chain_of_title_in_order(world: World, s: Setup, issue: I
     # released mortgages and seizures stay in the history, not in the current state
     s.prop.release_seizure(s.court, unit, seizure_id)
     wait_for_index(client)
-    after = client.get(f"/v1/properties/{UNIT_NUMBER}/history").json()
+    after = client.get(f"/v1/properties/{UNIT_ID}/history").json()
     assert after["seizures"][0]["releasedAt"] is not None and after["current"]["seizures"] == []
     assert after["events"][-1]["event"] == "SeizureReleased"
     index: ChainIndex = client.app.state.runtime.index  # type: ignore[attr-defined]
@@ -806,8 +837,10 @@ def test_history_is_the_chain_of_title_in_order(world: World, s: Setup, issue: I
 @pytest.mark.parametrize(
     ("unit", "status", "code"),
     [
-        (UNIT_NUMBER, 404, "UNKNOWN_UNIT"),  # well formed, never registered
-        ("0x" + "ab" * 32, 404, "UNKNOWN_UNIT"),
+        ("0x" + "ab" * 32, 404, "UNKNOWN_UNIT"),  # well formed, never registered
+        # a plain unit number, registered or not, is refused: ids cannot be derived from numbers
+        (UNIT_NUMBER, 400, "UNIT_NUMBER_REFUSED"),
+        (OTHER_UNIT, 400, "UNIT_NUMBER_REFUSED"),
         ("341502001001gb00001f00010001", 422, "INVALID_UNIT"),  # lower case
         ("341502001001GB00001F0001000", 422, "INVALID_UNIT"),  # 27 characters
         ("0x1234", 422, "INVALID_UNIT"),
@@ -825,7 +858,7 @@ def test_openapi_lists_the_property_endpoints(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     for path in ("/v1/properties/{unit}", "/v1/properties/{unit}/history"):
         operation = spec["paths"][path]["get"]
-        assert {"200", "404", "422"} <= set(operation["responses"]), operation
+        assert {"200", "400", "404", "422"} <= set(operation["responses"]), operation
         assert operation["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     history = spec["components"]["schemas"]["PropertyHistory"]
     assert {"unit", "current", "titles", "mortgages", "seizures", "events"} <= set(history["properties"])
@@ -865,7 +898,7 @@ def test_generated_units_get_no_5xx_and_conform_to_the_spec(
     assert sum(statuses.values()) == 40, statuses
     assert not [code for code in statuses if code >= 500], statuses
     if mode is GenerationMode.POSITIVE:
-        assert statuses[200] >= 1 and statuses.keys() <= {200, 404, 422}, statuses  # the spec's examples
+        assert statuses[200] >= 1 and statuses.keys() <= {200, 400, 404, 422}, statuses  # the spec's examples
     else:
         assert all(400 <= code < 500 for code in statuses), statuses
 
@@ -909,7 +942,7 @@ def test_property_decoding_equals_web3_decoding(world: World, s: Setup) -> None:
     assert {name: signatures.get(name) for name in PROPERTY_EVENT_SIGNATURES} == PROPERTY_EVENT_SIGNATURES
     start = world.client.block_number() + 1
     unit, _ = s.register()
-    other, _ = s.register(unit_id(OTHER_UNIT))
+    other, _ = s.register(unit_of(OTHER_UNIT))
     _r, mortgage_id = s.prop.register_mortgage(s.bank, unit, s.certificate(MORTGAGE_CERTIFICATE))
     case_id, _ = s.open(unit)
     s.prop.return_transfer(s.tax, case_id, 65_535)
@@ -984,7 +1017,7 @@ def test_index_follows_every_kind_of_change(world: World, s: Setup, tmp_path: Pa
     live = open_index(world, s, tmp_path / "live.sqlite")
     live.sync()
     unit, first = s.register()
-    other, other_cert = s.register(unit_id(OTHER_UNIT))
+    other, other_cert = s.register(unit_of(OTHER_UNIT))
     live.sync()
     assert_property_matches_chain(s, live, unit)
     assert [t.unit for t in live.titles_by_target(first.target)] == [unit]
@@ -1031,7 +1064,7 @@ def test_reorg_rolls_property_rows_back(world: World, s: Setup, tmp_path: Path) 
     index equals a fresh index of the surviving chain."""
     url = world.node.rpc_url
     unit, first = s.register()
-    other, _ = s.register(unit_id(OTHER_UNIT))
+    other, _ = s.register(unit_of(OTHER_UNIT))
     _r, mortgage_id = s.prop.register_mortgage(s.bank, unit, s.certificate(MORTGAGE_CERTIFICATE))
     _r, seizure_id = s.prop.register_seizure(s.court, other, os.urandom(32))
     with open_index(world, s, tmp_path / "index.sqlite") as index:
@@ -1039,7 +1072,7 @@ def test_reorg_rolls_property_rows_back(world: World, s: Setup, tmp_path: Path) 
         before = index.snapshot()
         fork = rpc(url, "evm_snapshot")
         try:
-            third, _ = s.register(unit_id("341502001001GB00003F00010003"))
+            third, _ = s.register(unit_of("341502001001GB00003F00010003"))
             s.prop.release_seizure(s.court, other, seizure_id)
             case_id, new = s.open(unit)
             s.prop.consent_to_transfer(s.bank, case_id, 1, mortgage_id)
@@ -1088,7 +1121,7 @@ def test_reorg_rolls_corrections_back(world: World, s: Setup, tmp_path: Path) ->
     current again, and a unit whose title a kept correction revoked has none again."""
     url = world.node.rpc_url
     unit, first = s.register()
-    other, other_cert = s.register(unit_id(OTHER_UNIT))
+    other, other_cert = s.register(unit_of(OTHER_UNIT))
     _r, revoking = s.prop.open_correction(s.natres, other, None, [], 4)
     s.prop.approve_correction(s.tax, revoking)  # kept: OTHER_UNIT has no title
     with open_index(world, s, tmp_path / "index.sqlite") as index:

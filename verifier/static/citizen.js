@@ -185,6 +185,9 @@ function isEmpty(value) {
   return typeof value === 'object' && Object.keys(value).length === 0;
 }
 
+// Fields for machines, not people: the unit salt only serves to compute the unit's id.
+const TECHNICAL = new Set(['/unitSalt']);
+
 // Members whose values identify a person: shown masked, the holder taps to reveal.
 const MASKED = new Set(['idNumber']);
 
@@ -476,6 +479,7 @@ function render() {
   const rank = (pointer) => (order.has(pointer) ? order.get(pointer) : order.size);
   const disclosed = Object.entries(v.document.disclosed).sort(([a], [b]) => rank(a) - rank(b));
   for (const [pointer, value] of disclosed) {
+    if (TECHNICAL.has(pointer)) continue;
     const label = last.schema ? labelFor(last.schema, pointer) : pointer;
     fieldRow(fields, label, last.schema ? nodeAt(last.schema, pointer) : null, lastKey(pointer), value);
   }
@@ -542,9 +546,11 @@ function verdictOf(table, fragments, rest) {
 // the number never leaves the page. A hidden number leaves the chain's answer as it is.
 function withUnitChecked(table, fragment, data) {
   const number = data && typeof data.unitNumber === 'string' ? data.unitNumber.trim() : '';
+  const salt = data && typeof data.unitSalt === 'string' && /^0x[0-9a-f]{64}$/.test(data.unitSalt) ? data.unitSalt : '';
   const registered = fragment.details && fragment.details.unit;
-  if (!UNIT_FRAGMENTS.has(fragment.name) || !number || !registered) return fragment;
-  const unit = `0x${Ereg.toHex(Ereg.keccak256(new TextEncoder().encode(number)))}`;
+  // both the number and its salt are needed to name a unit: with either hidden there is nothing to compare
+  if (!UNIT_FRAGMENTS.has(fragment.name) || !number || !salt || !registered) return fragment;
+  const unit = `0x${Ereg.toHex(Ereg.keccak256(Ereg.concat(Ereg.fromHex(salt), new TextEncoder().encode(number))))}`;
   if (unit === registered) return fragment;
   return fragmentOf(table, fragment.name, 'INVALID', 'UNIT_MISMATCH', { unit, registeredUnit: registered });
 }

@@ -1,9 +1,16 @@
 """GET /v1/properties/{unit} and /v1/properties/{unit}/history: a unit's title from the index.
 
-The unit is given as its unit number (不动产单元号) in clear, hashed here with
-:func:`chain.property.unit_id` as the chain keys it, or as that 0x-prefixed 32-byte hash. Both
-answers come from the verifier's index alone (no chain call) and say how fresh the index is.
-Owners appear as the chain knows them: salted commitments and shares, never names or ID numbers.
+The unit is given only as its on-chain id, the salted commitment
+:func:`chain.property.unit_id` = keccak256(unit salt ‖ utf8(unit number)), 0x and 64 hex digits.
+Whoever holds one of the unit's certificates can compute it (the certificate carries the number
+and the salt); nobody can derive it from a unit number, so the records of a unit (owners' shares,
+mortgages, seizures, its chain of title) are seen by the holders of its certificates and the
+departments that act on it, as 不动产登记资料查询暂行办法 asks, and units cannot be enumerated.
+A plain unit number is refused (400 UNIT_NUMBER_REFUSED): answering it would let anyone look up
+any unit. Courts and banks reach a unit through their own signed steps (relay), with the id
+from the certificate presented to them. Both answers come from the verifier's index alone (no
+chain call) and say how fresh the index is. Owners appear as the chain knows them: salted
+commitments and shares, never names or ID numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pydantic import BaseModel, Field
 from chain.property import unit_id
 from chain.types import Role
 from documents import load_schema
+from documents.samples import SAMPLE_UNIT_SALT
 from httpkit.errors import ErrorBody, HttpError
 from verifier.api.deps import RuntimeDep
 from verifier.index import (
@@ -43,13 +51,14 @@ UnitPath = Annotated[
     str,
     Path(
         description=(
-            "The unit number (不动产单元号, 28 characters, e.g. 341502001001GB00001F00010001), "
-            "or its hash keccak256(utf8(unit number)) as 0x and 64 hex digits"
+            "The unit's on-chain id: keccak256(unitSalt ‖ utf8(unitNumber)) of a certificate of the unit, "
+            "as 0x and 64 hex digits. A plain unit number is refused (400 UNIT_NUMBER_REFUSED)."
         ),
         max_length=200,
         openapi_examples={
-            "unit number": {"value": "341502001001GB00001F00010001"},
-            "unit hash": {"value": "0x" + unit_id("341502001001GB00001F00010001").hex()},
+            "unit id": {
+                "value": "0x" + unit_id("341502001001GB00001F00010001", bytes.fromhex(SAMPLE_UNIT_SALT[2:])).hex()
+            },
         },
     ),
 ]
@@ -182,8 +191,9 @@ class PropertyHistory(_Model):
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A plain unit number (UNIT_NUMBER_REFUSED): units are asked by their id"},
     404: {"model": ErrorBody, "description": "Unknown unit, or no property registry followed"},
-    422: {"model": ErrorBody, "description": "Not a unit number or unit hash"},
+    422: {"model": ErrorBody, "description": "Not a unit id (0x and 64 hex digits)"},
 }
 
 
@@ -227,16 +237,22 @@ def get_property_history(unit: UnitPath, runtime: RuntimeDep) -> PropertyHistory
 
 # ------------------------------------------------------------------------------ helpers
 def parse_unit(value: str) -> bytes:
-    """The unit's hash from a unit number or a 0x hash; HttpError 422 for anything else."""
+    """The unit id from its 0x form; HttpError 400 for a plain unit number, 422 for anything else."""
     if _HEX32.fullmatch(value):
         return bytes.fromhex(value[2:])
-    if UNIT_NUMBER.fullmatch(value):
-        return unit_id(value)
+    if UNIT_NUMBER.fullmatch(value.strip()):
+        raise HttpError(
+            400,
+            "UNIT_NUMBER_REFUSED",
+            "a unit is looked up by its id (the keccak256 of a certificate's unitSalt and unitNumber), "
+            "not by its unit number",
+            "不动产单元须以其标识查询（证书所载单元盐值与单元号的 keccak256 哈希），不接受不动产单元号",
+        )
     raise HttpError(
         422,
         "INVALID_UNIT",
-        "give a 28-character real-estate unit number or its 0x-prefixed 32-byte hash",
-        "请提供 28 位不动产单元号，或其以 0x 开头的 32 字节哈希",
+        "give the unit's id: 0x and 64 hex digits, the keccak256 of a certificate's unitSalt and unitNumber",
+        "请提供不动产单元标识：0x 加 64 位十六进制数字，即证书所载单元盐值与单元号的 keccak256 哈希",
     )
 
 
@@ -254,7 +270,7 @@ def _unit_record(index: ChainIndex, value: str) -> UnitRecord:
         raise HttpError(
             404,
             "UNKNOWN_UNIT",
-            "no property unit with this number is registered",
+            "no property unit with this id is registered",
             "未找到该不动产单元的登记记录",
         )
     return record
