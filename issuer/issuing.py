@@ -56,7 +56,7 @@ from documents import (
 )
 from documents.model import load_json
 from issuer.errors import InputError, IssuerError, NotAuthorized
-from issuer.relay_client import REJECTED, RelayRefused, RelayRejected, RequestState
+from issuer.relay_client import REJECTED, RelayRefused, RelayRejected, RequestState, is_request_id
 from issuer.relayed import RESIGN_MARGIN, Via, anchor_body, check_accepted, deadline, signed_anchor
 from storage.base import DocumentStore
 from storage.cid import compute_cid
@@ -86,7 +86,7 @@ class BatchReport:
     block_number: int | None
     resumed: bool = False
     #: Through the relay: its request id, and the request's state when the run did not wait.
-    request_id: int | None = None
+    request_id: str | None = None
     pending_state: str | None = None
 
 
@@ -340,7 +340,8 @@ class Issuer:
                         tx_hash=entry.get("tx"),
                         block_number=entry.get("block"),
                         resumed=resumed,
-                        request_id=entry.get("request"),
+                        # an older relay's integer id (a journal from before) is no id to show
+                        request_id=entry["request"] if is_request_id(entry.get("request")) else None,
                         pending_state=pending_state,
                     )
                 )
@@ -452,7 +453,9 @@ class Issuer:
                     f"batch {index} was sent directly (tx {entry['tx']}); run the same command without --via to "
                     "finish it"
                 )
-        request_id: int | None = entry.get("request")
+        # an older relay's integer id is no id of this one: the chain and the journaled anchor decide
+        recorded = entry.get("request")
+        request_id: str | None = recorded if is_request_id(recorded) else None
         state: RequestState | None = None
         if request_id is not None:
             state = via.client.request(request_id)

@@ -9,12 +9,13 @@ request later (its recorded reason), or the wait for a state ran out of time.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from chain.property import ActionEvent, PropertyCall, SignedAction
@@ -25,6 +26,13 @@ from issuer.errors import IssuerError, UsageError
 ORDER = ("QUEUED", "SUBMITTED", "ANCHORED", "FINAL")
 REJECTED = "REJECTED"
 FINAL = "FINAL"
+#: A request id as the relay gives it out: 128 random bits, 32 lowercase hex digits.
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_request_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a request id of the relay (an older relay's integer ids are not)."""
+    return isinstance(value, str) and REQUEST_ID.fullmatch(value) is not None
 
 
 class RelayUnreachable(IssuerError):
@@ -65,21 +73,25 @@ class RelayMismatch(IssuerError):
 
 @dataclass(frozen=True)
 class RequestState:
-    """What ``GET /v1/requests/{id}`` says of a request."""
+    """What ``GET /v1/requests/{id}`` says of a request (``root``, ``tx_hash`` and ``block`` only
+    once it is ANCHORED or FINAL: the relay shows nothing of a request's content before)."""
 
-    id: int
+    id: str
     state: str
-    root: str
+    root: str | None
     tx_hash: str | None
     block: int | None
     reason: str | None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> RequestState:
+        request_id = body["id"]
+        if not is_request_id(request_id):
+            raise ValueError(f"not a request id: {request_id!r}")
         return cls(
-            id=int(body["id"]),
+            id=str(request_id),
             state=str(body["state"]),
-            root=str(body["root"]),
+            root=None if body.get("root") is None else str(body["root"]),
             tx_hash=body.get("txHash"),
             block=body.get("block"),
             reason=body.get("reason"),
@@ -101,7 +113,7 @@ class RequestState:
 
 @dataclass(frozen=True)
 class Accepted:
-    id: int
+    id: str
     state: str
     duplicate: bool
     signer: str
@@ -267,14 +279,22 @@ class RelayClient:
     def post_status_change(self, body: dict[str, Any]) -> Accepted:
         return self._accepted(self._call("POST", "/v1/status-changes", [body], ok=(202,))[1])
 
-    def request(self, request_id: int) -> RequestState | None:
-        """The request's state; None if the relay does not know it."""
-        status, body = self._call("GET", f"/v1/requests/{int(request_id)}", ok=(200, 404))
-        return None if status == 404 else RequestState.from_json(body)
+    def request(self, request_id: str) -> RequestState | None:
+        """The request's state; None if the relay does not know it (nor anything not shaped like
+        one of its ids, which is never put in a URL)."""
+        if not is_request_id(request_id):
+            return None
+        status, body = self._call("GET", f"/v1/requests/{request_id}", ok=(200, 404))
+        if status == 404:
+            return None
+        try:
+            return RequestState.from_json(body)
+        except (KeyError, TypeError, ValueError):
+            raise RelayUnreachable(f"{self.base_url} answered without a request's state: is it the relay?") from None
 
     def wait(
         self,
-        request_id: int,
+        request_id: str,
         goal: str,
         *,
         timeout: float,
@@ -302,8 +322,10 @@ class RelayClient:
     def _accepted(self, body: dict[str, Any]) -> Accepted:
         try:
             item = body["requests"][0]
+            if not is_request_id(item["id"]):
+                raise ValueError("not a request id")
             return Accepted(
-                id=int(item["id"]),
+                id=str(item["id"]),
                 state=str(item["state"]),
                 duplicate=bool(item["duplicate"]),
                 signer=str(item["signer"]),

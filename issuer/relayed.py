@@ -102,7 +102,7 @@ class Via:
             deadline_window=deadline_window,
         )
 
-    def wait(self, request_id: int) -> RequestState:
+    def wait(self, request_id: str) -> RequestState:
         assert self.wait_for is not None  # noqa: S101 - callers check
         return self.client.wait(request_id, self.wait_for, timeout=self.wait_timeout, poll=self.poll)
 
@@ -159,7 +159,7 @@ def status_change_body(signed: SignedStatusChange, registry: RegistryClient) -> 
 
 
 def relay_status_change(via: Via, account: LocalAccount, registry: RegistryClient, change: StatusChange) -> str:
-    """Sign ``change``, submit it, wait as asked; the outcome in words (``request 7 FINAL, tx …``)."""
+    """Sign ``change``, submit it, wait as asked; the outcome in words (``request 3f9c… FINAL, tx …``)."""
     via.client.check_domain(registry.client.chain_id, registry.address)
     signed = signed_status_change(
         account,

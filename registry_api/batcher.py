@@ -256,7 +256,7 @@ class Batcher:
         if outcomes:
             return self._send_group(kind, sendable)
         if len(sendable) == 1:
-            log.warning("request %d passes alone but not as a batch; retrying later", sendable[0].id)
+            log.warning("request %s passes alone but not as a batch; retrying later", sendable[0].id)
             return False
         half = len(sendable) // 2
         first = self._send_group(kind, sendable[:half])

@@ -99,7 +99,9 @@ def already_anchored(root: str, department: bytes) -> RelayError:
     )
 
 
-def already_queued(root: str, existing: int) -> RelayError:
+def already_queued(root: str, existing: str) -> RelayError:
+    """Only a key of the same department reaches this (the conflict is per department): the
+    request id it names is its own department's."""
     return RelayError(
         409,
         "ALREADY_QUEUED",

@@ -166,11 +166,18 @@ def status_change_from_payload(payload: dict[str, Any]) -> SignedStatusChange:
 
 
 # ------------------------------------------------------------------------------ responses
+REQUEST_ID_PATTERN = r"^[0-9a-f]{32}$"
+REQUEST_ID_DESCRIPTION = "The request's id: 128 random bits in lowercase hex, given by the relay"
+_ON_CHAIN_ONLY = "null until the request is ANCHORED or FINAL (its transaction mined)"
+
+
 class AcceptedItem(BaseModel):
-    id: int
+    """The answer to the department that signed the request: its id, and what it signed."""
+
+    id: str = Field(description=REQUEST_ID_DESCRIPTION, pattern=REQUEST_ID_PATTERN)
     state: str
     duplicate: bool = Field(description="True when this signed message was already accepted")
-    root: str
+    root: str = Field(description="The root the signed message carries (the signer's own)")
     signer: str
 
 
@@ -179,18 +186,26 @@ class AcceptedResponse(BaseModel):
 
 
 class RequestStatus(BaseModel):
+    """Where a request is. What it anchors or changes (``root``, ``targetHash``, ``txHash``,
+    ``block``, and the 32-byte values in ``reason``) is shown only once its transaction is mined
+    (ANCHORED, FINAL): before, it is on no chain, and an id alone must not reveal it."""
+
     model_config = ConfigDict(populate_by_name=True)
 
-    id: int
+    id: str = Field(description=REQUEST_ID_DESCRIPTION, pattern=REQUEST_ID_PATTERN)
     kind: str
     state: str = Field(description="QUEUED, SUBMITTED, ANCHORED, FINAL or REJECTED")
-    root: str
-    target_hash: str = Field(alias="targetHash")
+    root: str | None = Field(default=None, description=f"The batch root; {_ON_CHAIN_ONLY}")
+    target_hash: str | None = Field(
+        default=None, alias="targetHash", description=f"A status change's document (0 for the batch); {_ON_CHAIN_ONLY}"
+    )
     signer: str
     department: str
-    tx_hash: str | None = Field(default=None, alias="txHash")
-    block: int | None = None
-    reason: str | None = None
+    tx_hash: str | None = Field(default=None, alias="txHash", description=f"The transaction; {_ON_CHAIN_ONLY}")
+    block: int | None = Field(default=None, description=f"Its block; {_ON_CHAIN_ONLY}")
+    reason: str | None = Field(
+        default=None, description="Why it was rejected or sent again; 32-byte values hidden until ANCHORED or FINAL"
+    )
     created_at: float = Field(alias="createdAt")
     updated_at: float = Field(alias="updatedAt")
 

@@ -7,11 +7,17 @@ nothing is sent twice.
 
 Request states: ``QUEUED → SUBMITTED(tx) → ANCHORED(block) → FINAL``, or ``REJECTED`` with a
 reason. Transaction states: ``PREPARED → SENT → MINED | FAILED``.
+
+A request is known outside the queue by its id alone: 128 random bits in lowercase hex, made
+here, so that ids cannot be walked. The integer key of its row only joins tables and orders
+the queue; it never leaves this module (nor :mod:`registry_api.queue_pg`).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -32,12 +38,24 @@ ANCHORED = "ANCHORED"
 FINAL = "FINAL"
 REJECTED = "REJECTED"
 REQUEST_STATES = (QUEUED, SUBMITTED, ANCHORED, FINAL, REJECTED)
+#: The states in which a request's transaction is mined: what it carries is public on chain.
+ON_CHAIN_STATES = frozenset({ANCHORED, FINAL})
 
 PREPARED = "PREPARED"
 SENT = "SENT"
 MINED = "MINED"
 FAILED = "FAILED"
 TX_STATES = (PREPARED, SENT, MINED, FAILED)
+
+
+#: A request id: 32 lowercase hex digits (what :func:`new_request_id` makes).
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_request_id() -> str:
+    """128 bits from the operating system's CSPRNG: unguessable, and unique in practice (the
+    stores' UNIQUE constraint refuses the astronomically unlikely repeat)."""
+    return secrets.token_hex(16)
 
 
 class QueueError(EregError):
@@ -55,7 +73,7 @@ class QueueConflict(QueueError):
     message_zh = "已有待处理的请求占用同一批次根哈希或签名序号"
     http_status = 409
 
-    def __init__(self, index: int, existing_id: int, conflict_key: str) -> None:
+    def __init__(self, index: int, existing_id: str, conflict_key: str) -> None:
         super().__init__(f"item {index} conflicts with request {existing_id} ({conflict_key})")
         self.index = index
         self.existing_id = existing_id
@@ -79,7 +97,7 @@ class NewRequest:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    id: int
+    id: str  # the random id, never the row's integer key
     kind: Kind
     payload: dict[str, Any]
     signer: str
@@ -99,7 +117,7 @@ class RequestRecord:
 
 @dataclass(frozen=True)
 class Accepted:
-    id: int
+    id: str
     state: str
     duplicate: bool
 
@@ -113,7 +131,7 @@ class TxRecord:
     state: str
     block: int | None
     error: str | None
-    request_ids: list[int]
+    request_ids: list[str]
     created_at: float
     updated_at: float
 
@@ -122,7 +140,7 @@ class TxRecord:
 class Outcome:
     """What became of one request once its transaction is settled."""
 
-    request_id: int
+    request_id: str
     state: str  # FINAL, REJECTED or QUEUED (to be sent again)
     reason: str | None = None
     block: int | None = None
@@ -136,7 +154,9 @@ class RequestQueue(Protocol):
         """Store all of ``requests`` durably, or none; a known dedup key answers the existing id."""
         ...
 
-    def get(self, request_id: int) -> RequestRecord | None: ...
+    def get(self, request_id: str) -> RequestRecord | None:
+        """The request of id ``request_id`` (as given out: lowercase hex), or None."""
+        ...
 
     def by_dedup_key(self, dedup_key: str) -> RequestRecord | None: ...
 
@@ -154,7 +174,7 @@ class RequestQueue(Protocol):
         """QUEUED requests (either kind) of ``department`` (0x id): what its quota counts."""
         ...
 
-    def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[int]) -> None:
+    def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[str]) -> None:
         """Outbox: the transaction PREPARED and its requests SUBMITTED, before it is sent."""
         ...
 
@@ -182,9 +202,9 @@ class RequestQueue(Protocol):
         """Requests ANCHORED and waiting for the confirmation depth."""
         ...
 
-    def finalize(self, request_ids: Sequence[int]) -> None: ...
+    def finalize(self, request_ids: Sequence[str]) -> None: ...
 
-    def requeue(self, request_ids: Sequence[int]) -> None:
+    def requeue(self, request_ids: Sequence[str]) -> None:
         """ANCHORED requests whose block left the chain go back to the queue."""
         ...
 
@@ -202,9 +222,11 @@ class RequestQueue(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS requests (
+#: The requests table, named so that a migration can build it beside an old one.
+_REQUESTS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id    TEXT NOT NULL UNIQUE CHECK (length(public_id) = 32 AND public_id NOT GLOB '*[^0-9a-f]*'),
     kind         TEXT NOT NULL CHECK (kind IN ('anchor', 'status')),
     payload      TEXT NOT NULL,
     signer       TEXT NOT NULL,
@@ -221,7 +243,11 @@ CREATE TABLE IF NOT EXISTS requests (
     attempts     INTEGER NOT NULL DEFAULT 0,
     created_at   REAL NOT NULL,
     updated_at   REAL NOT NULL
-);
+)"""
+
+_SCHEMA = (
+    _REQUESTS_TABLE.format(name="requests")
+    + """;
 CREATE INDEX IF NOT EXISTS requests_state ON requests (kind, state, id);
 CREATE INDEX IF NOT EXISTS requests_root ON requests (root);
 CREATE INDEX IF NOT EXISTS requests_conflict ON requests (conflict_key);
@@ -254,9 +280,16 @@ CREATE TABLE IF NOT EXISTS property_steps (
     UNIQUE (signer, nonce)
 );
 """
+)
+
+#: The columns of the old requests table (before ``public_id``), copied as they are by the migration.
+_V1_REQUEST_COLUMNS = (
+    "id, kind, payload, signer, department, root, target, dedup_key, conflict_key, deadline, state, tx_hash, "
+    "block, reason, attempts, created_at, updated_at"
+)
 
 _REQUEST_COLUMNS = (
-    "id, kind, payload, signer, department, root, target, dedup_key, deadline, state, tx_hash, block, reason, "
+    "public_id, kind, payload, signer, department, root, target, dedup_key, deadline, state, tx_hash, block, reason, "
     "attempts, created_at, updated_at"
 )
 
@@ -272,11 +305,39 @@ class SqliteQueue:
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk (WAL fsynced) before it returns, so a 202 survives power loss.
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=OFF")  # the migration's rebuild drops a referenced table
+        self._migrate()
         self._db.execute("PRAGMA foreign_keys=ON")
         with self._tx() as db:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+
+    def _migrate(self) -> None:
+        """A file of an older relay (requests known by their integer key): its requests table is
+        rebuilt with ``public_id`` (SQLite cannot add a UNIQUE, CHECKed NOT NULL column), each
+        row given a random id, the keys kept so that the outbox's links hold.
+
+        The documented rebuild (new table, copy, drop, rename) with foreign keys off, as it must
+        be: outside any transaction. One transaction, so a crash leaves the old file whole.
+        """
+        self._db.create_function("ereg_new_request_id", 0, new_request_id)
+        with self._tx() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(requests)")}
+            if not columns or "public_id" in columns:
+                return
+            db.execute(_REQUESTS_TABLE.format(name="requests_migrated"))
+            db.execute(
+                f"INSERT INTO requests_migrated (public_id, {_V1_REQUEST_COLUMNS})"  # noqa: S608
+                f" SELECT ereg_new_request_id(), {_V1_REQUEST_COLUMNS} FROM requests ORDER BY id"
+            )
+            sequence = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'requests'").fetchone()
+            db.execute("DROP TABLE requests")
+            db.execute("ALTER TABLE requests_migrated RENAME TO requests")
+            if sequence is not None:  # the key goes on counting where it was (never reused)
+                db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'requests'", (int(sequence[0]),))
+            if db.execute("PRAGMA foreign_key_check").fetchall():
+                raise QueueError(f"{self.path}: the migrated queue file has broken links; it is left as it was")
 
     # ------------------------------------------------------------------------ plumbing
     @contextmanager
@@ -297,7 +358,7 @@ class SqliteQueue:
     @staticmethod
     def _request(row: tuple[Any, ...]) -> RequestRecord:
         return RequestRecord(
-            id=int(row[0]),
+            id=str(row[0]),
             kind=row[1],
             payload=json.loads(row[2]),
             signer=row[3],
@@ -321,20 +382,26 @@ class SqliteQueue:
         results: list[Accepted] = []
         with self._tx() as db:
             for index, req in enumerate(requests):
-                existing = db.execute("SELECT id, state FROM requests WHERE dedup_key = ?", (req.dedup_key,)).fetchone()
+                existing = db.execute(
+                    "SELECT public_id, state FROM requests WHERE dedup_key = ?", (req.dedup_key,)
+                ).fetchone()
                 if existing is not None:
-                    results.append(Accepted(int(existing[0]), existing[1], duplicate=True))
+                    results.append(Accepted(str(existing[0]), existing[1], duplicate=True))
                     continue
                 conflict = db.execute(
-                    "SELECT id FROM requests WHERE conflict_key = ? AND kind = ? AND state != 'REJECTED' LIMIT 1",
+                    "SELECT public_id FROM requests WHERE conflict_key = ? AND kind = ? AND state != 'REJECTED'"
+                    " LIMIT 1",
                     (req.conflict_key, req.kind),
                 ).fetchone()
                 if conflict is not None:
-                    raise QueueConflict(index, int(conflict[0]), req.conflict_key)
-                cursor = db.execute(
-                    "INSERT INTO requests (kind, payload, signer, department, root, target, dedup_key, conflict_key,"
-                    " deadline, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?)",
+                    raise QueueConflict(index, str(conflict[0]), req.conflict_key)
+                public_id = new_request_id()
+                db.execute(
+                    "INSERT INTO requests (public_id, kind, payload, signer, department, root, target, dedup_key,"
+                    " conflict_key, deadline, state, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?)",
                     (
+                        public_id,
                         req.kind,
                         json.dumps(req.payload, separators=(",", ":")),
                         req.signer,
@@ -348,11 +415,11 @@ class SqliteQueue:
                         now,
                     ),
                 )
-                results.append(Accepted(int(cursor.lastrowid or 0), QUEUED, duplicate=False))
+                results.append(Accepted(public_id, QUEUED, duplicate=False))
         return results
 
-    def get(self, request_id: int) -> RequestRecord | None:
-        rows = self._read(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))  # noqa: S608
+    def get(self, request_id: str) -> RequestRecord | None:
+        rows = self._read(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE public_id = ?", (request_id,))  # noqa: S608
         return self._request(rows[0]) if rows else None
 
     def by_dedup_key(self, dedup_key: str) -> RequestRecord | None:
@@ -385,7 +452,7 @@ class SqliteQueue:
         return int(rows[0][0])
 
     # ---------------------------------------------------------------------- outbox
-    def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[int]) -> None:
+    def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[str]) -> None:
         now = time.time()
         with self._tx() as db:
             db.execute(
@@ -394,16 +461,18 @@ class SqliteQueue:
                 (tx_hash, kind, nonce, raw, now, now),
             )
             for request_id in request_ids:
-                db.execute(
-                    "INSERT INTO transaction_requests (tx_hash, request_id) VALUES (?, ?)", (tx_hash, request_id)
-                )
                 updated = db.execute(
                     "UPDATE requests SET state = 'SUBMITTED', tx_hash = ?, attempts = attempts + 1, updated_at = ?"
-                    " WHERE id = ? AND state = 'QUEUED'",
+                    " WHERE public_id = ? AND state = 'QUEUED'",
                     (tx_hash, now, request_id),
                 ).rowcount
                 if updated != 1:
                     raise QueueError(f"request {request_id} is not QUEUED")
+                db.execute(
+                    "INSERT INTO transaction_requests (tx_hash, request_id)"
+                    " SELECT ?, id FROM requests WHERE public_id = ?",
+                    (tx_hash, request_id),
+                )
 
     def mark_sent(self, tx_hash: str) -> None:
         with self._tx() as db:
@@ -444,22 +513,24 @@ class SqliteQueue:
             if out.state == QUEUED:
                 db.execute(
                     "UPDATE requests SET state = 'QUEUED', tx_hash = NULL, block = NULL, reason = ?, updated_at = ?"
-                    " WHERE id = ? AND state IN ('QUEUED', 'SUBMITTED', 'ANCHORED')",
+                    " WHERE public_id = ? AND state IN ('QUEUED', 'SUBMITTED', 'ANCHORED')",
                     (out.reason, now, out.request_id),
                 )
             else:
                 db.execute(
                     "UPDATE requests SET state = ?, reason = ?, block = COALESCE(?, block),"
                     " tx_hash = COALESCE(?, tx_hash), updated_at = ?"
-                    " WHERE id = ? AND state IN ('QUEUED', 'SUBMITTED', 'ANCHORED')",
+                    " WHERE public_id = ? AND state IN ('QUEUED', 'SUBMITTED', 'ANCHORED')",
                     (out.state, out.reason, out.block, out.tx_hash, now, out.request_id),
                 )
 
     def _transaction(self, row: tuple[Any, ...]) -> TxRecord:
         ids = [
-            int(r[0])
+            str(r[0])
             for r in self._read(
-                "SELECT request_id FROM transaction_requests WHERE tx_hash = ? ORDER BY request_id", (row[0],)
+                "SELECT r.public_id FROM transaction_requests l JOIN requests r ON r.id = l.request_id"
+                " WHERE l.tx_hash = ? ORDER BY l.request_id",
+                (row[0],),
             )
         ]
         return TxRecord(
@@ -492,16 +563,16 @@ class SqliteQueue:
         rows = self._read(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = 'ANCHORED' ORDER BY id")  # noqa: S608
         return [self._request(r) for r in rows]
 
-    def finalize(self, request_ids: Sequence[int]) -> None:
+    def finalize(self, request_ids: Sequence[str]) -> None:
         now = time.time()
         with self._tx() as db:
             for request_id in request_ids:
                 db.execute(
-                    "UPDATE requests SET state = 'FINAL', updated_at = ? WHERE id = ? AND state = 'ANCHORED'",
+                    "UPDATE requests SET state = 'FINAL', updated_at = ? WHERE public_id = ? AND state = 'ANCHORED'",
                     (now, request_id),
                 )
 
-    def requeue(self, request_ids: Sequence[int]) -> None:
+    def requeue(self, request_ids: Sequence[str]) -> None:
         self.settle([Outcome(i, QUEUED, reason="block left the chain") for i in request_ids])
 
     def counts(self) -> dict[str, int]:

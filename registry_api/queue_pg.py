@@ -18,6 +18,10 @@ Several instances (each with its own batcher) may share the database:
   instance's claims expire and are taken again;
 - settling a transaction is idempotent: the outcomes of :meth:`mark_failed` apply once, and only
   to requests still carried by that transaction, whichever instance settles it.
+
+Requests are known outside by their random ``public_id`` (see :mod:`registry_api.queue`); a
+database of an older relay gets the column, and each of its requests an id, at the first start
+(under the schema lock: one instance migrates, the others wait and find it done).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from registry_api.queue import (
     QueueError,
     RequestRecord,
     TxRecord,
+    new_request_id,
 )
 
 #: Serializes schema creation when several instances start at once (any constant of our own).
@@ -54,6 +59,7 @@ _SCHEMA_LOCK = 0x45524547_51554555  # "EREGQUEU"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    public_id     TEXT NOT NULL CONSTRAINT requests_public_id_form CHECK (public_id ~ '^[0-9a-f]{32}$'),
     kind          TEXT NOT NULL CHECK (kind IN ('anchor', 'status')),
     payload       TEXT NOT NULL,
     signer        TEXT NOT NULL,
@@ -107,8 +113,11 @@ CREATE TABLE IF NOT EXISTS property_steps (
 );
 """
 
+#: After :data:`_SCHEMA` and the migration of an older database (which lacks the column before).
+_PUBLIC_ID_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS requests_public_id ON requests (public_id)"
+
 _REQUEST_COLUMNS = (
-    "id, kind, payload, signer, department, root, target, dedup_key, deadline, state, tx_hash, block, reason, "
+    "public_id, kind, payload, signer, department, root, target, dedup_key, deadline, state, tx_hash, block, reason, "
     "attempts, created_at, updated_at"
 )
 _RETURNING = ", ".join("r." + c.strip() for c in _REQUEST_COLUMNS.split(","))
@@ -147,9 +156,30 @@ class PostgresQueue:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                self._migrate(conn)
+                conn.execute(_PUBLIC_ID_INDEX)
         except BaseException:
             self._pool.close()
             raise
+
+    @staticmethod
+    def _migrate(conn: psycopg.Connection[Any]) -> None:
+        """A database of an older relay: ``public_id`` added, a random id for each request, then
+        made NOT NULL and checked as a new database's is (in the caller's transaction)."""
+        found = conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = 'requests' AND column_name = 'public_id'"
+        ).fetchone()
+        if found is not None:
+            return
+        conn.execute("ALTER TABLE requests ADD COLUMN public_id TEXT")
+        keys = [row[0] for row in conn.execute("SELECT id FROM requests ORDER BY id")]
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE requests SET public_id = %s WHERE id = %s", [(new_request_id(), key) for key in keys]
+            )
+        conn.execute("ALTER TABLE requests ALTER COLUMN public_id SET NOT NULL")
+        conn.execute("ALTER TABLE requests ADD CONSTRAINT requests_public_id_form CHECK (public_id ~ '^[0-9a-f]{32}$')")
 
     # ------------------------------------------------------------------------ plumbing
     def _claimant(self) -> str:
@@ -175,7 +205,7 @@ class PostgresQueue:
     @staticmethod
     def _request(row: tuple[Any, ...]) -> RequestRecord:
         return RequestRecord(
-            id=int(row[0]),
+            id=str(row[0]),
             kind=row[1],
             payload=json.loads(row[2]),
             signer=row[3],
@@ -214,20 +244,21 @@ class PostgresQueue:
                 # One statement, one snapshot: the same message and a live rival are seen together
                 # (two statements could miss a duplicate committed between them and call it a rival).
                 found = conn.execute(
-                    "SELECT id, state, dedup_key FROM requests WHERE dedup_key = %s"
+                    "SELECT public_id, state, dedup_key FROM requests WHERE dedup_key = %s"
                     " OR (kind = %s AND conflict_key = %s AND state <> 'REJECTED') ORDER BY id",
                     (req.dedup_key, req.kind, req.conflict_key),
                 ).fetchall()
                 existing = next(((row[0], row[1]) for row in found if row[2] == req.dedup_key), None)
                 if existing is None:
                     if found:
-                        raise QueueConflict(index, int(found[0][0]), req.conflict_key)
+                        raise QueueConflict(index, str(found[0][0]), req.conflict_key)
                     inserted = conn.execute(
-                        "INSERT INTO requests (kind, payload, signer, department, root, target, dedup_key,"
-                        " conflict_key, deadline, state, created_at, updated_at)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'QUEUED', %s, %s)"
-                        " ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                        "INSERT INTO requests (public_id, kind, payload, signer, department, root, target,"
+                        " dedup_key, conflict_key, deadline, state, created_at, updated_at)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'QUEUED', %s, %s)"
+                        " ON CONFLICT (dedup_key) DO NOTHING RETURNING public_id",
                         (
+                            new_request_id(),
                             req.kind,
                             json.dumps(req.payload, separators=(",", ":")),
                             req.signer,
@@ -242,19 +273,19 @@ class PostgresQueue:
                         ),
                     ).fetchone()
                     if inserted is not None:
-                        results.append(Accepted(int(inserted[0]), QUEUED, duplicate=False))
+                        results.append(Accepted(str(inserted[0]), QUEUED, duplicate=False))
                         continue
                     # Stored by another instance since the check: that row is this request.
                     existing = conn.execute(
-                        "SELECT id, state FROM requests WHERE dedup_key = %s", (req.dedup_key,)
+                        "SELECT public_id, state FROM requests WHERE dedup_key = %s", (req.dedup_key,)
                     ).fetchone()
                     if existing is None:
                         raise QueueError(f"item {index}: the stored duplicate is not readable")
-                results.append(Accepted(int(existing[0]), existing[1], duplicate=True))
+                results.append(Accepted(str(existing[0]), existing[1], duplicate=True))
         return results
 
-    def get(self, request_id: int) -> RequestRecord | None:
-        rows = self._read(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = %s", (request_id,))  # noqa: S608
+    def get(self, request_id: str) -> RequestRecord | None:
+        rows = self._read(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE public_id = %s", (request_id,))  # noqa: S608
         return self._request(rows[0]) if rows else None
 
     def by_dedup_key(self, dedup_key: str) -> RequestRecord | None:
@@ -270,13 +301,14 @@ class PostgresQueue:
         with self._tx() as conn:
             rows = conn.execute(
                 f"WITH picked AS (SELECT id FROM requests WHERE kind = %(kind)s AND state = 'QUEUED'"  # noqa: S608
-                f" AND {_CLAIMABLE} ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
-                " UPDATE requests AS r SET claimed_by = %(me)s,"
+                f" AND {_CLAIMABLE} ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED),"
+                " claimed AS (UPDATE requests AS r SET claimed_by = %(me)s,"
                 " claim_expires = clock_timestamp() + make_interval(secs => %(lease)s)"
-                f" FROM picked WHERE r.id = picked.id RETURNING {_RETURNING}",
+                f" FROM picked WHERE r.id = picked.id RETURNING r.id AS queue_order, {_RETURNING})"
+                f" SELECT {_REQUEST_COLUMNS} FROM claimed ORDER BY queue_order",
                 {"kind": kind, "limit": limit, "me": self._claimant(), "lease": self.lease},
             ).fetchall()
-        return sorted((self._request(r) for r in rows), key=lambda r: r.id)
+        return [self._request(r) for r in rows]
 
     def release(self) -> None:
         """Give up this instance's claims (on a clean stop), so others need not wait for the lease."""
@@ -308,7 +340,7 @@ class PostgresQueue:
         return int(rows[0][0])
 
     # ---------------------------------------------------------------------- outbox
-    def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[int]) -> None:
+    def record_transaction(self, tx_hash: str, kind: Kind, nonce: int, raw: bytes, request_ids: Sequence[str]) -> None:
         now = time.time()
         with self._tx() as conn:
             conn.execute(
@@ -317,18 +349,18 @@ class PostgresQueue:
                 (tx_hash, kind, nonce, raw, now, now),
             )
             for request_id in request_ids:
-                conn.execute(
-                    "INSERT INTO transaction_requests (tx_hash, request_id) VALUES (%s, %s)", (tx_hash, request_id)
-                )
                 # The row lock taken here makes a concurrent record of the same request wait, then miss.
                 updated = conn.execute(
                     "UPDATE requests SET state = 'SUBMITTED', tx_hash = %(tx)s, attempts = attempts + 1,"  # noqa: S608
                     " updated_at = %(now)s, claimed_by = NULL, claim_expires = NULL"
-                    f" WHERE id = %(id)s AND state = 'QUEUED' AND {_CLAIMABLE}",
+                    f" WHERE public_id = %(id)s AND state = 'QUEUED' AND {_CLAIMABLE} RETURNING id",
                     {"tx": tx_hash, "now": now, "id": request_id, "me": self._claimant()},
-                ).rowcount
-                if updated != 1:
+                ).fetchall()
+                if len(updated) != 1:
                     raise QueueError(f"request {request_id} is not QUEUED (or is claimed by another instance)")
+                conn.execute(
+                    "INSERT INTO transaction_requests (tx_hash, request_id) VALUES (%s, %s)", (tx_hash, updated[0][0])
+                )
 
     def mark_sent(self, tx_hash: str) -> None:
         with self._tx() as conn:
@@ -371,7 +403,7 @@ class PostgresQueue:
     ) -> None:
         # With ``tx_hash``: only requests that transaction still carries (not ones sent again since).
         carried = " AND tx_hash = %(carrier)s" if tx_hash is not None else ""
-        live = "WHERE id = %(id)s AND state IN ('QUEUED', 'SUBMITTED', 'ANCHORED')" + carried
+        live = "WHERE public_id = %(id)s AND state IN ('QUEUED', 'SUBMITTED', 'ANCHORED')" + carried
         for out in outcomes:
             params = {
                 "state": out.state,
@@ -402,9 +434,11 @@ class PostgresQueue:
             records = []
             for row in rows:
                 ids = [
-                    int(r[0])
+                    str(r[0])
                     for r in conn.execute(
-                        "SELECT request_id FROM transaction_requests WHERE tx_hash = %s ORDER BY request_id", (row[0],)
+                        "SELECT r.public_id FROM transaction_requests l JOIN requests r ON r.id = l.request_id"
+                        " WHERE l.tx_hash = %s ORDER BY l.request_id",
+                        (row[0],),
                     )
                 ]
                 records.append(
@@ -434,16 +468,16 @@ class PostgresQueue:
         rows = self._read(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = 'ANCHORED' ORDER BY id")  # noqa: S608
         return [self._request(r) for r in rows]
 
-    def finalize(self, request_ids: Sequence[int]) -> None:
+    def finalize(self, request_ids: Sequence[str]) -> None:
         if not request_ids:
             return
         with self._tx() as conn:
             conn.execute(
-                "UPDATE requests SET state = 'FINAL', updated_at = %s WHERE id = ANY(%s) AND state = 'ANCHORED'",
+                "UPDATE requests SET state = 'FINAL', updated_at = %s WHERE public_id = ANY(%s) AND state = 'ANCHORED'",
                 (time.time(), list(request_ids)),
             )
 
-    def requeue(self, request_ids: Sequence[int]) -> None:
+    def requeue(self, request_ids: Sequence[str]) -> None:
         self.settle([Outcome(i, QUEUED, reason="block left the chain") for i in request_ids])
 
     def counts(self) -> dict[str, int]:

@@ -6,12 +6,13 @@ Routes import this module and ``deps``, never each other.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from httpkit.errors import ERROR_RESPONSES, ErrorBody
 from registry_api.errors import RelayError
 from registry_api.messages import RequestStatus
-from registry_api.queue import RequestRecord
+from registry_api.queue import ON_CHAIN_STATES, RequestRecord
 
 #: The refusals of the routes that take signed requests.
 REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -46,18 +47,34 @@ def check_count(count: int, limit: int) -> None:
         )
 
 
+#: A value of 32 bytes or more (a root, a document hash, a department id, a proof) in a
+#: recorded reason, hidden whole; addresses (20 bytes: the signer is shown anyway) stay.
+_BYTES32 = re.compile(r"0x[0-9a-fA-F]{64,}")
+
+
 def status_of(record: RequestRecord) -> RequestStatus:
+    """What the relay tells of a request: its content only once its transaction is mined.
+
+    Until then (QUEUED, SUBMITTED, REJECTED) the root, the target hash, the transaction (whose
+    calldata a node shows while it is pending) and the 32-byte values of the reason (the
+    registry's errors name the root and the document) are left out: whoever holds the id learns
+    the state, not what is about to be anchored or changed. The signer saw them when it signed.
+    """
+    shown = record.state in ON_CHAIN_STATES
+    reason = record.reason
+    if reason is not None and not shown:
+        reason = _BYTES32.sub("0x[hidden]", reason)
     return RequestStatus(
         id=record.id,
         kind=record.kind,
         state=record.state,
-        root=record.root,
-        targetHash=record.target,
+        root=record.root if shown else None,
+        targetHash=record.target if shown else None,
         signer=record.signer,
         department=record.department,
-        txHash=record.tx_hash,
-        block=record.block,
-        reason=record.reason,
+        txHash=record.tx_hash if shown else None,
+        block=record.block if shown else None,
+        reason=reason,
         createdAt=record.created_at,
         updatedAt=record.updated_at,
     )

@@ -10,6 +10,7 @@ wait that runs out of time, each one line and a non-zero exit status.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ from tests.issuer.conftest import Cli, RunningRelay, StartRelay, write_records
 pytestmark = pytest.mark.chain
 
 BL = "business-license"
+#: The relay's request ids: 128 random bits in lowercase hex.
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def records(cli: Cli, count: int, name: str = "in") -> Path:
@@ -64,7 +67,7 @@ def test_issue_through_the_relay_anchors_by_the_department_key_and_the_relay_pay
     for index, root in enumerate(roots):
         entry = journal[index]
         assert entry["state"] == "written"
-        assert entry["request"] >= 1 and entry["anchor"]["root"] == root
+        assert REQUEST_ID.fullmatch(entry["request"]) and entry["anchor"]["root"] == root
         status = cli.world.registry.document_status(SAMR, bytes.fromhex(root[2:]))
         assert status.anchored and status.department == SAMR and status.doc_type == type_id(BL)
         assert status.signer == cli.world.samr_key.address
@@ -104,7 +107,8 @@ def test_anchor_through_the_relay_and_no_wait(cli: Cli, relay: RunningRelay) -> 
     root = "0x" + "5a" * 32
     line = cli("anchor", root, "--type", BL, "--count", "3", "--key", "samr", "--via", relay.url, "--no-wait")
     assert line.startswith(f"submitted {root} (3 documents) to the relay: request "), line
-    request_id = int(line.split("request ")[1].split()[0])
+    request_id = line.split("request ")[1].split()[0]
+    assert REQUEST_ID.fullmatch(request_id), line
     give_up = time.monotonic() + 30
     while relay.get(f"/v1/requests/{request_id}")["state"] != "FINAL":
         assert time.monotonic() < give_up
@@ -134,6 +138,41 @@ def test_an_issue_left_queued_is_finished_by_the_next_run_without_a_second_reque
     [request] = relay.requests_for(entry["root"])
     assert request["id"] == entry["request"] and request["state"] == "FINAL"
     assert cli.anchored_roots() == [entry["root"]]
+
+
+def test_a_journal_with_an_older_relays_integer_request_id_is_finished_without_a_second_request(
+    cli: Cli, start_relay: StartRelay
+) -> None:
+    """Before ids were random a journal recorded the relay's counter (``"request": 1``): today that
+    is no id (the relay answers 404 to it, as to any). The next run sends the journaled signed
+    anchor again, which the relay knows: the same request, under its random id."""
+    relay = start_relay(batch_age=2.0)
+    out = cli.tmp / "out"
+    args = issue_args(records(cli, 2), out, relay.url)
+    cli(*args, "--no-wait")
+    journal = out / ".ereg" / "journal.jsonl"
+    lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    given = next(e["request"] for e in lines if e.get("state") == "relayed")
+    rewritten = [{**e, "request": 1} if e.get("state") == "relayed" else e for e in lines]
+    journal.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in rewritten), encoding="utf-8")
+
+    output = cli(*args)
+    assert "issued 2 documents" in output and "(resumed)" in output, output
+    entry = roots_in_journal(out)[0]
+    assert entry["state"] == "written" and entry["request"] == given
+    [request] = relay.requests_for(entry["root"])
+    assert request["id"] == given and request["state"] == "FINAL"
+    assert cli.anchored_roots() == [entry["root"]]
+
+
+def test_the_client_puts_nothing_but_a_request_id_in_the_url() -> None:
+    """An id from a journal or an answer goes into the path only if it is 32 hex digits: anything
+    else is unknown at once, without a call (the port below has no relay behind it)."""
+    client = RelayClient("http://127.0.0.1:9")
+    for bad in ("../anchors/0x" + "ab" * 32, "1", "AB" * 16, "ab" * 16 + "?x=1", 7):
+        assert client.request(bad) is None  # type: ignore[arg-type]
+    with pytest.raises(RelayUnreachable):
+        client.request("ab" * 16)  # a well-formed id is asked for
 
 
 def test_a_run_cut_off_after_sending_sends_the_same_signed_anchor_again(

@@ -252,7 +252,7 @@ class RelayProcess:
 
 @dataclass(frozen=True)
 class StoredRequest:
-    id: int
+    id: str  # the request id the relay gives out (the row's integer key stays in the file)
     kind: str
     root: str
     dedup_key: str
@@ -267,18 +267,18 @@ def _connect(queue_path: Path) -> sqlite3.Connection:
     return db
 
 
-def stored_requests(queue_path: Path) -> dict[int, StoredRequest]:
+def stored_requests(queue_path: Path) -> dict[str, StoredRequest]:
     """Every request in the queue file, read as a second process would."""
     if not queue_path.exists():
         return {}
     db = _connect(queue_path)
     try:
-        rows = db.execute("SELECT id, kind, root, dedup_key, state, tx_hash, reason FROM requests").fetchall()
+        rows = db.execute("SELECT public_id, kind, root, dedup_key, state, tx_hash, reason FROM requests").fetchall()
     except sqlite3.OperationalError:  # the schema is not there yet: killed during its first start
         rows = []
     finally:
         db.close()
-    return {int(r[0]): StoredRequest(int(r[0]), r[1], str(r[2]).lower(), r[3], r[4], r[5], r[6]) for r in rows}
+    return {str(r[0]): StoredRequest(str(r[0]), r[1], str(r[2]).lower(), r[3], r[4], r[5], r[6]) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -396,14 +396,14 @@ class ClientLog:
     """What the client knows: every item sent, and what became of it as far as it heard."""
 
     items: dict[str, Item] = field(default_factory=dict)
-    accepted: dict[str, int] = field(default_factory=dict)  # key -> request id (a 202)
+    accepted: dict[str, str] = field(default_factory=dict)  # key -> request id (a 202)
     unanswered: dict[str, Item] = field(default_factory=dict)  # sent, connection dropped
     refused: dict[str, str] = field(default_factory=dict)  # key -> error code (no 202)
     retried: int = 0
     duplicates_answered: int = 0  # 202 with duplicate: true (a retry of a stored request)
     posts: int = 0
 
-    def accepted_ids(self) -> set[int]:
+    def accepted_ids(self) -> set[str]:
         return set(self.accepted.values())
 
 
@@ -489,7 +489,7 @@ class ChaosClient(threading.Thread):
             items.append(Item("anchor", to_hex(signed.root), anchor_body(signed)))
         return items
 
-    def post_now(self, count: int) -> list[int]:
+    def post_now(self, count: int) -> list[str]:
         """Post ``count`` new anchors from the caller's thread; their ids if accepted."""
         items = self.new_anchors(count)
         with httpx.Client(timeout=10.0) as http:
@@ -536,7 +536,7 @@ class ChaosClient(threading.Thread):
                 for item, answer in zip(items, answered, strict=True):
                     if answer["root"].lower() != item.root:
                         self.errors.append(f"the answer names {answer['root']} for {item.root}")
-                    self.log.accepted[item.key] = int(answer["id"])
+                    self.log.accepted[item.key] = str(answer["id"])
                     self.log.unanswered.pop(item.key, None)
                     self.log.refused.pop(item.key, None)
                     if answer["duplicate"]:
@@ -670,7 +670,7 @@ class Verdict:
         return not self.problems
 
 
-def check_run(log: ClientLog, stored: Mapping[int, StoredRequest], chain: ChainFacts) -> Verdict:
+def check_run(log: ClientLog, stored: Mapping[str, StoredRequest], chain: ChainFacts) -> Verdict:
     """Every promise of a crash-safe relay, checked against the queue file and the chain.
 
     - an accepted (202) request is stored, FINAL, and on chain exactly once;
@@ -765,10 +765,10 @@ def set_block_time(rpc_url: str, milliseconds: int) -> None:
     rpc(rpc_url, "evm_setIntervalMining", [milliseconds])
 
 
-def wait_all_final(url: str, ids: Iterable[int], timeout: float) -> dict[int, str]:
+def wait_all_final(url: str, ids: Iterable[str], timeout: float) -> dict[str, str]:
     """Poll GET /v1/requests/{id} until all are FINAL or REJECTED; the states of those that are not FINAL."""
     pending = set(ids)
-    states: dict[int, str] = {}
+    states: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=5.0) as http:
         while pending and time.monotonic() < deadline:

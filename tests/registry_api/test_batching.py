@@ -42,14 +42,14 @@ def anchored_events(world: World, tx_hash: str) -> int:
     return len(world.registry.contract.events.BatchAnchored().process_receipt(receipt))
 
 
-def post_anchors(world: World, relay: TestClient, count: int, **kwargs: Any) -> list[int]:
+def post_anchors(world: World, relay: TestClient, count: int, **kwargs: Any) -> list[str]:
     items = [anchor_json(world.sign_anchor(os.urandom(32), count=3, **kwargs)) for _ in range(count)]
     reply = relay.post("/v1/anchors", json=items)
     assert reply.status_code == 202, reply.text
     return [r["id"] for r in reply.json()["requests"]]
 
 
-def states(relay: TestClient, ids: list[int]) -> list[str]:
+def states(relay: TestClient, ids: list[str]) -> list[str]:
     return [relay.get(f"/v1/requests/{i}").json()["state"] for i in ids]
 
 

@@ -48,7 +48,7 @@ TX_1 = "0x" + "01" * 32
 TX_2 = "0x" + "02" * 32
 
 
-def _log(*, accepted: dict[str, int], unanswered: tuple[str, ...] = (), refused: tuple[str, ...] = ()) -> ClientLog:
+def _log(*, accepted: dict[str, str], unanswered: tuple[str, ...] = (), refused: tuple[str, ...] = ()) -> ClientLog:
     log = ClientLog()
     for key in [*accepted, *unanswered, *refused]:
         kind, _, root = key.partition(":")
@@ -59,16 +59,21 @@ def _log(*, accepted: dict[str, int], unanswered: tuple[str, ...] = (), refused:
     return log
 
 
-def _stored(*rows: tuple[int, str, str]) -> dict[int, StoredRequest]:
+def _id(n: int) -> str:
+    """A request id of the checker's made-up runs (the relay's are random; any 32 hex digits do)."""
+    return f"{n:032x}"
+
+
+def _stored(*rows: tuple[int, str, str]) -> dict[str, StoredRequest]:
     out = {}
-    for request_id, key, state in rows:
+    for n, key, state in rows:
         kind, _, root = key.partition(":")
-        out[request_id] = StoredRequest(request_id, kind, root, f"d{request_id}", state, TX_1, None)
+        out[_id(n)] = StoredRequest(_id(n), kind, root, f"d{n}", state, TX_1, None)
     return out
 
 
 def test_a_clean_run_passes_the_checks() -> None:
-    log = _log(accepted={f"anchor:{ROOT_A}": 1}, unanswered=(f"anchor:{ROOT_B}",), refused=(f"anchor:{ROOT_C}",))
+    log = _log(accepted={f"anchor:{ROOT_A}": _id(1)}, unanswered=(f"anchor:{ROOT_B}",), refused=(f"anchor:{ROOT_C}",))
     stored = _stored((1, f"anchor:{ROOT_A}", "FINAL"))
     chain = ChainFacts(anchored={ROOT_A: [TX_1]}, suspended={}, relayer_transactions=1)
     verdict = check_run(log, stored, chain)
@@ -77,7 +82,7 @@ def test_a_clean_run_passes_the_checks() -> None:
 
 
 def test_a_root_anchored_twice_is_caught() -> None:
-    log = _log(accepted={f"anchor:{ROOT_A}": 1})
+    log = _log(accepted={f"anchor:{ROOT_A}": _id(1)})
     stored = _stored((1, f"anchor:{ROOT_A}", "FINAL"))
     chain = ChainFacts(anchored={ROOT_A: [TX_1, TX_2]}, suspended={}, relayer_transactions=2)
     verdict = check_run(log, stored, chain)
@@ -86,12 +91,12 @@ def test_a_root_anchored_twice_is_caught() -> None:
 
 
 def test_a_lost_or_unsettled_request_is_caught() -> None:
-    log = _log(accepted={f"anchor:{ROOT_A}": 1, f"anchor:{ROOT_B}": 2})
+    log = _log(accepted={f"anchor:{ROOT_A}": _id(1), f"anchor:{ROOT_B}": _id(2)})
     stored = _stored((2, f"anchor:{ROOT_B}", "SUBMITTED"))
     chain = ChainFacts(anchored={}, suspended={}, relayer_transactions=0)
     problems = check_run(log, stored, chain).problems
-    assert any("request 1, which is not stored" in p for p in problems), problems
-    assert any("request 2 is SUBMITTED" in p for p in problems), problems
+    assert any(f"request {_id(1)}, which is not stored" in p for p in problems), problems
+    assert any(f"request {_id(2)} is SUBMITTED" in p for p in problems), problems
     assert any("on chain 0 times" in p for p in problems), problems
 
 
@@ -108,7 +113,7 @@ def test_a_half_stored_refused_or_phantom_request_is_caught() -> None:
 
 def test_a_wasted_relayer_transaction_is_caught() -> None:
     """A second transaction for roots already anchored reverts: it leaves a nonce, no event."""
-    log = _log(accepted={f"anchor:{ROOT_A}": 1})
+    log = _log(accepted={f"anchor:{ROOT_A}": _id(1)})
     stored = _stored((1, f"anchor:{ROOT_A}", "FINAL"))
     chain = ChainFacts(anchored={ROOT_A: [TX_1]}, suspended={}, relayer_transactions=2)
     problems = check_run(log, stored, chain).problems

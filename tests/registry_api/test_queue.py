@@ -6,9 +6,12 @@ server); PostgreSQL's own concerns (several instances, server restarts) are in t
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,9 +26,14 @@ from registry_api.queue import (
     NewRequest,
     Outcome,
     QueueConflict,
+    RequestQueue,
     SqliteQueue,
 )
 from tests.registry_api.conftest import MakeQueue
+from tests.registry_api.old_schemas import SQLITE_V1
+
+#: A request id as the relay gives it out: 128 random bits in lowercase hex.
+ID = re.compile(r"[0-9a-f]{32}")
 
 
 def request(n: int, *, root: str | None = None, dedup: str | None = None) -> NewRequest:
@@ -41,6 +49,121 @@ def request(n: int, *, root: str | None = None, dedup: str | None = None) -> New
         conflict_key=root,
         deadline=2_000_000_000,
     )
+
+
+def old_rows(now: float = 1_700_000_000.0) -> dict[str, list[tuple[Any, ...]]]:
+    """What an older relay left in its store: two requests in a sent transaction, one queued, one
+    FINAL in a mined transaction, and a remembered property step (the same rows for both back ends)."""
+    requests = []
+    for key, (state, tx_hash, block) in enumerate(
+        [("SUBMITTED", "0xaa", None), ("SUBMITTED", "0xaa", None), ("QUEUED", None, None), ("FINAL", "0x99", 5)], 1
+    ):
+        r = request(key)
+        requests.append(
+            (
+                key,
+                r.kind,
+                json.dumps({"n": key}),
+                r.signer,
+                r.department,
+                r.root,
+                r.target,
+                r.dedup_key,
+                r.conflict_key,
+                r.deadline,
+                state,
+                tx_hash,
+                block,
+                None,
+                1 if tx_hash else 0,
+                now,
+                now,
+            )
+        )
+    return {
+        "requests": requests,
+        "transactions": [
+            ("0xaa", "anchor", 7, b"raw-aa", "SENT", None, None, now, now),
+            ("0x99", "anchor", 6, b"raw-99", "MINED", 5, None, now, now),
+        ],
+        "transaction_requests": [("0xaa", 1), ("0xaa", 2), ("0x99", 4)],
+        "property_steps": [("0x" + "ab" * 20, "7", "0x" + "01" * 32, "0x" + "02" * 32, now)],
+    }
+
+
+def check_migrated(queue: RequestQueue, public: dict[int, str]) -> None:
+    """The old rows under random ids: the same requests, the same outbox, and nothing else changed."""
+    assert sorted(public) == [1, 2, 3, 4]
+    assert all(ID.fullmatch(i) for i in public.values()) and len(set(public.values())) == 4, public
+    assert not {str(k) for k in public} & set(public.values())
+    (tx,) = queue.open_transactions()
+    assert (tx.tx_hash, tx.state, tx.raw, tx.request_ids) == ("0xaa", "SENT", b"raw-aa", [public[1], public[2]])
+    mined = queue.transaction("0x99")
+    assert mined is not None and mined.request_ids == [public[4]]
+    assert [r.id for r in queue.queued("anchor", 10)] == [public[3]]
+    final = queue.get(public[4])
+    assert final is not None and (final.state, final.tx_hash, final.block, final.root) == (
+        FINAL,
+        "0x99",
+        5,
+        request(4).root,
+    )
+    assert final.payload == {"n": 4} and final.dedup_key == "digest-4"
+    assert queue.get("1") is None and queue.get(f"{1:032x}") is None  # the counter is no id any more
+    assert queue.find_step("0x" + "ab" * 20, 7) == ("0x" + "01" * 32, "0x" + "02" * 32)
+    # the outbox goes on where it was: the sent transaction is mined, its requests FINAL
+    queue.mark_mined("0xaa", 8)
+    assert sorted(r.id for r in queue.anchored()) == sorted([public[1], public[2]])
+    queue.finalize([public[1], public[2]])
+    assert queue.counts()[FINAL] == 3 and queue.counts()[QUEUED] == 1
+    (new,) = queue.add([request(9)])
+    assert ID.fullmatch(new.id) and new.id not in public.values()
+
+
+def test_an_old_queue_file_is_migrated_and_each_request_gets_a_random_id(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(SQLITE_V1)
+    for table, values in old_rows().items():
+        marks = ", ".join("?" * len(values[0]))
+        columns = "signer, nonce, digest, tx_hash, created_at" if table == "property_steps" else None
+        target = f"{table} ({columns})" if columns else table
+        db.executemany(f"INSERT INTO {target} VALUES ({marks})", values)  # noqa: S608
+    db.commit()
+    db.close()
+
+    queue = SqliteQueue(path)
+    public = dict(queue._db.execute("SELECT id, public_id FROM requests").fetchall())
+    check_migrated(queue, public)
+    new_key = queue._db.execute("SELECT MAX(id) FROM requests").fetchone()[0]
+    assert new_key == 5, "the integer key goes on counting (never reused)"
+    assert queue._db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert queue._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    schema = _schema(queue._db)
+    queue.close()
+
+    fresh = SqliteQueue(tmp_path / "fresh.sqlite")
+    assert schema == _schema(fresh._db), "a migrated file has the schema of a new one"
+    fresh.close()
+    again = SqliteQueue(path)  # the migration runs once: the ids stay
+    assert {k: v for k, v in again._db.execute("SELECT id, public_id FROM requests") if k <= 4} == public
+    again.close()
+
+
+def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """Tables and indexes as SQLite records them (a renamed table's name is quoted: unquoted here)."""
+    rows = db.execute("SELECT type, name, sql FROM sqlite_master WHERE name != 'sqlite_sequence' ORDER BY name")
+    return [(kind, name, (sql or "").replace('"', "")) for kind, name, sql in rows]
+
+
+def test_ids_are_random_and_the_integer_key_stays_inside(make_queue: MakeQueue) -> None:
+    queue = make_queue()
+    ids = [a.id for a in queue.add([request(n) for n in range(1, 21)])]
+    assert all(ID.fullmatch(i) for i in ids) and len(set(ids)) == 20, ids
+    assert [r.id for r in queue.queued("anchor", 30)] == ids  # still served oldest first
+    assert queue.get("1") is None and queue.get(ids[0].upper()) is None
+    record = queue.get(ids[3])
+    assert record is not None and record.root == request(4).root
 
 
 def test_the_same_request_twice_is_one_request(make_queue: MakeQueue) -> None:
@@ -138,7 +261,7 @@ def test_a_failed_transaction_settles_each_request(make_queue: MakeQueue) -> Non
 
 def test_concurrent_adds_keep_one_request_per_signed_message(make_queue: MakeQueue) -> None:
     queue = make_queue()
-    ids: list[int] = []
+    ids: list[str] = []
     lock = threading.Lock()
 
     def worker(seed: int) -> None:

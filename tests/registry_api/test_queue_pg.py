@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -23,13 +24,68 @@ from registry_api.queue import FINAL, QUEUED, SUBMITTED, Outcome, QueueConflict,
 from registry_api.queue_pg import PostgresQueue
 from tests.factories import World, wait_until
 from tests.registry_api.conftest import MakeRelay, anchor_json, runtime_of
-from tests.registry_api.test_queue import request
+from tests.registry_api.old_schemas import POSTGRES_V1
+from tests.registry_api.test_queue import ID, check_migrated, old_rows, request
 
 
 def rows(url: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Read the database with a connection of its own (what another process would see)."""
     with psycopg.connect(url) as conn:
         return list(conn.execute(query, params).fetchall())
+
+
+def test_an_old_database_is_migrated_and_each_request_gets_a_random_id(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        for statement in POSTGRES_V1.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        for table, values in old_rows().items():
+            marks = ", ".join(["%s"] * len(values[0]))
+            if table == "requests":  # an identity column ALWAYS generated: the old rows keep their keys
+                conn.cursor().executemany(f"INSERT INTO requests OVERRIDING SYSTEM VALUE VALUES ({marks})", values)  # noqa: S608
+                continue
+            columns = " (signer, nonce, digest, tx_hash, created_at)" if table == "property_steps" else ""
+            conn.cursor().executemany(f"INSERT INTO {table}{columns} VALUES ({marks})", values)  # noqa: S608
+        conn.execute("SELECT setval(pg_get_serial_sequence('requests', 'id'), 4)")
+
+    # two instances of the new relay start at once on the old database: one migrates, under the lock
+    with ThreadPoolExecutor(2) as pool:
+        queues = list(pool.map(lambda _: PostgresQueue(postgres_url), range(2)))
+    try:
+        public = dict(rows(postgres_url, "SELECT id, public_id FROM requests"))
+        check_migrated(queues[1], public)
+        assert rows(postgres_url, "SELECT MAX(id) FROM requests") == [(5,)], "the key goes on counting"
+        column = rows(
+            postgres_url,
+            "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'requests'"
+            " AND column_name = 'public_id'",
+        )
+        assert column == [("NO",)]
+        with pytest.raises(psycopg.errors.UniqueViolation), psycopg.connect(postgres_url) as conn:
+            conn.execute("UPDATE requests SET public_id = %s WHERE id = 2", (public[1],))
+        with pytest.raises(psycopg.errors.CheckViolation), psycopg.connect(postgres_url) as conn:
+            conn.execute("UPDATE requests SET public_id = '2' WHERE id = 2")
+    finally:
+        for queue in queues:
+            queue.close()
+    again = PostgresQueue(postgres_url)  # the migration runs once: the ids stay
+    try:
+        assert dict(rows(postgres_url, "SELECT id, public_id FROM requests WHERE id <= 4")) == public
+    finally:
+        again.close()
+
+
+def test_a_new_database_refuses_a_missing_or_malformed_id(postgres_url: str) -> None:
+    queue = PostgresQueue(postgres_url)
+    try:
+        (accepted,) = queue.add([request(1)])
+        assert ID.fullmatch(accepted.id)
+        with pytest.raises(psycopg.errors.CheckViolation), psycopg.connect(postgres_url) as conn:
+            conn.execute("UPDATE requests SET public_id = upper(public_id)")
+        with pytest.raises(psycopg.errors.NotNullViolation), psycopg.connect(postgres_url) as conn:
+            conn.execute("UPDATE requests SET public_id = NULL")
+    finally:
+        queue.close()
 
 
 def test_commits_wait_for_the_flush_to_disk(postgres_url: str) -> None:
@@ -40,7 +96,7 @@ def test_commits_wait_for_the_flush_to_disk(postgres_url: str) -> None:
             assert conn.execute("SHOW fsync").fetchone() == ("on",)
         (accepted,) = queue.add([request(1)])
         # committed on return: a connection of its own sees it at once
-        assert rows(postgres_url, "SELECT id, state FROM requests") == [(accepted.id, QUEUED)]
+        assert rows(postgres_url, "SELECT public_id, state FROM requests") == [(accepted.id, QUEUED)]
     finally:
         queue.close()
 
@@ -71,7 +127,7 @@ def test_two_instances_claiming_at_once_never_share_a_request(postgres_url: str)
         total = 300
         for start in range(0, total, 100):
             instances[0].add([request(n) for n in range(start + 1, start + 101)])
-        carried: list[tuple[str, list[int]]] = []
+        carried: list[tuple[str, list[str]]] = []
         errors: list[Exception] = []
         lock = threading.Lock()
 
@@ -111,9 +167,10 @@ def test_a_claim_holds_against_other_instances_until_its_lease_ends(postgres_url
     first = PostgresQueue(postgres_url, lease=1.0)
     second = PostgresQueue(postgres_url)
     try:
-        first.add([request(n) for n in range(1, 6)])
+        ids = [a.id for a in first.add([request(n) for n in range(1, 6)])]
         claimed = [r.id for r in first.queued("anchor", 3)]
-        assert [r.id for r in second.queued("anchor", 10)] == [4, 5]
+        assert claimed == ids[:3]
+        assert [r.id for r in second.queued("anchor", 10)] == ids[3:]
         assert second.count_queued("anchor") == 2  # its own two; the first's three are held
         with pytest.raises(QueueError, match="claimed by another instance"):
             second.record_transaction("0xbb", "anchor", 0, b"raw", claimed)
@@ -123,7 +180,7 @@ def test_a_claim_holds_against_other_instances_until_its_lease_ends(postgres_url
         # a holder that dies without a word: its claims are free once the lease runs out
         time.sleep(1.1)
         assert second.count_queued("anchor") == 5
-        assert [r.id for r in second.queued("anchor", 10)] == [1, 2, 3, 4, 5]
+        assert [r.id for r in second.queued("anchor", 10)] == ids
         second.record_transaction("0xcc", "anchor", 0, b"raw", claimed)
         with pytest.raises(QueueError):
             first.record_transaction("0xdd", "anchor", 1, b"raw", claimed)
@@ -136,11 +193,11 @@ def test_a_clean_close_gives_the_claims_back(postgres_url: str) -> None:
     first = PostgresQueue(postgres_url)
     second = PostgresQueue(postgres_url)
     try:
-        first.add([request(n) for n in range(1, 4)])
+        ids = [a.id for a in first.add([request(n) for n in range(1, 4)])]
         assert len(first.queued("anchor", 10)) == 3
         assert second.queued("anchor", 10) == []
         first.close()
-        assert [r.id for r in second.queued("anchor", 10)] == [1, 2, 3]
+        assert [r.id for r in second.queued("anchor", 10)] == ids
     finally:
         second.close()
 
@@ -149,8 +206,8 @@ def test_many_accepts_of_the_same_request_at_once_store_one_row(postgres_url: st
     instances = [PostgresQueue(postgres_url), PostgresQueue(postgres_url)]
     try:
         barrier = threading.Barrier(16)
-        accepted: list[tuple[int, bool]] = []
-        conflicts: list[int] = []
+        accepted: list[tuple[str, str, bool]] = []
+        conflicts: list[str] = []
         lock = threading.Lock()
 
         def accept(worker: int) -> None:
@@ -165,19 +222,19 @@ def test_many_accepts_of_the_same_request_at_once_store_one_row(postgres_url: st
                     conflicts.append(exc.existing_id)
                 other = None
             with lock:
-                accepted.append((same.id, same.duplicate))
+                accepted.append(("same", same.id, same.duplicate))
                 if other is not None:
-                    accepted.append((-other.id, other.duplicate))
+                    accepted.append(("other", other.id, other.duplicate))
 
         threads = [threading.Thread(target=accept, args=(w,)) for w in range(16)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=60)
-        same = [(i, dup) for i, dup in accepted if i > 0]
+        same = [(i, dup) for which, i, dup in accepted if which == "same"]
         assert len(same) == 16 and len({i for i, _ in same}) == 1
         assert sorted(dup for _, dup in same) == [False] + [True] * 15
-        winners = [-i for i, _ in accepted if i < 0]
+        winners = [i for which, i, _ in accepted if which == "other"]
         assert len(winners) == 1 and conflicts == winners * 15
         assert rows(postgres_url, "SELECT COUNT(*) FROM requests") == [(2,)]
     finally:
@@ -216,7 +273,7 @@ def test_two_relays_sharing_one_database_anchor_everything_once(
     relays = [make_relay(run_batcher=True, queue_url=url, batch_size=15, batch_age=0.1) for _ in range(2)]
     start_nonce = int(world.client.w3.eth.get_transaction_count(world.relayer.address))
     signed = [world.sign_anchor(os.urandom(32), count=2) for _ in range(60)]
-    ids: list[int] = []
+    ids: list[str] = []
     for wave in range(6):  # alternate relays while both batchers run
         items = [anchor_json(s) for s in signed[wave * 10 : wave * 10 + 10]]
         reply = relays[wave % 2].post("/v1/anchors", json=items)
@@ -227,7 +284,7 @@ def test_two_relays_sharing_one_database_anchor_everything_once(
         assert [r["id"] for r in again] == ids[-10:-7] and all(r["duplicate"] for r in again)
 
     def states() -> list[str]:
-        return [relays[i % 2].get(f"/v1/requests/{i}").json()["state"] for i in ids]
+        return [relays[n % 2].get(f"/v1/requests/{i}").json()["state"] for n, i in enumerate(ids)]
 
     assert wait_until(lambda: states() == [FINAL] * 60, timeout=40), Counter(states())
     queue_txs = rows(postgres_url, "SELECT tx_hash, state FROM transactions")
@@ -244,7 +301,7 @@ def test_two_relays_sharing_one_database_anchor_everything_once(
     # in the queue: every request carried by exactly one mined transaction, the one it names
     carried = rows(
         postgres_url,
-        "SELECT r.id, r.tx_hash FROM requests r JOIN transaction_requests l ON l.request_id = r.id"
+        "SELECT r.public_id, r.tx_hash FROM requests r JOIN transaction_requests l ON l.request_id = r.id"
         " JOIN transactions t ON t.tx_hash = l.tx_hash AND t.state = 'MINED' AND t.tx_hash = r.tx_hash",
     )
     assert sorted(i for i, _ in carried) == sorted(ids)
