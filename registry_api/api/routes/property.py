@@ -59,7 +59,7 @@ UnitPath = Annotated[
     str,
     Path(
         alias="unitId",
-        description="Unit id: keccak256 of the unit number (不动产单元号), 0x and 64 hex digits",
+        description="Unit id: keccak256(unitSalt ‖ utf8(unitNumber)) of a certificate of the unit, as 0x and 64 hex",
         json_schema_extra={"pattern": _UNIT.pattern},
     ),
 ]
