@@ -542,8 +542,9 @@ function verdictOf(table, fragments, rest) {
   return { verdict, message: words.message, message_zh: words.message_zh, fragments, ...rest };
 }
 
-// The unit the certificate names, as the chain keys it (chain/property.py unit_id), compared here:
-// the number never leaves the page. A hidden number leaves the chain's answer as it is.
+// The unit the certificate names, as the chain keys it (chain/property.py unit_id: keccak256 of
+// the unit salt and number), compared here: neither leaves the page. With either hidden the
+// chain's answer stands as it is.
 function withUnitChecked(table, fragment, data) {
   const number = data && typeof data.unitNumber === 'string' ? data.unitNumber.trim() : '';
   const salt = data && typeof data.unitSalt === 'string' && /^0x[0-9a-f]{64}$/.test(data.unitSalt) ? data.unitSalt : '';
