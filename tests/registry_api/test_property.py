@@ -156,7 +156,7 @@ def test_second_hand_flat_transferred_through_the_relay(w: Window) -> None:
     view = w.client.get(f"/v1/property/units/{_hex(unit)}").json()
     assert view["certTarget"] == _hex(new.target) and view["owners"] == owners_json(owners((BUYER,), (10_000,)))
     assert view["openCase"] is None
-    case = w.client.get(f"/v1/property/transfers/{case_id}").json()
+    case = w.client.get(f"/v1/property/transfers/{case_id}", params={"unitId": _hex(unit)}).json()
     assert case["state"] == "FINALIZED" and sorted(case["approvedRoles"]) == ["HOUSING", "NATRES", "TAX"]
     metrics = w.client.get("/metrics").text
     assert 'ereg_relay_property_steps_total{function="approveTransfer",outcome="EXECUTED"} 3.0' in metrics
@@ -226,7 +226,7 @@ def test_refusals_carry_the_registry_code_and_send_nothing(w: Window) -> None:
         "INVALID_UNIT",
     )
     refused(w.client.get(f"/v1/property/units/{_hex(unit_of('无此单元'))}"), 404, "UNKNOWN_UNIT")
-    refused(w.client.get("/v1/property/transfers/999"), 404, "UNKNOWN_CASE")
+    refused(w.client.get("/v1/property/transfers/999", params={"unitId": _hex(unit)}), 404, "UNKNOWN_CASE")
     refused(w.client.post(path, content=b"{", headers={"content-type": "application/json"}), 400, "MALFORMED_JSON")
     assert eth.get_transaction_count(relayer) == sent_before
     # The signature that was refused with the wrong body is good with the right one.
@@ -409,7 +409,7 @@ def test_a_correction_replaces_the_title_once_a_second_department_approves(w: Wi
     opened = events(r, "CorrectionOpened")[0]
     case_id = int(opened["caseId"])
     assert opened["certTarget"] == _hex(new.target) and opened["department"] == _hex(NATRES)
-    view = w.client.get(f"/v1/property/corrections/{case_id}").json()
+    view = w.client.get(f"/v1/property/corrections/{case_id}", params={"unitId": _hex(unit)}).json()
     assert (view["kind"], view["state"], view["reason"]) == ("CORRECTION", "OPEN", 2)
     sent_before = eth.get_transaction_count(relayer)
     # the opener does not approve its own correction, a bank never does, a transfer's step does not apply
@@ -431,16 +431,17 @@ def test_a_correction_replaces_the_title_once_a_second_department_approves(w: Wi
     assert st.world.registry.document_status(NATRES, old.root, old.target).document.reason == REASON_CORRECTED
     unit_view = w.client.get(f"/v1/property/units/{_hex(unit)}").json()
     assert unit_view["certTarget"] == _hex(new.target) and unit_view["owners"] == owners_json(people)
-    assert w.client.get(f"/v1/property/corrections/{case_id}").json()["state"] == "FINALIZED"
+    of_unit = {"unitId": _hex(unit)}
+    assert w.client.get(f"/v1/property/corrections/{case_id}", params=of_unit).json()["state"] == "FINALIZED"
     r = w.approve_correction(st.housing.account, case_id)
     assert r.status_code == 409 and error_code(r) == "INVALID_CASE_STATE"
     # a transfer case is no correction: neither read nor approved as one
     transfer_id, _ = st.open(unit)
     r = w.approve_correction(st.tax.account, transfer_id)
     assert r.status_code == 409 and error_code(r) == "WRONG_CASE_KIND"
-    r = w.client.get(f"/v1/property/corrections/{transfer_id}")
+    r = w.client.get(f"/v1/property/corrections/{transfer_id}", params={"unitId": _hex(unit)})
     assert r.status_code == 404 and error_code(r) == "UNKNOWN_CASE"
-    assert w.client.get(f"/v1/property/transfers/{transfer_id}").json()["kind"] == "TRANSFER"
+    assert w.client.get(f"/v1/property/transfers/{transfer_id}", params=of_unit).json()["kind"] == "TRANSFER"
     metrics = w.client.get("/metrics").text
     assert 'ereg_relay_property_steps_total{function="approveCorrection",outcome="EXECUTED"} 1.0' in metrics
 
@@ -545,3 +546,25 @@ def test_the_new_custom_errors_have_codes_and_chinese_messages(name: str) -> Non
     error = refusal(ContractRevert(name, {}))
     assert error.code != "CONTRACT_REFUSED" and 400 <= error.status_code < 500
     assert name in error.message and re.search(r"[\u4e00-\u9fff]", error.message_zh)
+
+
+def test_a_case_is_read_only_with_its_units_id(w: Window) -> None:
+    """Case ids count up from 1 and a case names its unit: read by its id alone, every case would
+    give away its unit's id, and with it the unit's records, to anyone walking the numbers. A
+    case is read with its unit's id; another unit's id answers as a case that does not exist."""
+    st = w.s
+    unit, _ = st.register()
+    case_id, _ = st.open(unit)
+    other = _hex(unit_of("341502001001GB00009F00090009"))
+    for kind in ("transfers", "corrections"):
+        r = w.client.get(f"/v1/property/{kind}/{case_id}")
+        assert r.status_code == 422 and error_code(r) == "INVALID_REQUEST", r.text
+        assert _hex(unit) not in r.text
+    r = w.client.get(f"/v1/property/transfers/{case_id}", params={"unitId": _hex(unit)})
+    assert r.status_code == 200 and r.json()["unitId"] == _hex(unit) and r.json()["kind"] == "TRANSFER", r.text
+    wrong = w.client.get(f"/v1/property/transfers/{case_id}", params={"unitId": other})
+    missing = w.client.get("/v1/property/transfers/999", params={"unitId": other})
+    assert wrong.status_code == missing.status_code == 404 and error_code(wrong) == "UNKNOWN_CASE", wrong.text
+    assert wrong.json() == missing.json() and _hex(unit) not in wrong.text
+    r = w.client.get(f"/v1/property/corrections/{case_id}", params={"unitId": other})
+    assert r.status_code == 404 and error_code(r) == "UNKNOWN_CASE", r.text

@@ -11,10 +11,10 @@ import enum
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from chain.property import CaseKind, PropertyCall, jsonable
+from chain.property import CaseKind, PropertyCall, TransferCase, jsonable
 from chain.types import ZERO32
 from common.errors import EregError
 from httpkit.body import GuardedRoute
@@ -66,6 +66,16 @@ UnitPath = Annotated[
 CasePath = Annotated[
     int,
     Path(alias="caseId", ge=1, le=UINT64_MAX, description="Case id (transfer and correction cases share numbering)"),
+]
+#: A case is read with its unit's id: case ids count up from 1, and a case names its unit, so a
+#: read by the number alone would hand anyone every unit's id (and with it the unit's records).
+CaseUnitQuery = Annotated[
+    str,
+    Query(
+        alias="unitId",
+        description="The id of the case's unit (as for /units/{unitId}); another unit's id answers 404 UNKNOWN_CASE",
+        json_schema_extra={"pattern": _UNIT.pattern},
+    ),
 ]
 MortgagePath = Annotated[int, Path(alias="mortgageId", ge=1, le=UINT32_MAX)]
 SeizurePath = Annotated[int, Path(alias="seizureId", ge=1, le=UINT32_MAX)]
@@ -209,9 +219,8 @@ async def release_seizure(
     summary="A case on the chain, whatever its state (its kind says TRANSFER or CORRECTION)",
     responses=READ_REFUSALS,
 )
-async def get_transfer(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
-    case = await runtime.on_chain(lambda: runtime.property.read(lambda prop: prop.transfer_case(case_id)))
-    return JSONResponse(_view(case))
+async def get_transfer(case_id: CasePath, unit: CaseUnitQuery, runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse(_view(await _case_of(runtime, case_id, unit)))
 
 
 @router.post(
@@ -323,8 +332,8 @@ async def open_correction(unit: UnitPath, body: CorrectionRequest, runtime: Runt
     summary="A correction case on the chain, whatever its state",
     responses=READ_REFUSALS,
 )
-async def get_correction(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse:
-    case = await runtime.on_chain(lambda: runtime.property.read(lambda prop: prop.transfer_case(case_id)))
+async def get_correction(case_id: CasePath, unit: CaseUnitQuery, runtime: RuntimeDep) -> JSONResponse:
+    case = await _case_of(runtime, case_id, unit)
     if case.kind is not CaseKind.CORRECTION:
         raise RelayError(
             404,
@@ -333,6 +342,22 @@ async def get_correction(case_id: CasePath, runtime: RuntimeDep) -> JSONResponse
             "该案件为转移登记案件，不是更正登记",
         )
     return JSONResponse(_view(case))
+
+
+async def _case_of(runtime: Runtime, case_id: int, unit: str) -> TransferCase:
+    """Case ``case_id`` if it is a case of ``unit``; an unknown case and another unit's case are
+    the same 404, which names neither the case's unit nor whether the number exists."""
+    unit_b = _unit(unit)
+    unknown = RelayError(404, "UNKNOWN_CASE", "no such case on this unit", "该不动产单元无此登记案件")
+    try:
+        case = await runtime.on_chain(lambda: runtime.property.read(lambda prop: prop.transfer_case(case_id)))
+    except RelayError as exc:
+        if exc.code == "UNKNOWN_CASE":
+            raise unknown from None
+        raise
+    if case.unit_id != unit_b:
+        raise unknown
+    return case
 
 
 @router.post(
