@@ -1,6 +1,6 @@
 """Typed access to the PropertyRegistry, and its deployment wired to the DocumentRegistry.
 
-Units are keyed by :func:`unit_id` (a hash of the unit number) and owners by
+Units are keyed by :func:`unit_id` (a salted hash of the unit number) and owners by
 :func:`owner_commitment` (a salted hash of the owner's identity): neither the unit number nor
 any name or ID number reaches the chain.
 """
