@@ -16,6 +16,7 @@ from chain.governance import Call, ProposalKind
 from chain.registry import RegistryClient
 from chain.sender import Receipt, TransactionSender
 from chain.types import ZERO32, Action, Department, Role, SignerKey, State, StatusChange, department_id, type_id
+from devstack.hardhat import rpc
 from tests.contracts.helpers import add_key, anchor_direct, block_time, call, events, gov, one_event, random_hash
 from tests.factories import (
     BUSINESS_LICENSE,
@@ -47,7 +48,12 @@ def register_housing(world: World, roles: Role = Role.HOUSING) -> Receipt:
 
 
 def after_delay(world: World, seconds: int) -> int:
-    """A block time ``seconds`` after a Scheduled proposal started now has run (the delay passed)."""
+    """A block time ``seconds`` after a Scheduled proposal started now has run (the delay passed).
+
+    "Now" is the time of a block mined here: the latest block's time lags the node's clock by as
+    long as the node sat idle (on a shared node, while other tests ran), and a window counted from
+    it could close before the proposal runs."""
+    world.mine(1)
     return world.now() + COUNCIL_DELAY + seconds
 
 
@@ -590,6 +596,15 @@ def test_too_many_keys_and_expired_keys_are_pruned_on_add(world: World) -> None:
     assert others[0].address not in registry.live_signer_keys(SAMR)
     tenth = add_key(world, SAMR)
     assert tenth.address in registry.live_signer_keys(SAMR)
+
+
+def test_a_window_counted_from_now_survives_an_idle_node(world: World) -> None:
+    """The node sat idle for two minutes (its clock moved, no block was mined): a key whose window
+    ends a minute after the time lock is still live once the proposal ran."""
+    rpc(world.node.rpc_url, "evm_increaseTime", [120])  # as two idle minutes of a shared node
+    until = after_delay(world, 60)
+    key = add_key(world, SAMR, valid_until=until)
+    assert key.address in world.registry.live_signer_keys(SAMR)
 
 
 def test_live_signer_keys_excludes_expired_keys(world: World) -> None:
