@@ -33,6 +33,7 @@ from chain.registry import CONTRACT_NAME as DOCUMENT_REGISTRY
 from chain.registry import GovernanceActor, RegistryClient, deployment_record_path, read_deployment_record
 from chain.sender import Receipt, TransactionSender
 from chain.types import ZERO32, Role
+from documents.hashing import HEX32_RE
 
 CONTRACT_NAME = "PropertyRegistry"
 
@@ -75,11 +76,7 @@ def new_unit_salt() -> bytes:
 
 def unit_salt(value: object) -> bytes | None:
     """The bytes of a certificate's ``unitSalt`` value ("0x" and 64 lowercase hex digits), or None."""
-    if isinstance(value, str) and len(value) == 2 + 2 * UNIT_SALT_BYTES and value.startswith("0x"):
-        digits = value[2:]
-        if all(c in "0123456789abcdef" for c in digits):
-            return bytes.fromhex(digits)
-    return None
+    return bytes.fromhex(value[2:]) if isinstance(value, str) and HEX32_RE.fullmatch(value) else None
 
 
 def certificate_unit(data: object) -> bytes | None:

@@ -115,7 +115,8 @@ class Claim:
             valid_until=doc.validity.valid_until,
             merkle_root=root,
             target_hash=target,
-            unit=_disclosed_unit(doc) if doc.type in REGISTRY_FRAGMENTS else None,
+            # the unit the certificate names (unitNumber and unitSalt); None with either hidden
+            unit=certificate_unit(doc.data) if doc.type in REGISTRY_FRAGMENTS else None,
         )
 
     @classmethod
@@ -772,9 +773,3 @@ def _iso(timestamp: int) -> str:
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
-
-
-def _disclosed_unit(doc: WrappedDocument) -> bytes | None:
-    """The unit id the certificate names (``/unitNumber`` and ``/unitSalt``, both disclosed), or
-    None when either is hidden: then the unit it names cannot be compared with the chain's."""
-    return certificate_unit(doc.data)

@@ -102,8 +102,7 @@ const TEXT = {
 };
 
 let lang = 'zh'; // Chinese first; the button switches to English
-let last = null; // {kind, verdict, schema, messageKey}
-let messages = null; // GET /v1/messages: the words of every code and status reason
+let last = null; // {kind, messageKey} or {verdict, schema, table}: table is GET /v1/messages
 
 function $(id) { return document.getElementById(id); }
 function t(key) { return TEXT[lang][key]; }
@@ -320,7 +319,7 @@ function lastKey(pointer) {
 
 // A status change's reason code in words (GET /v1/messages), or its number.
 function reasonWords(code) {
-  const words = messages && messages.reasons && messages.reasons[String(code)];
+  const words = last.table.reasons && last.table.reasons[String(code)];
   if (!words) return t('reasonCode')(code);
   return lang === 'zh' ? words.message_zh : words.message;
 }
@@ -546,13 +545,9 @@ function verdictOf(table, fragments, rest) {
 // the unit salt and number), compared here: neither leaves the page. With either hidden the
 // chain's answer stands as it is.
 function withUnitChecked(table, fragment, data) {
-  const number = data && typeof data.unitNumber === 'string' ? data.unitNumber.trim() : '';
-  const salt = data && typeof data.unitSalt === 'string' && /^0x[0-9a-f]{64}$/.test(data.unitSalt) ? data.unitSalt : '';
+  const unit = Ereg.unitOf(data);
   const registered = fragment.details && fragment.details.unit;
-  // both the number and its salt are needed to name a unit: with either hidden there is nothing to compare
-  if (!UNIT_FRAGMENTS.has(fragment.name) || !number || !salt || !registered) return fragment;
-  const unit = `0x${Ereg.toHex(Ereg.keccak256(Ereg.concat(Ereg.fromHex(salt), new TextEncoder().encode(number))))}`;
-  if (unit === registered) return fragment;
+  if (!UNIT_FRAGMENTS.has(fragment.name) || !unit || !registered || unit === registered) return fragment;
   return fragmentOf(table, fragment.name, 'INVALID', 'UNIT_MISMATCH', { unit, registeredUnit: registered });
 }
 
@@ -587,7 +582,6 @@ async function main() {
     if (!res.ok) return fail('error', 'network');
     blob = new Uint8Array(await res.arrayBuffer());
     table = await tablePromise;
-    messages = table;
   } catch (err) {
     return fail('error', 'network');
   }
@@ -595,7 +589,7 @@ async function main() {
   // STORAGE: these bytes are the CID's (the server checked them too; a mismatch is its fault).
   if (!(await Ereg.checkCid(cid, blob))) {
     const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'SKIPPED', 'SKIPPED'), fragmentOf(table, 'STORAGE', 'ERROR', 'IPFS_BAD_CONTENT')];
-    return present(verdictOf(table, fragments, base), null);
+    return present(table, verdictOf(table, fragments, base), null);
   }
   const storage = fragmentOf(table, 'STORAGE', 'VALID', 'OK');
   let plain;
@@ -606,7 +600,7 @@ async function main() {
     // WebCrypto on this page) is this browser's problem, not the document's
     if (!(err instanceof Ereg.EregError)) return fail('error', 'noCrypto');
     const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'INVALID', 'UNDECRYPTABLE'), storage];
-    return present(verdictOf(table, fragments, base), null);
+    return present(table, verdictOf(table, fragments, base), null);
   }
   // the bytes themselves, not a decoded string: a byte-order mark or invalid UTF-8 is MALFORMED,
   // as the server says (a TextDecoder would drop the one and hide the other)
@@ -624,7 +618,7 @@ async function main() {
     if (result.code !== 'MALFORMED') {
       fragments.push(fragmentOf(table, 'DOCUMENT_STATUS', 'SKIPPED', 'SKIPPED'), fragmentOf(table, 'ISSUER_IDENTITY', 'SKIPPED', 'SKIPPED'));
     }
-    return present(verdictOf(table, fragments, base), null);
+    return present(table, verdictOf(table, fragments, base), null);
   }
   let chain;
   try {
@@ -672,11 +666,11 @@ async function main() {
   } catch (err) {
     schema = null;
   }
-  return present(verdict, schema);
+  return present(table, verdict, schema);
 }
 
-function present(verdict, schema) {
-  last = { verdict, schema };
+function present(table, verdict, schema) {
+  last = { verdict, schema, table };
   render();
 }
 

@@ -733,12 +733,24 @@
     return kind !== null && (await cidOf(bytes, kind)) === cid;
   }
 
+  // ------------------------------------------------ property units (FORMAT.md §10, chain/property.py)
+  const UNIT_SALT = /^0x[0-9a-f]{64}$/;
+  /** The unit id a certificate's data names, keccak256(salt ‖ utf8(trim(unitNumber))) as 0x hex,
+   *  or null when `unitNumber` or `unitSalt` is hidden or not well formed (certificate_unit). */
+  function unitOf(data) {
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return null;
+    const number = typeof data.unitNumber === 'string' ? data.unitNumber.trim() : '';
+    const salt = typeof data.unitSalt === 'string' && UNIT_SALT.test(data.unitSalt) ? data.unitSalt : '';
+    if (!number || !salt) return null;
+    return hex32(keccak256(concat(fromHex(salt), utf8(number))));
+  }
+
   return Object.freeze({
     VERSION, METADATA_POINTERS, RAW_MAX_SIZE, EregError,
     toHex, fromHex, hex32, utf8, concat,
     keccak256, sha256, isChecksumAddress,
     canonicalize, escapeToken, fields, fieldHash, targetHash, leafOf, fold,
     parseDocument, checkIntegrity,
-    openEnvelope, cidOf, cidKind, checkCid,
+    openEnvelope, cidOf, cidKind, checkCid, unitOf,
   });
 }));

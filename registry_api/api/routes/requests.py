@@ -8,7 +8,6 @@ client needs one case only, "unknown". The id is not echoed back.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -19,11 +18,10 @@ from registry_api.api.common import READ_REFUSALS, status_of
 from registry_api.api.deps import RuntimeDep
 from registry_api.errors import RelayError
 from registry_api.messages import REQUEST_ID_DESCRIPTION, RequestStatus
+from registry_api.queue import REQUEST_ID
 
 router = APIRouter(prefix="/v1", tags=["requests"], route_class=GuardedRoute)
 
-#: Upper case is read as the same id (hex is hex); anything else is no id.
-_ID = re.compile(r"[0-9a-fA-F]{32}")
 
 
 def _not_found() -> RelayError:
@@ -45,9 +43,9 @@ async def get_request(
     ],
     runtime: RuntimeDep,
 ) -> JSONResponse:
-    if not _ID.fullmatch(request_id):
+    wanted = request_id.lower()  # upper case is read as the same id (hex is hex); anything else is no id
+    if not REQUEST_ID.fullmatch(wanted):
         raise _not_found()
-    wanted = request_id.lower()
     # the queue only: answered while the node hangs
     record = await runtime.on_queue(lambda: runtime.queue.get(wanted))
     if record is None:

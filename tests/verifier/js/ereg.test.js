@@ -195,10 +195,24 @@ test('node: as a classic script (no module), ereg.js defines only the global Ere
   assert.equal(sandbox.Ereg.checkIntegrity(V.documentJcs).code, 'OK');
 });
 
+test('node: unitOf gives the unit id of FORMAT.md §10, and null with the number or the salt hidden', () => {
+  const format = fs.readFileSync(path.join(ROOT, 'docs', 'FORMAT.md'), 'utf8');
+  const expected = /give `unitId = (0x[0-9a-f]{64})`/.exec(format);
+  assert.ok(expected, 'FORMAT.md §10 gives no example unit id');
+  const data = { unitNumber: '341502001001GB00001F00010001', unitSalt: `0x${'5a17'.repeat(16)}` };
+  assert.equal(Ereg.unitOf(data), expected[1]);
+  assert.equal(Ereg.unitOf({ ...data, unitNumber: ` ${data.unitNumber}\n` }), expected[1]); // trimmed
+  assert.notEqual(Ereg.unitOf({ ...data, unitSalt: `0x${'00'.repeat(32)}` }), expected[1]);
+  for (const bad of [{ unitNumber: data.unitNumber }, { unitSalt: data.unitSalt }, { ...data, unitSalt: data.unitSalt.toUpperCase() },
+    { ...data, unitSalt: data.unitSalt.slice(0, 64) }, { ...data, unitNumber: '  ' }, null, [data]]) {
+    assert.equal(Ereg.unitOf(bad), null, JSON.stringify(bad));
+  }
+});
+
 test('node: the API citizen.js calls is there, frozen, with its signatures', () => {
   assert.ok(Object.isFrozen(Ereg));
   for (const [name, arity] of [['checkCid', 2], ['openEnvelope', 2], ['parseDocument', 1], ['checkIntegrity', 1],
-    ['keccak256', 1], ['utf8', 1], ['toHex', 1], ['fields', 1], ['cidOf', 3], ['cidKind', 1]]) {
+    ['keccak256', 1], ['utf8', 1], ['toHex', 1], ['fields', 1], ['cidOf', 3], ['cidKind', 1], ['unitOf', 1]]) {
     assert.equal(typeof Ereg[name], 'function', name);
     assert.equal(Ereg[name].length, arity, `${name}.length`);
   }
