@@ -47,9 +47,9 @@ from chain.registry import RegistryClient
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from chain.types import Action, Role, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
+from chainindex import ChainIndex
 from devstack.hardhat import fund, start_hardhat, stop_hardhat
 from documents.merkle import MerkleTree
-from verifier.index import ChainIndex
 
 PER_TRANSACTION = 100
 DOC_TYPE = "business-license"

@@ -60,12 +60,12 @@ from chain.registry import RegistryClient  # noqa: E402
 from chain.sender import TransactionSender  # noqa: E402
 from chain.settings import ChainSettings  # noqa: E402
 from chain.types import Action, Role, StatusChange, department_id, type_id  # noqa: E402
+from chainindex import ChainIndex  # noqa: E402
 from devstack.process import free_port  # noqa: E402
 from devstack.stack import start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, wrap_batch  # noqa: E402
 from documents.merkle import MerkleTree  # noqa: E402
 from documents.samples import SAMPLE_VALIDITY, sample_business_licence, sample_record  # noqa: E402
-from verifier.index import ChainIndex  # noqa: E402
 from verifier.service import ChainGateway, VerificationService  # noqa: E402
 
 LUA = """

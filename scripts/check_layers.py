@@ -33,13 +33,15 @@ FLOORS: dict[str, int] = {
     "documents": 1,  # pure document format
     "storage": 1,
     "chain": 1,
-    "httpkit": 2,  # the HTTP kit both services share (the verification library will join floor 2)
-    "issuer": 3,  # the three applications never import each other
-    "registry_api": 3,
-    "verifier": 3,
-    "scripts": 4,
-    "devstack": 4,
-    "tests": 4,
+    "httpkit": 2,  # the HTTP kit both services share
+    "chainindex": 2,  # the local SQLite projection of the registries' events
+    "verification": 3,  # document -> verdict, for the verifier service and the CLI alike
+    "issuer": 4,  # the three applications never import each other
+    "registry_api": 4,
+    "verifier": 4,
+    "scripts": 5,
+    "devstack": 5,
+    "tests": 5,
 }
 
 # The only imports allowed between packages of the same floor (importer -> packages it may use).

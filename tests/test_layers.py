@@ -82,16 +82,16 @@ def test_a_tree_that_keeps_the_floors_passes(tmp_path: Path) -> None:
         (
             "verifier/cli.py",
             "import importlib\nimportlib.import_module('issuer.cli')\n",
-            "2: verifier (floor 3) imports issuer (floor 3)",
+            "2: verifier (floor 4) imports issuer (floor 4)",
         ),
         (
             "issuer/relay.py",
             "\n\nfrom registry_api.app import create\n",
-            "3: issuer (floor 3) imports registry_api (floor 3)",
+            "3: issuer (floor 4) imports registry_api (floor 4)",
         ),
-        ("httpkit/deps.py", "from verifier import app\n", "1: httpkit (floor 2) imports verifier (floor 3)"),
-        ("devstack/run.py", "import tests.factories\n", "1: devstack (floor 4) imports tests (floor 4)"),
-        ("tests/test_bench.py", "import scripts.bench\n", "1: tests (floor 4) imports scripts (floor 4)"),
+        ("httpkit/deps.py", "from verifier import app\n", "1: httpkit (floor 2) imports verifier (floor 4)"),
+        ("devstack/run.py", "import tests.factories\n", "1: devstack (floor 5) imports tests (floor 5)"),
+        ("tests/test_bench.py", "import scripts.bench\n", "1: tests (floor 5) imports scripts (floor 5)"),
     ],
 )
 def test_an_import_against_the_floors_is_reported(tmp_path: Path, path: str, source: str, expected: str) -> None:
@@ -101,10 +101,10 @@ def test_an_import_against_the_floors_is_reported(tmp_path: Path, path: str, sou
 
 
 def test_a_package_without_a_floor_is_reported(tmp_path: Path) -> None:
-    result = run_checker(write_tree(tmp_path, {**CLEAN, "verification/__init__.py": "import chain\n"}))
+    result = run_checker(write_tree(tmp_path, {**CLEAN, "reporting/__init__.py": "import chain\n"}))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "verification/__init__.py:1: package verification has no floor (add it to FLOORS in check_layers.py)"
+        "reporting/__init__.py:1: package reporting has no floor (add it to FLOORS in check_layers.py)"
     ]
 
 

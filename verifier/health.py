@@ -24,8 +24,8 @@ from typing import Any
 
 from chain.client import ChainClient
 from chain.errors import ChainError
+from chainindex import ChainIndex
 from storage.errors import StorageError
-from verifier.index import ChainIndex
 from verifier.metrics import Metrics
 
 log = logging.getLogger("ereg.verifier.health")

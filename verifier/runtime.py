@@ -22,13 +22,13 @@ from chain.client import connect
 from chain.errors import RegistryNotFound
 from chain.property import PropertyClient, recorded_property_registry
 from chain.registry import RegistryClient, read_deployment_record, recorded_address
+from chainindex import ChainIndex
 from httpkit.blocking import Bulkhead, WorkerPool
 from storage import DocumentStore, EmbeddedStore
 from storage.errors import StorageError
 from verifier.backends import GuardedStore
 from verifier.gateway import ChainGateway
 from verifier.health import HealthProber
-from verifier.index import ChainIndex
 from verifier.metrics import Metrics
 from verifier.service import VerificationService
 from verifier.settings import VerifierSettings

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chain.errors import ChainError, RegistryNotFound
 from chain.property import certificate_unit
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, State
+from chainindex import CASE_STATE_AFTER, ChainIndex, OwnerShare, TitleRecord
 from documents import (
     DecryptionError,
     IntegrityCode,
@@ -43,7 +44,6 @@ from documents.model import DocType, Hex32, Issuer, Validity, WrappedDocument, p
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
 from verifier.gateway import ZERO32, ChainGateway, Facts, prevailing
-from verifier.index import CASE_STATE_AFTER, ChainIndex, OwnerShare, TitleRecord
 from verifier.verdict import (
     VERDICT_MESSAGES,
     AnchorInfo,

@@ -25,6 +25,7 @@ from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from chain.types import ZERO32, Action, Role, State, StatusChange, type_id
 from chain.types import StatusRecord as ChainStatusRecord
+from chainindex.index import ChainIndex, RecordStatus, SyncResult, _RawLogScanner
 from devstack.hardhat import rpc
 from devstack.process import free_port
 from documents.merkle import MerkleTree
@@ -39,7 +40,6 @@ from tests.factories import (
     World,
     wait_until,
 )
-from verifier.index import ChainIndex, RecordStatus, SyncResult, _RawLogScanner
 
 pytestmark = pytest.mark.chain
 

@@ -36,6 +36,13 @@ from chain.property import CONTRACT_NAME as PROPERTY_REGISTRY
 from chain.property import Certificate
 from chain.sender import Receipt
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, ZERO32, Role
+from chainindex.index import (
+    PROPERTY_EVENT_SIGNATURES,
+    PROPERTY_EVENTS,
+    ChainIndex,
+    OwnerShare,
+    _RawLogScanner,
+)
 from devstack.hardhat import rpc
 from devstack.process import free_port
 from documents import document_to_bytes, hide_fields, parse_document
@@ -60,13 +67,6 @@ from tests.property_setup import (
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings, wait_for_index
 from tests.verifier.test_service import assert_bilingual, assert_verdict, fragment, iso, verify
 from verifier.app import create_app
-from verifier.index import (
-    PROPERTY_EVENT_SIGNATURES,
-    PROPERTY_EVENTS,
-    ChainIndex,
-    OwnerShare,
-    _RawLogScanner,
-)
 from verifier.runtime import property_registry_address
 from verifier.settings import VerifierSettings
 

@@ -25,11 +25,7 @@ from pydantic import BaseModel, Field
 
 from chain.property import unit_id
 from chain.types import Role
-from documents import load_schema
-from documents.samples import SAMPLE_UNIT_SALT
-from httpkit.errors import ErrorBody, HttpError
-from verifier.api.deps import RuntimeDep
-from verifier.index import (
+from chainindex import (
     CASE_PROPOSALS,
     CASE_STATE_AFTER,
     ChainIndex,
@@ -40,6 +36,10 @@ from verifier.index import (
     TitleRecord,
     UnitRecord,
 )
+from documents import load_schema
+from documents.samples import SAMPLE_UNIT_SALT
+from httpkit.errors import ErrorBody, HttpError
+from verifier.api.deps import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["properties"])
 
