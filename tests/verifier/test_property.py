@@ -32,16 +32,16 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from chain.artifacts import load_artifact
 from chain.errors import RegistryNotFound
 from chain.events import EventScanner
+from chain.logs import RawLogScanner
 from chain.property import CONTRACT_NAME as PROPERTY_REGISTRY
 from chain.property import Certificate
 from chain.sender import Receipt
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, ZERO32, Role
-from chainindex.index import (
+from chainindex import (
     PROPERTY_EVENT_SIGNATURES,
     PROPERTY_EVENTS,
     ChainIndex,
     OwnerShare,
-    _RawLogScanner,
 )
 from devstack.hardhat import rpc
 from devstack.process import free_port
@@ -964,7 +964,7 @@ def test_property_decoding_equals_web3_decoding(world: World, s: Setup) -> None:
     gov(world).run([s.prop.approve_correction_call(revoking)])  # the council, through the time lock
     end = world.client.block_number()
 
-    fast = _RawLogScanner(
+    fast = RawLogScanner(
         world.client, world.registry.artifact, world.registry.address, 1_000, property_address=s.prop.address
     )
     generic = EventScanner(world.client, artifact, s.prop.address, chunk_size=1_000)

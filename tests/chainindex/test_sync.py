@@ -1,4 +1,4 @@
-"""The verifier's chain index against a real node, in both chain modes.
+"""The chain index's sync against a real node, in both chain modes.
 
 The contract's own views are the oracle: whatever the index answers about anchors, statuses and
 governance must agree with what the registry answers in one call.
@@ -21,11 +21,12 @@ from chain.client import connect
 from chain.errors import ChainUnavailable
 from chain.events import EventScanner
 from chain.governance import Governance
+from chain.logs import RawLogScanner
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from chain.types import ZERO32, Action, Role, State, StatusChange, type_id
 from chain.types import StatusRecord as ChainStatusRecord
-from chainindex.index import ChainIndex, RecordStatus, SyncResult, _RawLogScanner
+from chainindex import ChainIndex, RecordStatus, SyncResult
 from devstack.hardhat import rpc
 from devstack.process import free_port
 from documents.merkle import MerkleTree
@@ -299,7 +300,7 @@ def test_fast_decoding_equals_web3_decoding(world: World) -> None:
     new_key(world, NATRES)
     end = world.client.block_number()
 
-    fast = _RawLogScanner(world.client, world.registry.artifact, world.registry.address, 1_000)
+    fast = RawLogScanner(world.client, world.registry.artifact, world.registry.address, 1_000)
     generic = EventScanner(world.client, world.registry.artifact, world.registry.address, chunk_size=1_000)
     ours = list(fast.scan(start, end))
     theirs = list(generic.scan(start, end))
