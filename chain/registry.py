@@ -12,7 +12,7 @@ from hexbytes import HexBytes
 
 from chain.client import ChainClient
 from chain.contract import ContractClient
-from chain.errors import RegistryNotFound
+from chain.errors import ContractRevert, RegistryNotFound
 from chain.governance import Call, Governor
 from chain.sender import Receipt, TransactionSender
 from chain.types import (
@@ -63,6 +63,15 @@ class RegistryClient(ContractClient):
 
     def signer_key(self, signer: str) -> SignerKey:
         return SignerKey.from_tuple(self._call("getSignerKey", to_checksum_address(signer)))
+
+    def known_signer_key(self, signer: str) -> SignerKey | None:
+        """The signer key's record; None for an address that is no department's key."""
+        try:
+            return self.signer_key(signer)
+        except ContractRevert as revert:
+            if revert.name == "IssuerRegistryUnknownSigner":
+                return None
+            raise
 
     def live_signer_keys(self, department_id: bytes) -> list[str]:
         return [str(a) for a in self._call("liveSignerKeys", department_id)]

@@ -88,12 +88,8 @@ def _signer(c: CliContext, signer: str) -> str:
 
 def _key_department(c: CliContext, address: str) -> bytes | None:
     """The department a signing key belongs to; None for a key the registry does not know."""
-    try:
-        return c.registry.signer_key(address).department
-    except ContractRevert as revert:
-        if revert.name == "IssuerRegistryUnknownSigner":
-            return None
-        raise
+    key = c.registry.known_signer_key(address)
+    return None if key is None else key.department
 
 
 def _drafted_calls(path: Path) -> list[Call]:

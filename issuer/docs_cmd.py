@@ -1,7 +1,9 @@
-"""``ereg issue | revoke | suspend | reinstate | supersede | disclose | status``: documents."""
+"""``ereg issue | revoke | suspend | reinstate | supersede | disclose | export | status``: documents."""
 
 from __future__ import annotations
 
+import enum
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,9 +18,10 @@ from documents import (
     hide_fields,
 )
 from documents.model import WrappedDocument
+from documents.vc import CredentialError, envelope, export_credential
 from issuer import parsing
 from issuer.context import CliContext, get
-from issuer.errors import InputError, UsageError
+from issuer.errors import InputError, NotAuthorized, UsageError
 from issuer.issuing import Issuer, IssueSettings, RelayAnchoring, collect_inputs
 from issuer.relayed import (
     DEFAULT_DEADLINE_WINDOW,
@@ -48,6 +51,7 @@ def register(app: typer.Typer) -> None:
         )
     app.command("supersede")(supersede)
     app.command("disclose")(disclose)
+    app.command("export")(export)
     app.command("status")(status)
 
 
@@ -265,6 +269,53 @@ def disclose(
         raise UsageError("the derived copy would overwrite the original; give another --out")
     target.write_bytes(document_to_bytes(derived))
     typer.echo(f"wrote {target} ({len(hide)} field(s) hidden)")
+
+
+# ----------------------------------------------------------------------------- export
+class ExportFormat(enum.StrEnum):
+    vc = "vc"
+
+
+def export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .ereg.json document, issued or disclosed.")],
+    key: KeyOption,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="vc: a W3C Verifiable Credential 2.0.")] = (
+        ExportFormat.vc
+    ),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the credential.")] = None,
+    enveloped: Annotated[
+        bool, typer.Option("--envelope", help="Write the JSON EnvelopedVerifiableCredential instead of the bare JWT.")
+    ] = False,
+) -> None:
+    """Export a document as a W3C VC 2.0 (VC-JOSE-COSE, ES256K), signed by a key of its department.
+
+    The key must be a signer key of the department the document names, valid now on chain: the
+    credential's signature is checked by VC wallets without the chain, so it must be one the
+    chain vouches for.
+    """
+    c = get(ctx)
+    doc = load_document(file)
+    account = c.account(key)
+    now = c.chain_now()
+    signer = c.registry.known_signer_key(account.address)
+    if signer is None or signer.department != bytes.fromhex(doc.issuer.department[2:]) or not signer.valid_at(now):
+        raise NotAuthorized(
+            f"key {key!r} ({account.address}) is not a signer key of department {doc.issuer.department} valid now"
+        )
+    try:
+        token = export_credential(doc, bytes(account.key), issued_at=now)
+    except CredentialError as exc:
+        raise InputError(f"{file}: {exc.describe('en')}") from None
+    stem = file.name.removesuffix(".ereg.json")
+    target = out or file.with_name(stem + (".vc.json" if enveloped else ".vc.jwt"))
+    if target.resolve() == file.resolve():
+        raise UsageError("the credential would overwrite the document; give another --out")
+    if enveloped:
+        target.write_text(json.dumps(envelope(token), ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        target.write_text(token + "\n", encoding="ascii")
+    typer.echo(f"wrote {target} ({fmt.value}, signed by {account.address})")
 
 
 # ----------------------------------------------------------------------------- status

@@ -66,7 +66,8 @@ from devstack.stack import start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, wrap_batch  # noqa: E402
 from documents.merkle import MerkleTree  # noqa: E402
 from documents.samples import SAMPLE_VALIDITY, sample_business_licence, sample_record  # noqa: E402
-from verifier.service import ChainGateway, VerificationService  # noqa: E402
+from verification.gateway import ChainGateway  # noqa: E402
+from verification.service import VerificationService  # noqa: E402
 
 LUA = """
 local bodies = {}

@@ -368,6 +368,27 @@ def main() -> int:
         qr_check = post_json(f"{base}/v1/verify", first_url.encode(), "text/plain")
         print(verdict_line("window scan of the QR code", qr_check))
 
+        say("The disclosed licence as a W3C Verifiable Credential 2.0, checked by `ereg verify` (no verifier service)")
+        cli_env = {
+            **os.environ,
+            "EREG_HOME": str(home),
+            "EREG_RPC_URL": stack.rpc_url,
+            "EREG_CHAIN_ID": str(stack.chain_id),
+            "EREG_REGISTRY_ADDRESS": deployment.address,
+            "EREG_DEPLOYMENTS_DIR": str(settings.deployments_dir),
+            "EREG_KEY_PASSWORD": password,  # to the child's environment only
+        }
+        credential_path = args.out / "disclosed.vc.jwt"
+        export_args = ["--format", "vc", "--key", "la-samr", "--out", str(credential_path)]
+        ereg(cli_env, "export", str(disclosed_path), *export_args)
+        checked = ereg(cli_env, "verify", str(credential_path), "--lang", "en", check=False)
+        print("  " + "\n  ".join(checked.stdout.strip().splitlines()))
+        print(f"  ereg verify exit status {checked.returncode}; the credential: {credential_path}")
+        if checked.returncode != 0:
+            raise SystemExit("the exported credential did not verify")
+        vc_check = post_json(f"{base}/v1/verify", credential_path.read_bytes(), "application/vc+jwt")
+        print(verdict_line("the same credential at the verifier", vc_check))
+
         say("Starting the city platform's relay (it sends department-signed steps; it holds no department key)")
         relay_port = free_port()
         relay_base = f"http://127.0.0.1:{relay_port}"
@@ -562,6 +583,16 @@ def issue_one(
     )
     Issuer(issue_settings, registry=registry, sender=sender, store=store).run([path])
     return out_dir / f"{path.stem}.ereg.json"
+
+
+def ereg(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The ``ereg`` command line, as a department window runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "issuer.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise SystemExit(f"ereg {args[0]} failed: {result.stderr.strip()}")
+    return result
 
 
 def with_suppress_kill(process: subprocess.Popen[bytes]) -> None:

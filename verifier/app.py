@@ -19,7 +19,7 @@ from httpkit.logs import configure_logging
 from httpkit.stack import install_stack
 from verifier import runtime as wiring
 from verifier.api.fastpath import VerifyFastPath
-from verifier.api.routes import citizen, documents, health, properties, status, verify
+from verifier.api.routes import citizen, credentials, documents, health, properties, status, verify
 from verifier.api.verifying import JSON_MEDIA_TYPES
 from verifier.settings import VerifierSettings, get_settings
 
@@ -53,6 +53,7 @@ def create_app(settings: VerifierSettings | None = None, *, follow: bool = True)
     app.include_router(documents.router)
     app.include_router(properties.router)
     app.include_router(citizen.router)
+    app.include_router(credentials.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # inside the kit's stack: the fast path sees only bodies the guard accepted, as the routes do

@@ -20,17 +20,17 @@ from typing import IO
 
 from chain.client import connect
 from chain.errors import RegistryNotFound
-from chain.property import PropertyClient, recorded_property_registry
-from chain.registry import RegistryClient, read_deployment_record, recorded_address
+from chain.property import recorded_property_registry
+from chain.registry import read_deployment_record, recorded_address
 from chainindex import ChainIndex
 from httpkit.blocking import Bulkhead, WorkerPool
 from storage import DocumentStore, EmbeddedStore
 from storage.errors import StorageError
-from verifier.backends import GuardedStore
-from verifier.gateway import ChainGateway
+from verification.backends import GuardedStore
+from verification.gateway import ChainGateway
+from verification.service import VerificationService
 from verifier.health import HealthProber
 from verifier.metrics import Metrics
-from verifier.service import VerificationService
 from verifier.settings import VerifierSettings
 
 log = logging.getLogger("ereg.verifier")
@@ -105,28 +105,12 @@ def build_runtime(settings: VerifierSettings) -> Runtime:
         chunk_size=settings.log_chunk_size,
         property_address=property_address,
     )
-
-    def registry_factory() -> RegistryClient:
-        client.check_chain_id()
-        registry = RegistryClient(client, registry_address)
-        registry.ensure_deployed()  # no code there: RegistryNotFound, an ERROR verdict, not a bad call
-        return registry
-
-    property_factory: Callable[[], PropertyClient] | None = None
-    if property_address is not None:
-        followed = property_address
-
-        def make_property_client() -> PropertyClient:
-            client.check_chain_id()
-            registry = PropertyClient(client, followed)
-            registry.ensure_deployed()
-            return registry
-
-        property_factory = make_property_client
-
     cooldown = settings.backend_cooldown
-    gateway = ChainGateway(
-        registry_factory, property_factory, bulkhead=Bulkhead("chain", settings.chain_concurrency, cooldown=cooldown)
+    gateway = ChainGateway.on_client(
+        client,
+        registry_address,
+        property_address,
+        bulkhead=Bulkhead("chain", settings.chain_concurrency, cooldown=cooldown),
     )
     store = open_document_store(settings, timeout=settings.ipfs_timeout)
     guarded = None

@@ -26,8 +26,8 @@ from devstack.process import free_port
 from documents import build_qr_url, document_to_bytes, hide_fields, parse_document
 from storage import EmbeddedStore, compute_cid
 from tests.factories import World
+from tests.verification.test_service import CJK, app_client, assert_verdict, fragment, verify
 from tests.verifier.conftest import VERIFIER_URL, IssueFn, verifier_settings, wait_for_index
-from tests.verifier.test_service import CJK, app_client, assert_verdict, fragment, verify
 from verifier.app import create_app
 from verifier.settings import VerifierSettings
 

@@ -40,8 +40,8 @@ from storage import EmbeddedStore
 from storage.ipfs import IpfsStore
 from tests.conftest import require
 from tests.factories import BUSINESS_LICENSE, SAMR, World, build_world
+from tests.verification.test_service import _issue_on, assert_verdict, iso, stored
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings
-from tests.verifier.test_service import _issue_on, assert_verdict, iso, stored
 from verifier.app import create_app
 from verifier.runtime import Runtime
 from verifier.settings import VerifierSettings

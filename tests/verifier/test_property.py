@@ -64,8 +64,8 @@ from tests.property_setup import (
     owners,
     unit_of,
 )
+from tests.verification.test_service import assert_bilingual, assert_verdict, fragment, iso, verify
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings, wait_for_index
-from tests.verifier.test_service import assert_bilingual, assert_verdict, fragment, iso, verify
 from verifier.app import create_app
 from verifier.runtime import property_registry_address
 from verifier.settings import VerifierSettings

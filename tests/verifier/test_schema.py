@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from schemathesis.generation.case import Case
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.python.asgi import shutdown_lifespans
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from chain.property import deploy_property_registry
 from tests.contracts.helpers import gov
@@ -56,7 +56,16 @@ OPERATIONS = [
 #: (the answer to a bad value is a 400/404 the spec declares), so there are no negative cases.
 FREE_TEXT_OPERATIONS = {"GET /v1/documents/{cid}", "GET /v1/types/{doc_type}", "GET /q/{cid}"}
 #: Operations without inputs: one request each (there is nothing to vary).
-CONSTANT_OPERATIONS = ["GET /v1/types", "GET /v1/messages", "GET /livez", "GET /readyz", "GET /healthz", "GET /metrics"]
+CONSTANT_OPERATIONS = [
+    "GET /v1/types",
+    "GET /v1/messages",
+    "GET /credentials/v1",
+    "GET /credentials/v2",
+    "GET /livez",
+    "GET /readyz",
+    "GET /healthz",
+    "GET /metrics",
+]
 
 
 @pytest.fixture
@@ -156,7 +165,12 @@ def run_cases(strategy: st.SearchStrategy[Case], wanted: int) -> Counter[tuple[s
     )
     @given(case=strategy)
     def run(case: Case) -> None:
-        response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+        excluded = [positive_data_acceptance]
+        if case.media_type not in (None, "application/json"):
+            # text on the wire: a "wrong type" the generator made (a number, an array) is sent as
+            # text or, for an empty array in a form, not at all; the typed check is on JSON only
+            excluded.append(negative_data_rejection)
+        response = case.call_and_validate(excluded_checks=excluded)
         statuses[(case.media_type, response.status_code)] += 1
 
     run()

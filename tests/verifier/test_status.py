@@ -20,12 +20,12 @@ from chain.types import REASONS, Action
 from documents import document_to_bytes, hide_fields, parse_document
 from tests.factories import World
 from tests.property_setup import UNIT_NUMBER, Setup, unit_of
+from tests.verification.test_service import assert_verdict, change, fragment, verify, verify_until
 from tests.verifier.conftest import IssueFn, wait_for_index
 from tests.verifier.test_api import assert_error, offline_settings
 from tests.verifier.test_property import certificate_of, client, hx, issue_certificate, register, s  # noqa: F401
-from tests.verifier.test_service import assert_verdict, change, fragment, verify, verify_until
+from verification.verdict import FRAGMENT_MESSAGES, MESSAGES, VERDICT_MESSAGES
 from verifier.app import create_app
-from verifier.verdict import FRAGMENT_MESSAGES, MESSAGES, VERDICT_MESSAGES
 
 #: The members of a document the status query carries, and nothing else.
 QUERY_MEMBERS = ("type", "issuer", "validity")

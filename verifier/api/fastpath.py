@@ -19,8 +19,10 @@ from httpkit.body import media_type
 from httpkit.errors import HttpError, json_error
 from verifier.api.verifying import (
     BODY_MEDIA_TYPES,
+    CREDENTIAL_MEDIA_TYPE,
     TEXT_MEDIA_TYPES,
     record,
+    request_from_credential,
     request_from_json,
     request_from_text,
     request_media_type,
@@ -49,6 +51,8 @@ class VerifyFastPath:
         try:
             if kind in TEXT_MEDIA_TYPES:
                 request = request_from_text(state["body"])
+            elif kind == CREDENTIAL_MEDIA_TYPE:
+                request = request_from_credential(state["body"])
             elif "json" in state:
                 request = request_from_json(state["json"])
             else:

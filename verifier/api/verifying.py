@@ -3,7 +3,7 @@
 A request is read from what the HTTP kit's guard parsed (the one strict parser: a body it
 refuses never gets here), checked for its shape, then verified: inline on the event loop when
 the answer needs no backend (integrity and the local index), else on the request pool with a
-deadline (see :mod:`verifier.backends`).
+deadline (see :mod:`verification.backends`).
 
 Shapes: a bare wrapped document; ``{"document": <object or its JSON text>}``, optionally with
 ``"cid"`` and ``"key"`` (the QR fragment's base64url key) to check the stored copy too;
@@ -20,14 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from documents.vc import is_enveloped
 from httpkit.errors import HttpError
-from verifier.backends import BackendNeeded, backends_allowed, inline_only
+from verification.backends import BackendNeeded, backends_allowed, inline_only
+from verification.service import DocumentInput
+from verification.verdict import Verdict
 from verifier.runtime import Runtime
-from verifier.service import DocumentInput
-from verifier.verdict import Verdict
 
 #: Media types whose whole body is the request (uploads go through the form parser).
-BODY_MEDIA_TYPES = frozenset({"application/json", "application/ereg+json", "text/plain", "text/uri-list"})
+#: a W3C VC 2.0 secured with VC-JOSE-COSE, sent as its compact JWS (docs/FORMAT.md §13)
+CREDENTIAL_MEDIA_TYPE = "application/vc+jwt"
+BODY_MEDIA_TYPES = frozenset(
+    {"application/json", "application/ereg+json", "text/plain", "text/uri-list", CREDENTIAL_MEDIA_TYPE}
+)
 TEXT_MEDIA_TYPES = frozenset({"text/plain", "text/uri-list"})
 #: What the guard parses as JSON; "" is a body sent without a Content-Type, read as JSON as it always was.
 JSON_MEDIA_TYPES = frozenset({"application/json", "application/ereg+json", ""})
@@ -37,12 +42,14 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{43}")
 
 @dataclass(frozen=True)
 class VerifyRequest:
-    """One thing to verify: a document (with the stored copy's CID and key, or not), or a QR URL."""
+    """One thing to verify: a document (with the stored copy's CID and key, or not), a QR URL, or a
+    W3C credential (its compact JWS, or the EnvelopedVerifiableCredential object)."""
 
     document: DocumentInput | None = None
     qr: str | None = None
     cid: str | None = None
     key: bytes | None = None
+    credential: str | dict[str, Any] | None = None
 
     @property
     def needs_storage(self) -> bool:
@@ -58,8 +65,8 @@ def unsupported_media_type() -> HttpError:
     return HttpError(
         415,
         "UNSUPPORTED_MEDIA_TYPE",
-        "send application/json, multipart/form-data or text/plain",
-        "请使用 application/json、multipart/form-data 或 text/plain",
+        "send application/json, multipart/form-data, text/plain or application/vc+jwt",
+        "请使用 application/json、multipart/form-data、text/plain 或 application/vc+jwt",
     )
 
 
@@ -77,12 +84,24 @@ def request_from_text(body: bytes) -> VerifyRequest:
     return VerifyRequest(qr=url)
 
 
+def request_from_credential(body: bytes) -> VerifyRequest:
+    """An application/vc+jwt body: the credential's compact JWS (what it holds is the verdict's to say)."""
+    try:
+        token = body.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise bad("MALFORMED_CREDENTIAL", "the body is not a compact JWS (ASCII)", "请求体不是紧凑格式的 JWS") from None
+    return VerifyRequest(credential=token)
+
+
 def request_from_json(value: Any) -> VerifyRequest:
-    """The request in a JSON body the guard parsed (a bare document, a wrapper, or a QR URL)."""
+    """The request in a JSON body the guard parsed (a bare document, a wrapper, a QR URL, or an
+    EnvelopedVerifiableCredential)."""
     if not isinstance(value, dict):
         raise bad("INVALID_REQUEST", "the body must be a JSON object", "请求体必须是 JSON 对象")
     if "version" in value:  # a bare wrapped document, checked as the object the guard read
         return VerifyRequest(document=value)
+    if is_enveloped(value):  # a credential: whatever else it holds is the CREDENTIAL fragment's to judge
+        return VerifyRequest(credential=value)
     unknown = set(value) - {"document", "cid", "key", "qr"}
     if unknown:
         name = sorted(unknown)[0]
@@ -149,6 +168,8 @@ def verdict_of(runtime: Runtime, request: VerifyRequest) -> Verdict:
     service = runtime.service
     if request.qr is not None:
         return service.verify_qr(request.qr)
+    if request.credential is not None:
+        return service.verify_credential(request.credential)
     assert request.document is not None  # noqa: S101 - every request names one or the other
     return service.verify_document(request.document, cid=request.cid, key=request.key)
 

@@ -13,8 +13,8 @@ from documents import list_types, load_schema
 from httpkit.errors import ErrorBody, HttpError
 from storage.cid import normalize_cid
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
+from verification.backends import backends_allowed
 from verifier.api.deps import RuntimeDep
-from verifier.backends import backends_allowed
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

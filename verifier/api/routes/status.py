@@ -21,10 +21,10 @@ from pydantic import ValidationError
 from chain.types import REASONS
 from httpkit.body import guarded_json
 from httpkit.errors import ERROR_RESPONSES
+from verification.service import StatusQuery
+from verification.verdict import FRAGMENT_MESSAGES, MESSAGES, VERDICT_MESSAGES, Verdict
 from verifier.api.deps import RuntimeDep
 from verifier.api.verifying import answer, bad, record
-from verifier.service import StatusQuery
-from verifier.verdict import FRAGMENT_MESSAGES, MESSAGES, VERDICT_MESSAGES, Verdict
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 

@@ -1,4 +1,4 @@
-"""POST /v1/verify: a wrapped document (JSON body or uploaded file) or a scanned QR URL.
+"""POST /v1/verify: a wrapped document (JSON body or uploaded file), a scanned QR URL, or a W3C credential.
 
 JSON and text bodies are normally answered by :mod:`verifier.api.fastpath` before they reach
 this route; the route serves uploads, documents the endpoint, and answers everything the same
@@ -18,13 +18,16 @@ from starlette.types import Message
 
 from httpkit.body import guarded_body, guarded_json, media_type, too_large
 from httpkit.errors import ERROR_RESPONSES
+from verification.verdict import Verdict
 from verifier.api.deps import RuntimeDep
 from verifier.api.verifying import (
     BODY_MEDIA_TYPES,
+    CREDENTIAL_MEDIA_TYPE,
     TEXT_MEDIA_TYPES,
     VerifyRequest,
     bad,
     record,
+    request_from_credential,
     request_from_json,
     request_from_text,
     request_media_type,
@@ -33,7 +36,6 @@ from verifier.api.verifying import (
     verify,
 )
 from verifier.runtime import Runtime
-from verifier.verdict import Verdict
 
 router = APIRouter(prefix="/v1", tags=["verify"])
 
@@ -79,6 +81,18 @@ _REQUEST_SCHEMA: dict[str, Any] = {
             "required": ["qr"],
             "additionalProperties": False,
         },
+        {
+            "type": "object",
+            "description": (
+                "A W3C VC 2.0 exported by ereg (docs/FORMAT.md §13) as an EnvelopedVerifiableCredential: "
+                '{"@context": "https://www.w3.org/ns/credentials/v2", "type": "EnvelopedVerifiableCredential", '
+                '"id": "data:application/vc+jwt,<compact JWS>"}; any other content is an INVALID verdict '
+                "(CREDENTIAL VC_MALFORMED), as a malformed document is"
+            ),
+            "properties": {"type": {"const": "EnvelopedVerifiableCredential"}},
+            "required": ["type"],
+            "not": {"required": ["version"]},
+        },
     ]
 }
 
@@ -100,6 +114,9 @@ OPENAPI_EXTRA: dict[str, Any] = {
                 }
             },
             "text/plain": {"schema": {"type": "string", "description": "The scanned QR URL"}},
+            "application/vc+jwt": {
+                "schema": {"type": "string", "description": "A W3C VC 2.0 exported by ereg, its compact JWS"}
+            },
         },
     }
 }
@@ -111,7 +128,8 @@ OPENAPI_EXTRA: dict[str, Any] = {
     description=(
         "Checks a wrapped ereg/1 document (JSON body, `{document}`, `{document, cid, key}`, or an uploaded "
         "file with optional `cid` and `key` fields) or a scanned QR URL (`{qr}` or a text/plain body, fragment "
-        "included) and answers VALID, INVALID or ERROR with one fragment per check. With `cid` and `key`, "
+        "included) or a W3C VC 2.0 credential exported by ereg (an EnvelopedVerifiableCredential, or its JWS as "
+        "application/vc+jwt) and answers VALID, INVALID or ERROR with one fragment per check. With `cid` and `key`, "
         "STORAGE says whether the encrypted copy stored under the CID is this document. Any well-formed "
         "request gets 200, whatever the verdict."
     ),
@@ -126,6 +144,8 @@ async def verify_document(request: Request, runtime: RuntimeDep) -> Response:
         verify_request = await _upload(request, runtime)
     elif kind in TEXT_MEDIA_TYPES:
         verify_request = request_from_text(guarded_body(request))
+    elif kind == CREDENTIAL_MEDIA_TYPE:
+        verify_request = request_from_credential(guarded_body(request))
     elif kind in BODY_MEDIA_TYPES:
         verify_request = request_from_json(guarded_json(request))
     else:

@@ -1,10 +1,12 @@
-"""Verdicts of the verifier against a real node, in both chain modes, through POST /v1/verify.
+"""The verification table (verification.service) against a real node, in both chain modes.
 
 Every fragment code of the verification table is reached with a real document: issued by the
 real issuance engine, or wrapped by hand and anchored so that exactly one fact is off. The
-verdict follows the chain through the verifier's own index; when the index cannot answer, the
-chain is asked directly; when neither the chain nor the store can be reached the verdict is
-ERROR, never INVALID.
+verdicts are asked as the verifier service asks them (POST /v1/verify: its runtime wires the
+index, the gateway and the store exactly as deployed) and follow the chain through that index;
+when the index cannot answer, the chain is asked directly; when neither the chain nor the store
+can be reached the verdict is ERROR, never INVALID. The library alone, without any index, is
+tested in test_without_index.py.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""The verifier's access to the chain when its index cannot answer: lazy, bounded, never on the loop.
+"""The verification's access to the chain when no index answers: lazy, bounded, never on the loop.
 
-Every call first asks :func:`verifier.backends.require_backend` (in inline mode it raises
-:class:`~verifier.backends.BackendNeeded`, so the verification moves to the request pool), then
+Every call first asks :func:`verification.backends.require_backend` (in inline mode it raises
+:class:`~verification.backends.BackendNeeded`, so the verification moves to the request pool), then
 runs inside the chain's bulkhead: a node that timed out or refused a connection opens the
 breaker, and further calls raise :class:`~chain.errors.ChainUnavailable` at once. Any failure is
 a :class:`~chain.errors.ChainError`; a registry missing at the configured address (a reset chain,
 a resyncing node, a wrong address) is :class:`~chain.errors.RegistryNotFound`, never a decoding
 error of an empty answer.
+
+Without an index (the ``ereg verify`` command run without ``--index``) the gateway is the only
+source of facts, so it also answers what the index would: which departments anchored a root.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from chain.client import ChainClient
 from chain.errors import ChainError, ChainUnavailable, RegistryNotFound
 from chain.property import Mortgage, PropertyClient, UnitState
 from chain.registry import RegistryClient
-from chain.types import State
+from chain.types import SignerKey, State
 from httpkit.blocking import Bulkhead
-from verifier.backends import require_backend
+from verification.backends import require_backend
 
 T = TypeVar("T")
 
@@ -80,6 +84,45 @@ class ChainGateway:
         self._property: PropertyClient | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def on_client(
+        cls,
+        client: ChainClient,
+        registry_address: str,
+        property_address: str | None = None,
+        *,
+        bulkhead: Bulkhead | None = None,
+    ) -> ChainGateway:
+        """The gateway to the registries at these addresses through ``client``.
+
+        Nothing is asked at build time: the chain id and the contracts' code are checked on first
+        use, so a service (or a command) starts while the node is down and answers ERROR.
+        """
+
+        def registry_factory() -> RegistryClient:
+            client.check_chain_id()
+            registry = RegistryClient(client, registry_address)
+            registry.ensure_deployed()  # no code there: RegistryNotFound, an ERROR verdict, not a bad call
+            return registry
+
+        property_factory: Callable[[], PropertyClient] | None = None
+        if property_address is not None:
+            followed = property_address
+
+            def make_property_client() -> PropertyClient:
+                client.check_chain_id()
+                registry = PropertyClient(client, followed)
+                registry.ensure_deployed()
+                return registry
+
+            property_factory = make_property_client
+        return cls(registry_factory, property_factory, bulkhead=bulkhead)
+
+    @property
+    def follows_property(self) -> bool:
+        """Whether a PropertyRegistry is configured (so titles and mortgages can be asked)."""
+        return self._property_factory is not None
+
     # --------------------------------------------------------------------------- plumbing
     def _call(self, fn: Callable[[], T]) -> T:
         require_backend("chain")
@@ -131,8 +174,22 @@ class ChainGateway:
         """Every mortgage of ``unit`` (``mortgageHistory``); ChainError as :meth:`unit_state`."""
         return self._call(lambda: self._property_client().mortgage_history(unit))
 
+    def signer_key(self, address: str) -> SignerKey | None:
+        """The IssuerRegistry's record of a signer key; None for an address that is no department's key."""
+        return self._call(lambda: self._registry_client().known_signer_key(address))
+
     def department_name(self, department: bytes) -> str | None:
         return self._call(lambda: self._registry_client().department(department).name or None)
+
+    def departments_anchoring(self, root: bytes) -> list[bytes]:
+        """The registered departments that hold a record of ``root``, as the index's
+        ``anchors_of_root`` names them; one call per department, so only off the hot path."""
+
+        def ask() -> list[bytes]:
+            registry = self._registry_client()
+            return [dept for dept in registry.department_ids() if registry.document_status(dept, root).anchored]
+
+        return self._call(ask)
 
     def facts(self, department: bytes, root: bytes, target_hash: bytes) -> Facts:
         """What the chain says of ``root`` (and document ``target_hash``) as anchored by

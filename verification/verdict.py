@@ -20,6 +20,7 @@ class Status(enum.StrEnum):
 
 
 class FragmentName(enum.StrEnum):
+    CREDENTIAL = "CREDENTIAL"  # a W3C credential's envelope (docs/FORMAT.md §13); only for credentials
     DOCUMENT_INTEGRITY = "DOCUMENT_INTEGRITY"
     DOCUMENT_STATUS = "DOCUMENT_STATUS"
     ISSUER_IDENTITY = "ISSUER_IDENTITY"
@@ -32,6 +33,27 @@ class FragmentName(enum.StrEnum):
 MESSAGES: dict[str, tuple[str, str]] = {
     "OK": ("Check passed.", "校验通过。"),
     "SKIPPED": ("Not checked, because an earlier check failed.", "由于前序校验未通过，未进行此项校验。"),
+    # CREDENTIAL (a W3C Verifiable Credential, docs/FORMAT.md §13; also CHAIN_UNAVAILABLE)
+    "VC_MALFORMED": (
+        "The credential is not an ereg Verifiable Credential of a form this service reads.",
+        "该凭证不是本服务可识别格式的 ereg 可验证凭证。",
+    ),
+    "VC_BAD_ISSUER": (
+        "The credential's issuer is not a key this service can check (a secp256k1 did:key).",
+        "该凭证的签发者不是本服务可核验的密钥（secp256k1 did:key）。",
+    ),
+    "VC_SIGNATURE_INVALID": (
+        "The credential's signature is not its issuer key's: it was changed after signing.",
+        "该凭证的签名与签发者密钥不符：凭证在签名后被改动。",
+    ),
+    "VC_INCONSISTENT": (
+        "The credential says something else than the document it carries.",
+        "该凭证所载信息与其内含的证照不一致。",
+    ),
+    "VC_WRONG_ISSUER": (
+        "The credential was not signed by a key of the document's department valid at signing.",
+        "该凭证并非由证照签发机关在签名时有效的密钥签署。",
+    ),
     # DOCUMENT_INTEGRITY
     "MALFORMED": ("The document is not a well-formed ereg/1 document.", "文件不是格式正确的 ereg/1 电子证照。"),
     "TAMPERED": ("The document's content was changed after issuance.", "证照内容在签发后被篡改。"),

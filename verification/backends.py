@@ -1,10 +1,11 @@
-"""Which verifications may run on the event loop, and the guard around each blocking backend.
+"""Which verifications may run on an event loop, and the guard around each blocking backend.
 
 Most verifications need neither the chain nor IPFS: integrity is CPU work and the index is a
-local SQLite file, so they run inline on the event loop (a thread hand-off would cost more than
-the verification). A verification is first tried under :func:`inline_only`; the first backend
-call it reaches raises :class:`BackendNeeded` instead of blocking, and the caller re-runs the
-whole (pure) verification on the request pool, where backend calls are allowed.
+local SQLite file, so a service runs them inline on its event loop (a thread hand-off would cost
+more than the verification). A verification is first tried under :func:`inline_only`; the first
+backend call it reaches raises :class:`BackendNeeded` instead of blocking, and the caller re-runs
+the whole (pure) verification on its request pool, where backend calls are allowed. A caller
+that never enters :func:`inline_only` (the CLI) simply blocks on each backend call.
 
 Each backend sits behind its own :class:`httpkit.blocking.Bulkhead`: a hung chain node or IPFS
 daemon holds at most that bulkhead's slots, and once one call timed out the breaker answers
@@ -25,15 +26,16 @@ from storage.errors import StorageUnavailable
 
 T = TypeVar("T")
 
-_INLINE: ContextVar[bool] = ContextVar("ereg_verifier_inline", default=False)
+_INLINE: ContextVar[bool] = ContextVar("ereg_verification_inline", default=False)
 
 
 class BackendNeeded(EregError):
     """Raised in inline mode where a verification would call ``backend`` (chain or IPFS).
 
     It is deliberately no ChainError or StorageError: no handler of the verification may mistake
-    it for an outage and turn it into an ERROR fragment. :func:`verifier.api.verifying.verify`
-    catches it and re-runs the verification on the pool; reaching an HTTP edge would be a bug (500).
+    it for an outage and turn it into an ERROR fragment. The caller that entered inline mode (the
+    verifier service's request logic) catches it and re-runs the verification on its pool; reaching
+    an HTTP edge would be a bug (500).
     """
 
     code = "BACKEND_NEEDED"

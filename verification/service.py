@@ -7,12 +7,15 @@ force skips changes made by a key outside its (current, possibly backdated) wind
 The hot path reads only the local index. The chain is asked only when the index cannot answer:
 a record newer than the index, a signer whose key predates the index, or an index that has not
 synced recently (then an unreachable chain gives ERROR, never a stale VALID or an INVALID).
+Without an index at all (``index=None``, the ``ereg verify`` command's default) every fact comes
+from the chain through the gateway, as it does for a service whose index never synced.
 
 Property certificates get a PROPERTY_STATUS fragment from the PropertyRegistry's chain of title,
 and mortgage certificates a MORTGAGE_STATUS fragment, under the same rule: from the index when it
 answered the document's status, else from the chain's ``unitState`` (``mortgageHistory``) of the
 units the index (or the certificate's own unit number) names. A disclosed unit number must be the
-unit the chain links the certificate to.
+unit the chain links the certificate to. Without an index only the disclosed unit number can be
+asked: a certificate that hides it gets ERROR, never INVALID.
 """
 
 from __future__ import annotations
@@ -28,23 +31,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from chain.errors import ChainError, RegistryNotFound
 from chain.property import certificate_unit
 from chain.types import REASON_CORRECTED, REASON_MORTGAGE_RELEASED, State
-from chainindex import CASE_STATE_AFTER, ChainIndex, OwnerShare, TitleRecord
+from chainindex import CASE_STATE_AFTER, CertificateLink, ChainIndex, OwnerShare, TitleRecord
 from documents import (
     DecryptionError,
     IntegrityCode,
     IntegrityResult,
+    MalformedDocument,
     QrUrlError,
     check_integrity,
     disclosed_fields,
+    document_to_dict,
     open_envelope,
     parse_qr_url,
 )
 from documents.hashing import keccak256
 from documents.model import DocType, Hex32, Issuer, Validity, WrappedDocument, parse_time
+from documents.vc import CredentialError, document_of, open_credential, unenvelope
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
-from verifier.gateway import ZERO32, ChainGateway, Facts, prevailing
-from verifier.verdict import (
+from verification.gateway import ZERO32, ChainGateway, Facts, prevailing
+from verification.verdict import (
     VERDICT_MESSAGES,
     AnchorInfo,
     DocumentInfo,
@@ -57,7 +63,7 @@ from verifier.verdict import (
     overall,
 )
 
-__all__ = ["ChainGateway", "Claim", "Facts", "StatusQuery", "VerificationService"]
+__all__ = ["ChainGateway", "Claim", "DocumentInput", "Facts", "StatusQuery", "VerificationService"]
 
 #: What a document to verify may be: its JSON text (bytes or str) or its parsed JSON object.
 DocumentInput = bytes | str | Mapping[str, Any]
@@ -134,14 +140,21 @@ class Claim:
 
 
 class VerificationService:
+    """Verdicts for one registry on one chain: from ``index`` while it is fresh, else from ``chain``.
+
+    ``index`` None: no local projection at all, every fact is read from the chain (a command run
+    once on a clerk's machine, which has no follower to keep an index fresh). ``store`` None: no
+    stored copy can be fetched, so QR URLs and storage checks answer ERROR IPFS_UNAVAILABLE.
+    """
+
     def __init__(
         self,
         *,
         chain_id: int,
         registry_address: str,
-        index: ChainIndex,
         chain: ChainGateway,
-        store: DocumentStore | None,
+        index: ChainIndex | None = None,
+        store: DocumentStore | None = None,
         max_index_age: float = 15.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -190,6 +203,55 @@ class VerificationService:
             return self._storage_fragment(cid, key, result)
 
         return self._verify(check_integrity(document), cid=cid, storage=storage if cid is not None else None)
+
+    def verify_credential(self, credential: str | Mapping[str, Any]) -> Verdict:
+        """A W3C VC 2.0 (docs/FORMAT.md §13): its compact JWS, or the EnvelopedVerifiableCredential.
+
+        The CREDENTIAL fragment comes first: the JWS's form and ES256K signature, the credential's
+        members and their agreement with the document it carries, then whether the signing key
+        is one of that document's department valid at ``iat``. The other fragments are the verdict
+        of the carried document, exactly as :meth:`verify_document` gives it. A credential that
+        cannot be read has the CREDENTIAL fragment alone.
+        """
+        try:
+            token = unenvelope(credential) if isinstance(credential, Mapping) else credential
+            signed = open_credential(token)
+            doc = document_of(signed.credential)
+            issued_at = signed.credential.get("iat")
+            if not isinstance(issued_at, int) or isinstance(issued_at, bool) or issued_at < 0:
+                raise CredentialError("the credential has no signing time (iat)", "凭证缺少签名时间（iat）")
+        except CredentialError as exc:
+            return self._finish([Fragment.of(FragmentName.CREDENTIAL, Status.INVALID, exc.code or "VC_MALFORMED")])
+        except MalformedDocument as exc:
+            details = {"pointer": exc.pointer} if exc.pointer else None
+            return self._finish([Fragment.of(FragmentName.CREDENTIAL, Status.INVALID, "VC_MALFORMED", details)])
+        verdict = self.verify_document(document_to_dict(doc))
+        signer = self._credential_signer(signed.signer_address, bytes.fromhex(doc.issuer.department[2:]), issued_at)
+        fragments = [signer, *verdict.fragments]
+        status = overall(fragments)
+        en, zh = VERDICT_MESSAGES[status]
+        return verdict.model_copy(update={"verdict": status, "message": en, "message_zh": zh, "fragments": fragments})
+
+    def _credential_signer(self, address: str, department: bytes, issued_at: int) -> Fragment:
+        """CREDENTIAL: the signing key is a key of ``department`` whose window contains ``issued_at``.
+
+        From the index when it is fresh and knows the key, else from the chain (a key added after
+        the index's last pass, or no index); an unreachable chain is ERROR, never a guess.
+        """
+        window: tuple[bytes, bool] | None = None
+        if self.index is not None and self._index_fresh():
+            record = self.index.signer_key(address)
+            if record is not None:
+                window = (record.department, record.valid_at(issued_at))
+        if window is None:
+            try:
+                key = self.chain.signer_key(address)
+            except ChainError:
+                return Fragment.of(FragmentName.CREDENTIAL, Status.ERROR, "CHAIN_UNAVAILABLE")
+            window = (ZERO32, False) if key is None else (key.department, key.valid_at(issued_at))
+        if window[0] != department or not window[1]:
+            return Fragment.of(FragmentName.CREDENTIAL, Status.INVALID, "VC_WRONG_ISSUER", {"signer": address})
+        return Fragment.of(FragmentName.CREDENTIAL, Status.VALID, "OK", {"signer": address})
 
     def verify_bytes(self, raw: bytes | str) -> Verdict:
         """A wrapped document's JSON text (no storage check)."""
@@ -282,6 +344,8 @@ class VerificationService:
 
     def _index_fresh(self) -> bool:
         """Whether the index synced within max_index_age (its head is re-read at most every 0.2 s)."""
+        if self.index is None:
+            return False
         now = self.clock()
         if now - self._head_read_at > 0.2:
             self._synced_at = self.index.head().synced_at
@@ -296,16 +360,17 @@ class VerificationService:
         return self.chain.facts(department, root, target)
 
     def _index_facts(self, department: bytes, root: bytes, target: bytes) -> Facts | None:
-        if department == ZERO32:
+        index = self.index
+        if index is None or department == ZERO32:
             return None  # names no department: (0, root) holds the anchors of keys older than the index
-        anchor = self.index.anchor(department, root)
+        anchor = index.anchor(department, root)
         if anchor is None:
             return None  # newer than the index (or never anchored by this department): ask the chain
-        key = self.index.signer_key(anchor.signer)
-        dept = self.index.department(department)
+        key = index.signer_key(anchor.signer)
+        dept = index.department(department)
         if key is None or dept is None:
             return None
-        batch, document = self.index.statuses(anchor, target)
+        batch, document = index.statuses(anchor, target)
         if not (batch.decidable and document.decidable):
             return None  # a change by a key the index does not know: the chain decides whether it counts
         which = prevailing(batch.state, document.state)
@@ -366,9 +431,10 @@ class VerificationService:
             # departments that anchored this root, the document is not theirs either: it names a
             # department that did not issue it. (A document only ever verifies against its own
             # department's record: another department's anchor neither blocks nor vouches for it.)
-            others = [
-                a.department for a in self.index.anchors_of_root(root) if a.department not in (department, ZERO32)
-            ]
+            try:
+                others = [d for d in self._departments_anchoring(root) if d not in (department, ZERO32)]
+            except ChainError:
+                return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.ERROR, "CHAIN_UNAVAILABLE")
             if others:
                 return Fragment.of(
                     FragmentName.ISSUER_IDENTITY,
@@ -387,27 +453,52 @@ class VerificationService:
                 return Fragment.of(FragmentName.ISSUER_IDENTITY, Status.INVALID, "KEY_NOT_VALID_AT_ISSUANCE")
         return self._ok(FragmentName.ISSUER_IDENTITY)
 
+    # --------------------------------------------------- what the index knows, or the chain
+    def _departments_anchoring(self, root: bytes) -> list[bytes]:
+        """The departments that anchored ``root``: the index's, else (no index) the chain's."""
+        if self.index is not None:
+            return [a.department for a in self.index.anchors_of_root(root)]
+        return self.chain.departments_anchoring(root)
+
+    def _certificate_links(self, target: bytes) -> list[CertificateLink]:
+        """The units the index links to a certificate; none without an index (the chain has no such view)."""
+        return self.index.certificate_links(target) if self.index is not None else []
+
+    def _titles_by_target(self, target: bytes) -> list[TitleRecord]:
+        return self.index.titles_by_target(target) if self.index is not None else []
+
+    def _follows_property(self) -> bool:
+        if self.index is not None:
+            return self.index.follows_property
+        return self.chain.follows_property
+
+    def _no_unit_detail(self) -> dict[str, Any]:
+        """Why a registry fragment whose certificate hides its unit number cannot be decided."""
+        if self.index is None:
+            return {"detail": "no index is kept and the certificate discloses no unit number"}
+        return {"detail": "the index is behind the chain and the certificate discloses no unit number"}
+
     # ------------------------------------------------------------------ property status
     def _registry_fragment(self, doc_type: str) -> FragmentName | None:
         """PROPERTY_STATUS for property certificates, MORTGAGE_STATUS for mortgage certificates,
         when a PropertyRegistry is followed; None for anything else."""
         name = REGISTRY_FRAGMENTS.get(doc_type)
-        return name if name is not None and self.index.follows_property else None
+        return name if name is not None and self._follows_property() else None
 
     def _property_fragment(self, claim: Claim, facts: Facts | None) -> Fragment:
         """From the index alone when it answered the document's status (it is fresh and knows the
         anchor): no chain call. Otherwise from the chain, for the units the index or the document
         names; an unreachable chain is ERROR, never INVALID."""
-        if facts is not None and facts.source == "index":
-            return self._property_from_index(claim)
+        if facts is not None and facts.source == "index" and self.index is not None:
+            return self._property_from_index(self.index, claim)
         try:
             return self._property_from_chain(claim, facts)
         except ChainError:
             return Fragment.of(FragmentName.PROPERTY_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
 
-    def _property_from_index(self, claim: Claim) -> Fragment:
+    def _property_from_index(self, index: ChainIndex, claim: Claim) -> Fragment:
         target = claim.target_hash
-        titles = self.index.titles_by_target(target)
+        titles = index.titles_by_target(target)
         if not titles:
             return self._not_registered(target)
         disclosed = claim.unit
@@ -417,11 +508,9 @@ class VerificationService:
         if not title.current:
             return self._ended(title)
         mortgages = [
-            (m.id, m.bank, m.cert_target, m.registered_at) for m in self.index.mortgages(title.unit, active_only=True)
+            (m.id, m.bank, m.cert_target, m.registered_at) for m in index.mortgages(title.unit, active_only=True)
         ]
-        seizures = [
-            (z.id, z.court, z.ruling, z.registered_at) for z in self.index.seizures(title.unit, active_only=True)
-        ]
+        seizures = [(z.id, z.court, z.ruling, z.registered_at) for z in index.seizures(title.unit, active_only=True)]
         return self._title_fragment(
             title.unit, title.since, title.case_id, title.owners, mortgages, seizures, ask_chain=False
         )
@@ -431,13 +520,13 @@ class VerificationService:
         # The units to ask: those the index links to this certificate, then the unit number the
         # certificate itself discloses (covered by its hash; the chain decides, not the number).
         units: list[bytes] = []
-        for link in self.index.certificate_links(target):
+        for link in self._certificate_links(target):
             if link.kind != "mortgage" and link.unit not in units:
                 units.append(link.unit)
         disclosed = claim.unit
         if disclosed is not None and disclosed not in units:
             units.append(disclosed)
-        titles = self.index.titles_by_target(target)
+        titles = self._titles_by_target(target)
         for unit in units:
             state = self.chain.unit_state(unit)
             if state.registered and state.cert_target == target:
@@ -466,14 +555,10 @@ class VerificationService:
             # became a title and was transferred away after the index's last sync
             return self._superseded(titles[0].unit if titles else None, facts.successor, facts.changed_at, None)
         if not units:
-            # the index is behind, knows no unit for this certificate, and the certificate hides its
-            # unit number: nothing on chain can be asked, so no decision (never a stale INVALID)
-            return Fragment.of(
-                FragmentName.PROPERTY_STATUS,
-                Status.ERROR,
-                "CHAIN_UNAVAILABLE",
-                {"detail": "the index is behind the chain and the certificate discloses no unit number"},
-            )
+            # the index is behind (or there is none), knows no unit for this certificate, and the
+            # certificate hides its unit number: nothing on chain can be asked, so no decision
+            # (never a stale INVALID)
+            return Fragment.of(FragmentName.PROPERTY_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE", self._no_unit_detail())
         return self._not_registered(target)
 
     def _not_registered(self, target: bytes) -> Fragment:
@@ -485,10 +570,12 @@ class VerificationService:
         or never registered, names no owner the registry stands behind, so it must not read as
         valid. Open cases proposing it are listed.
         """
-        pending = []
-        for link in self.index.certificate_links(target):
-            if link.kind == "proposed" and link.case_id is not None:
-                events = self.index.case_events(link.case_id)
+        pending: list[dict[str, Any]] = []
+        index = self.index
+        links = index.certificate_links(target) if index is not None else []  # no index: no cases known
+        for link in links:
+            if index is not None and link.kind == "proposed" and link.case_id is not None:
+                events = index.case_events(link.case_id)
                 state = CASE_STATE_AFTER.get(events[-1].name, "OPEN") if events else "OPEN"
                 if state in ("OPEN", "RETURNED"):
                     pending.append({"unit": _hex(link.unit), "caseId": link.case_id, "state": state})
@@ -570,16 +657,16 @@ class VerificationService:
     # ------------------------------------------------------------------ mortgage status
     def _mortgage_fragment(self, claim: Claim, facts: Facts | None) -> Fragment:
         """ACTIVE, RELEASED or NOT_REGISTERED, under the rule of :meth:`_property_fragment`."""
-        if facts is not None and facts.source == "index":
-            return self._mortgage_from_index(claim)
+        if facts is not None and facts.source == "index" and self.index is not None:
+            return self._mortgage_from_index(self.index, claim)
         try:
             return self._mortgage_from_chain(claim, facts)
         except ChainError:
             return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE")
 
-    def _mortgage_from_index(self, claim: Claim) -> Fragment:
+    def _mortgage_from_index(self, index: ChainIndex, claim: Claim) -> Fragment:
         root, target = claim.merkle_root, claim.target_hash
-        found = [m for m in self.index.mortgages_by_target(target) if m.cert_root == root]
+        found = [m for m in index.mortgages_by_target(target) if m.cert_root == root]
         if not found:
             return self._mortgage_not_registered()
         m = found[-1]
@@ -589,7 +676,7 @@ class VerificationService:
         root, target = claim.merkle_root, claim.target_hash
         # as for titles: the units the index links to this certificate, then the one it discloses
         units: list[bytes] = []
-        for link in self.index.certificate_links(target):
+        for link in self._certificate_links(target):
             if link.kind == "mortgage" and link.unit not in units:
                 units.append(link.unit)
         disclosed = claim.unit
@@ -611,12 +698,7 @@ class VerificationService:
             }
             return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.INVALID, "RELEASED", details)
         if not units:
-            return Fragment.of(
-                FragmentName.MORTGAGE_STATUS,
-                Status.ERROR,
-                "CHAIN_UNAVAILABLE",
-                {"detail": "the index is behind the chain and the certificate discloses no unit number"},
-            )
+            return Fragment.of(FragmentName.MORTGAGE_STATUS, Status.ERROR, "CHAIN_UNAVAILABLE", self._no_unit_detail())
         return self._mortgage_not_registered()
 
     @staticmethod
@@ -651,7 +733,7 @@ class VerificationService:
 
     def _department_ref(self, department: bytes, ask_chain: bool) -> dict[str, Any]:
         """{id, name} of a department, its name from the index (else, off the hot path, the chain)."""
-        record = self.index.department(department)
+        record = self.index.department(department) if self.index is not None else None
         name = record.name if record is not None else None
         if name is None and ask_chain:
             try:
