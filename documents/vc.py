@@ -337,11 +337,8 @@ def to_credential(doc: WrappedDocument, *, issued_at: int | None = None, issuer_
         "@context": [VC_V2_CONTEXT, EREG_CONTEXT],
         "type": ["VerifiableCredential", CREDENTIAL_TYPE],
     }
-    try:
-        title = load_schema(doc.type).get("title")
-    except UnknownDocumentType:  # a type without a bundled schema has no name to give
-        title = None
-    if isinstance(title, str):
+    title = _name_of(doc.type)
+    if title is not _NO_NAME:
         credential["name"] = title
     credential["issuer"] = {"id": issuer_did, "department": doc.issuer.department}
     credential["validFrom"] = doc.validity.valid_from
@@ -353,6 +350,18 @@ def to_credential(doc: WrappedDocument, *, issued_at: int | None = None, issuer_
     credential["relatedResource"] = [{"id": EREG_CONTEXT, "digestSRI": _digest_sri(context_bytes(EREG_CONTEXT))}]
     credential["iat"] = int(time.time()) if issued_at is None else issued_at
     return credential
+
+
+_NO_NAME = object()
+
+
+def _name_of(doc_type: str) -> object:
+    """The credential's ``name``: the type schema's title; none for a type without a bundled schema."""
+    try:
+        title = load_schema(doc_type).get("title")
+    except UnknownDocumentType:
+        return _NO_NAME
+    return title if isinstance(title, str) else _NO_NAME
 
 
 def _status_of(wrapped: dict[str, Any]) -> dict[str, Any]:
@@ -412,7 +421,18 @@ def document_of(credential: dict[str, Any]) -> WrappedDocument:
         raise _inconsistent("validity", "有效期")
     if credential.get("credentialStatus") != _status_of(document_to_dict(doc)):
         raise _inconsistent("credentialStatus", "状态信息")
+    if credential.get("name", _NO_NAME) != _name_of(doc.type):
+        raise _inconsistent("name", "名称")
     return doc
+
+
+def read_credential(token: str) -> tuple[SignedCredential, WrappedDocument]:
+    """:func:`open_credential`, then :func:`document_of`; the issuer must be the key that signed."""
+    signed = open_credential(token)
+    doc = document_of(signed.credential)
+    if signed.credential["issuer"]["id"] != signed.signer:
+        raise _inconsistent("issuer", "签发者")
+    return signed, doc
 
 
 __all__ = [
@@ -435,6 +455,7 @@ __all__ = [
     "export_credential",
     "is_enveloped",
     "open_credential",
+    "read_credential",
     "resolve_did_key",
     "sign_credential",
     "to_credential",

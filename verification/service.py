@@ -46,7 +46,7 @@ from documents import (
 )
 from documents.hashing import keccak256
 from documents.model import DocType, Hex32, Issuer, Validity, WrappedDocument, parse_time
-from documents.vc import CredentialError, document_of, open_credential, unenvelope
+from documents.vc import CredentialError, read_credential, unenvelope
 from storage import DocumentStore
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError
 from verification.gateway import ZERO32, ChainGateway, Facts, prevailing
@@ -215,8 +215,7 @@ class VerificationService:
         """
         try:
             token = unenvelope(credential) if isinstance(credential, Mapping) else credential
-            signed = open_credential(token)
-            doc = document_of(signed.credential)
+            signed, doc = read_credential(token)
             issued_at = signed.credential.get("iat")
             if not isinstance(issued_at, int) or isinstance(issued_at, bool) or issued_at < 0:
                 raise CredentialError("the credential has no signing time (iat)", "凭证缺少签名时间（iat）")

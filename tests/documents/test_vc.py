@@ -371,3 +371,27 @@ def test_a_high_s_signature_by_another_library_is_accepted(licence_batch: Wrappe
     high = max(s, order - s)
     token = signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + high.to_bytes(32, "big"))
     assert open_credential(token).signer_address == KEY_ADDRESS
+
+
+def test_the_issuer_must_be_the_key_that_signed(licence_batch: WrappedBatch) -> None:
+    from documents.vc import read_credential
+
+    # a department key signs a credential that names another key as its issuer
+    credential = to_credential(licence_batch.documents[0], issuer_did=did_key_of_private(KEY))
+    with pytest.raises(CredentialError) as info:
+        read_credential(sign_credential(credential, OTHER_KEY))
+    assert info.value.code == "VC_INCONSISTENT"
+    signed, doc = read_credential(sign_credential(credential, KEY))
+    assert (
+        signed.signer == credential["issuer"]["id"]
+        and doc.proof.target_hash == credential["credentialStatus"]["targetHash"]
+    )
+
+
+def test_the_name_is_the_types_title(licence_batch: WrappedBatch) -> None:
+    credential = to_credential(licence_batch.documents[0], issuer_did=did_key_of_private(KEY))
+    for name in ("不动产权证书", None):
+        changed = {**credential, "name": name} if name else {k: v for k, v in credential.items() if k != "name"}
+        with pytest.raises(CredentialError) as info:
+            document_of(changed)
+        assert info.value.code == "VC_INCONSISTENT"
