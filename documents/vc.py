@@ -29,9 +29,11 @@ from importlib import resources
 from typing import Any
 
 import coincurve
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from multiformats import multibase, multicodec
 
 from .errors import DocumentError, MalformedDocument, UnknownDocumentType
-from .hashing import keccak256
+from .hashing import keccak256, to_checksum_address
 from .model import WrappedDocument, document_from_obj, document_to_dict, load_json
 from .schemas import load_schema
 
@@ -67,9 +69,7 @@ _CREDENTIAL_MEMBERS = frozenset(
         "iat",
     }
 )
-_SECP256K1_PUB = b"\xe7\x01"  # multicodec secp256k1-pub, varint
 _DID_KEY = "did:key:z"
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _MAX_TOKEN = 1 << 20
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
@@ -104,26 +104,6 @@ def _digest_sri(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------------------- did:key
-def _b58encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    out = ""
-    while number:
-        number, rest = divmod(number, 58)
-        out = _B58[rest] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
-def _b58decode(text: str) -> bytes:
-    number = 0
-    for char in text:
-        index = _B58.find(char)
-        if index < 0:
-            raise CredentialError("the did:key is not base58btc", "did:key 不是 base58btc 编码", code="VC_BAD_ISSUER")
-        number = number * 58 + index
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
-
-
 def _private_key(private_key: bytes) -> coincurve.PrivateKey:
     if len(private_key) != 32:
         raise ValueError("a secp256k1 private key is 32 bytes")
@@ -132,7 +112,9 @@ def _private_key(private_key: bytes) -> coincurve.PrivateKey:
 
 def did_key(public_key: coincurve.PublicKey) -> str:
     """The did:key of a secp256k1 public key: multicodec 0xe7 and the compressed point, base58btc."""
-    return _DID_KEY + _b58encode(_SECP256K1_PUB + public_key.format(compressed=True))
+    return "did:key:" + multibase.encode(
+        multicodec.wrap("secp256k1-pub", public_key.format(compressed=True)), "base58btc"
+    )
 
 
 def did_key_of_private(private_key: bytes) -> str:
@@ -146,20 +128,18 @@ def resolve_did_key(did: str) -> coincurve.PublicKey:
     )
     if not isinstance(did, str) or not did.startswith(_DID_KEY) or len(did) > 128:
         raise bad
-    raw = _b58decode(did[len(_DID_KEY) :])
-    if len(raw) != 35 or not raw.startswith(_SECP256K1_PUB):
-        raise bad
     try:
-        return coincurve.PublicKey(raw[2:])  # checks that the point is on the curve
-    except ValueError:
+        codec, point = multicodec.unwrap(multibase.decode(did[len("did:key:") :]))
+        if codec.name != "secp256k1-pub" or len(point) != 33:
+            raise bad
+        return coincurve.PublicKey(point)  # checks that the point is on the curve
+    except (ValueError, KeyError):
         raise bad from None
 
 
 def address_of(public_key: coincurve.PublicKey) -> str:
     """The EVM address of a public key (EIP-55), to find the key among the department's signer keys."""
-    hex40 = keccak256(public_key.format(compressed=False)[1:])[-20:].hex()
-    digest = keccak256(hex40.encode()).hex()
-    return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(hex40))
+    return to_checksum_address("0x" + keccak256(public_key.format(compressed=False)[1:])[-20:].hex())
 
 
 # -------------------------------------------------------------------------------- JWS
@@ -205,17 +185,6 @@ def sign_credential(credential: dict[str, Any], private_key: bytes) -> str:
 
 def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
-
-
-def _der(r: int, s: int) -> bytes:
-    """An ECDSA signature (r, s) in DER, the form libsecp256k1's verify reads."""
-
-    def integer(value: int) -> bytes:
-        body = value.to_bytes((value.bit_length() + 8) // 8, "big")  # a leading zero keeps it positive
-        return b"\x02" + bytes([len(body)]) + body
-
-    content = integer(r) + integer(s)
-    return b"\x30" + bytes([len(content)]) + content
 
 
 def _compact(value: Any) -> bytes:
@@ -270,7 +239,7 @@ def open_credential(token: str) -> SignedCredential:
     valid = (
         0 < r < _CURVE_ORDER
         and s > 0
-        and public_key.verify(_der(r, s), (parts[0] + "." + parts[1]).encode(), hasher=_sha256)
+        and public_key.verify(encode_dss_signature(r, s), (parts[0] + "." + parts[1]).encode(), hasher=_sha256)
     )
     if not valid:
         raise CredentialError(
