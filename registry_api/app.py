@@ -19,6 +19,7 @@ from httpkit.logs import configure_logging
 from httpkit.stack import install_stack
 from registry_api.api.routes import anchors, health, property, requests, status_changes
 from registry_api.metrics import RelayMetrics
+from registry_api.queue import RequestQueue
 from registry_api.runtime import build_runtime
 from registry_api.settings import RelaySettings, get_settings
 
@@ -26,16 +27,21 @@ SERVICE = "relay"
 
 
 def create_app(
-    settings: RelaySettings | None = None, *, relayer: LocalAccount | None = None, run_batcher: bool = True
+    settings: RelaySettings | None = None,
+    *,
+    relayer: LocalAccount | None = None,
+    run_batcher: bool = True,
+    queue: RequestQueue | None = None,
 ) -> FastAPI:
-    """The relay app; ``settings`` default to the environment (EREG_*), the relayer to its keystore."""
+    """The relay app; ``settings`` default to the environment (EREG_*), the relayer to its keystore,
+    the queue to the one the settings name (``queue``: already opened, holding the relayer key)."""
     resolved = settings or get_settings()
     configure_logging(SERVICE, resolved.log_level)
     metrics = RelayMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(resolved, relayer, metrics=metrics)
+        runtime = build_runtime(resolved, relayer, metrics=metrics, queue=queue)
         runtime.start(run_batcher=run_batcher)
         app.state.runtime = runtime
         try:

@@ -1,9 +1,10 @@
 """The batcher: queued signed requests go on chain in few transactions, none lost, none doubled.
 
 Each round first settles the transactions the outbox still has open (after a crash these are
-the ones that may or may not be on chain), then finalizes requests buried under the
-confirmation depth, then sends new batches: anchors first, then status changes, by count
-(``batch_size``) or age (``batch_age``).
+the ones that may or may not be on chain): those of its own relayer key, and those of keys no
+live instance holds (an instance of a shared PostgreSQL queue that died). Then it finalizes
+requests buried under the confirmation depth, then sends new batches: anchors first, then
+status changes, by count (``batch_size``) or age (``batch_age``).
 
 A transaction is signed locally and recorded (hash and raw bytes) before it is sent, so after
 a crash it is either found on chain by its hash or sent again with the very same bytes (the
@@ -24,6 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound
@@ -49,6 +51,9 @@ from registry_api.queue import (
 from registry_api.relay import anchor_in_force, reason_of
 
 log = logging.getLogger("ereg.relay.batcher")
+
+#: How often (seconds) a round checks that the queue still holds this instance's relayer key.
+RELAYER_CHECK_INTERVAL = 2.0
 
 
 class Batcher:
@@ -80,6 +85,9 @@ class Batcher:
         self.last_error: ChainError | None = None
         self.last_round: float | None = None
         self._chain_checked = False
+        self._held_at = 0.0
+        #: The relayer that signed each open transaction of the outbox (recovered from its bytes).
+        self._senders: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------------- loop
     def run(self) -> None:
@@ -111,6 +119,11 @@ class Batcher:
         if not self._chain_checked:
             self.client.check_chain_id()
             self._chain_checked = True
+        if time.monotonic() - self._held_at >= RELAYER_CHECK_INTERVAL:
+            # still this instance's key (a database restart drops the hold: taken again here, or
+            # RELAYER_KEY_IN_USE, and nothing is sent, if another instance took it meanwhile)
+            self.queue.hold_relayer(self.account.address)
+            self._held_at = time.monotonic()
         if not self.settle_open():
             return  # a transaction is still pending: send nothing new before it is settled
         self.finalize()
@@ -132,8 +145,28 @@ class Batcher:
 
     # --------------------------------------------------------------------- settling
     def settle_open(self) -> bool:
-        """Settle every PREPARED or SENT transaction of the outbox; False while one is still pending."""
-        return all(self._settle(tx) for tx in self.queue.open_transactions())
+        """Settle the PREPARED or SENT transactions of the outbox that are this instance's: its own
+        relayer's, and those of relayers no live instance holds (their instance died or was
+        retired; the recorded bytes are sent again as they are). A live instance's own are left to
+        it. False while one of them is still pending."""
+        open_txs = self.queue.open_transactions()
+        for stale in self._senders.keys() - {tx.tx_hash for tx in open_txs}:
+            del self._senders[stale]
+        return all(self._settle(tx) for tx in open_txs if self._ours_to_settle(tx))
+
+    def _ours_to_settle(self, tx: TxRecord) -> bool:
+        if tx.tx_hash not in self._senders:
+            try:
+                self._senders[tx.tx_hash] = str(Account.recover_transaction(tx.raw)).lower()
+            except Exception:  # noqa: BLE001 - bytes no key signed (never written by a batcher)
+                self._senders[tx.tx_hash] = None
+        sender = self._senders[tx.tx_hash]
+        if sender is None or sender == self.account.address.lower():
+            return True
+        if self.queue.relayer_live(sender):
+            return False
+        log.info("settling transaction %s of relayer %s, which no live instance holds", tx.tx_hash, sender)
+        return True
 
     def _settle(self, tx: TxRecord) -> bool:
         receipt = self._receipt(tx.tx_hash)

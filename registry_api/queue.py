@@ -219,6 +219,17 @@ class RequestQueue(Protocol):
         """``(digest, tx_hash)`` of ``signer``'s recorded step with ``nonce``, or None."""
         ...
 
+    def hold_relayer(self, address: str) -> None:
+        """Hold ``address`` as this instance's relayer key while it lives; a QueueError (code
+        ``RELAYER_KEY_IN_USE``) when another live instance of the queue holds it. Called at start
+        and again each batcher round (cheap when nothing changed)."""
+        ...
+
+    def relayer_live(self, address: str) -> bool:
+        """Whether a live instance of the queue (this one included) holds ``address``: its open
+        transactions are that instance's to settle; any instance settles a key nobody holds."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -301,6 +312,7 @@ class SqliteQueue:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._relayer: str | None = None
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk (WAL fsynced) before it returns, so a 202 survives power loss.
@@ -596,6 +608,16 @@ class SqliteQueue:
             "SELECT digest, tx_hash FROM property_steps WHERE signer = ? AND nonce = ?", (signer.lower(), str(nonce))
         )
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    # One process per file: the only live relayer key is the one this queue object holds.
+    def hold_relayer(self, address: str) -> None:
+        with self._lock:
+            if self._relayer is not None and self._relayer != address.lower():
+                raise ValueError("this queue already holds another relayer key")
+            self._relayer = address.lower()
+
+    def relayer_live(self, address: str) -> bool:
+        return self._relayer == address.lower()
 
     def close(self) -> None:
         with self._lock:

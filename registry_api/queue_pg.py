@@ -27,7 +27,9 @@ database of an older relay gets the column, and each of its requests an id, at t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -55,6 +57,8 @@ from registry_api.queue import (
 
 #: Serializes schema creation when several instances start at once (any constant of our own).
 _SCHEMA_LOCK = 0x45524547_51554555  # "EREGQUEU"
+
+log = logging.getLogger("ereg.relay.queue")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -126,6 +130,32 @@ _TX_COLUMNS = "tx_hash, kind, nonce, raw, state, block, error, created_at, updat
 _CLAIMABLE = "(claimed_by IS NULL OR claimed_by = %(me)s OR claim_expires < clock_timestamp())"
 
 
+#: Relayer keys are held as two-key advisory locks (objsubid 2 in pg_locks): this space, and 31
+#: bits of a hash of the address. The schema lock is a one-key lock: another space.
+_RELAYER_LOCK_SPACE = 0x45524C59  # "ERLY"
+
+
+def _relayer_lock_key(address: str) -> int:
+    """The lock key of a relayer address (two addresses share one with odds of 1 in 2**31: the
+    second instance would then be refused, naming its own address, and be given another key)."""
+    digest = hashlib.blake2b(address.lower().encode("ascii"), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+class RelayerKeyInUse(QueueError):
+    """Another live relay instance on this queue sends with the same relayer key."""
+
+    code = "RELAYER_KEY_IN_USE"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            f"another live relay instance on this queue sends with the relayer key {address}:"
+            " give each instance its own key (EREG_RELAYER_KEYSTORE)",
+            f"本队列上另一个运行中的中继实例正在使用中继账户 {address}："
+            "请为每个实例配置各自的密钥（EREG_RELAYER_KEYSTORE）",
+        )
+
+
 def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
@@ -139,6 +169,11 @@ class PostgresQueue:
         #: Who holds a claim: one id per queue object (one per relay process), and the thread.
         self.instance = uuid.uuid4().hex
         self.lease = lease
+        self._url = url
+        self._connect_timeout = connect_timeout
+        #: The relayer key this instance holds (its lock key) and the connection holding it.
+        self._relayer: tuple[int, psycopg.Connection[Any]] | None = None
+        self._relayer_lock = threading.Lock()
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -502,7 +537,72 @@ class PostgresQueue:
         )
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    # ------------------------------------------------------------------- relayer keys
+    def hold_relayer(self, address: str) -> None:
+        """Hold ``address`` as this instance's relayer key for as long as it lives, or raise
+        :class:`RelayerKeyInUse` when another live instance holds it.
+
+        The hold is a session-level advisory lock on a connection of its own: the server drops it
+        when the connection ends, so a killed instance frees its key at once. Called again (each
+        batcher round), it checks the connection and takes the lock again if a server restart
+        cut it.
+        """
+        key = _relayer_lock_key(address)
+        with self._relayer_lock:
+            if self._relayer is not None:
+                held, conn = self._relayer
+                if held != key:
+                    raise ValueError("this queue already holds another relayer key")
+                try:
+                    conn.execute("SELECT 1")
+                    return
+                except psycopg.Error:
+                    log.warning("the connection holding the relayer key was lost; taking the key again")
+                    with contextlib.suppress(psycopg.Error):
+                        conn.close()
+                    self._relayer = None
+            try:
+                conn = psycopg.connect(
+                    self._url,
+                    autocommit=True,
+                    connect_timeout=max(1, int(self._connect_timeout)),
+                    # a peer that vanished without closing is noticed in about a minute
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
+                )
+            except psycopg.Error as exc:
+                raise QueueError(f"the queue's database is unreachable: {exc}", "无法连接中继队列数据库") from None
+            try:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (_RELAYER_LOCK_SPACE, key)).fetchone()
+            except psycopg.Error as exc:
+                conn.close()
+                raise QueueError(f"the queue's database is unreachable: {exc}", "无法连接中继队列数据库") from None
+            if row is None or not row[0]:
+                conn.close()
+                raise RelayerKeyInUse(address)
+            self._relayer = (key, conn)
+
+    def relayer_live(self, address: str) -> bool:
+        """Whether a live instance (this one included) holds ``address`` as its relayer key."""
+        rows = self._read(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+            " AND classid = %s::oid AND objid = %s::oid"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+            (_RELAYER_LOCK_SPACE, _relayer_lock_key(address)),
+        )
+        return bool(rows[0][0])
+
+    def _release_relayer(self) -> None:
+        with self._relayer_lock:
+            if self._relayer is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._relayer[1].close()  # the server drops the lock with the session
+                self._relayer = None
+
     def close(self) -> None:
+        self._release_relayer()
         if self._pool.closed:
             return
         try:

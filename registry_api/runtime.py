@@ -99,15 +99,37 @@ def key_limiter(settings: RelaySettings) -> RateLimiter | None:
     return RateLimiter(settings.key_rate_limit_per_second, settings.key_rate_limit_burst)
 
 
-def build_runtime(
-    settings: RelaySettings, relayer: LocalAccount | None = None, *, metrics: RelayMetrics | None = None
-) -> Runtime:
-    """No connection is made here: the service starts, and answers 503, while the chain is down."""
-    account = relayer or settings.relayer_account()
-    client = connect(settings.chain_settings(), check_chain=False)
-    address = settings.registry_address or recorded_address(settings.deployments_dir, settings.chain_id)
-    registry = RegistryClient(client, address)
+def open_held_queue(settings: RelaySettings, account: LocalAccount) -> RequestQueue:
+    """The queue, holding ``account`` as this instance's relayer key (RELAYER_KEY_IN_USE if a live
+    instance on the same PostgreSQL queue holds it: each instance needs a key of its own)."""
     queue = open_queue(settings)
+    try:
+        queue.hold_relayer(account.address)
+    except BaseException:
+        queue.close()
+        raise
+    return queue
+
+
+def build_runtime(
+    settings: RelaySettings,
+    relayer: LocalAccount | None = None,
+    *,
+    metrics: RelayMetrics | None = None,
+    queue: RequestQueue | None = None,
+) -> Runtime:
+    """No chain connection is made here: the service starts, and answers 503, while the chain is
+    down. The queue is opened (or ``queue``, opened by :func:`open_held_queue`, is taken) and holds
+    the relayer key before anything else."""
+    account = relayer or settings.relayer_account()
+    queue = queue or open_held_queue(settings, account)
+    try:
+        client = connect(settings.chain_settings(), check_chain=False)
+        address = settings.registry_address or recorded_address(settings.deployments_dir, settings.chain_id)
+        registry = RegistryClient(client, address)
+    except BaseException:
+        queue.close()  # and with it the relayer key
+        raise
     metrics = metrics or RelayMetrics()
     limiter = key_limiter(settings)
     relay = Relay(

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from chain.types import SignedAnchor, SignedStatusChange
@@ -90,12 +91,13 @@ MakeRelay = Callable[..., TestClient]
 
 @pytest.fixture
 def make_relay(world: World, tmp_path: Path) -> Iterator[MakeRelay]:
-    """``make_relay(run_batcher=False, **settings)``: a started relay app (stopped after the test)."""
+    """``make_relay(run_batcher=False, relayer=None, **settings)``: a started relay app (stopped after
+    the test), sending with ``relayer`` (default: the world's relayer key)."""
     with ExitStack() as stack:
 
-        def make(*, run_batcher: bool = False, **overrides: Any) -> TestClient:
+        def make(*, run_batcher: bool = False, relayer: LocalAccount | None = None, **overrides: Any) -> TestClient:
             settings = relay_settings(world, tmp_path, **overrides)
-            app = create_app(settings, relayer=world.relayer, run_batcher=run_batcher)
+            app = create_app(settings, relayer=relayer or world.relayer, run_batcher=run_batcher)
             return stack.enter_context(TestClient(app))
 
         yield make

@@ -270,8 +270,10 @@ def test_two_relays_sharing_one_database_anchor_everything_once(
     world: World, make_relay: MakeRelay, postgres_url: str
 ) -> None:
     url = SecretStr(postgres_url)
-    relays = [make_relay(run_batcher=True, queue_url=url, batch_size=15, batch_age=0.1) for _ in range(2)]
-    start_nonce = int(world.client.w3.eth.get_transaction_count(world.relayer.address))
+    keys = [world.relayer, world.new_account()]  # each instance its own relayer key
+    world.sender(keys[1])  # funded on the dev chain
+    relays = [make_relay(run_batcher=True, queue_url=url, batch_size=15, batch_age=0.1, relayer=k) for k in keys]
+    start_nonces = [int(world.client.w3.eth.get_transaction_count(k.address)) for k in keys]
     signed = [world.sign_anchor(os.urandom(32), count=2) for _ in range(60)]
     ids: list[str] = []
     for wave in range(6):  # alternate relays while both batchers run
@@ -291,7 +293,9 @@ def test_two_relays_sharing_one_database_anchor_everything_once(
     mined = [h for h, state in queue_txs if state == "MINED"]
     assert {state for _, state in queue_txs} <= {"MINED", "FAILED"}
     # on chain: exactly the mined transactions, and each root anchored by exactly one of them
-    assert int(world.client.w3.eth.get_transaction_count(world.relayer.address)) - start_nonce == len(mined)
+    nonces = [int(world.client.w3.eth.get_transaction_count(k.address)) for k in keys]
+    sent = [now - then for now, then in zip(nonces, start_nonces, strict=True)]
+    assert sum(sent) == len(mined)
     event = world.registry.contract.events.BatchAnchored()
     anchored: Counter[bytes] = Counter()
     for tx_hash in mined:
