@@ -26,7 +26,15 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc import HTTPProvider
 
 from chain.artifacts import Artifact, load_artifact
-from chain.errors import ChainError, ChainUnavailable, RegistryNotFound, RpcError, TransactionRejected, WrongChain
+from chain.errors import (
+    ChainError,
+    ChainUnavailable,
+    RegistryNotFound,
+    RpcError,
+    TransactionRejected,
+    WrongChain,
+    WrongGenesis,
+)
 from chain.revert import decode_revert
 from chain.settings import ChainSettings
 
@@ -97,13 +105,24 @@ class ChainClient:
         return self.w3.eth.contract(address=checksum, abi=artifact.abi)
 
     def check_chain_id(self) -> None:
+        """The node serves the configured chain: its chain id and, if configured, its genesis hash."""
         actual = self.run(lambda: int(self.w3.eth.chain_id))
         if actual != self.chain_id:
             raise WrongChain(self.chain_id, actual)
+        self.check_genesis()
+
+    def check_genesis(self) -> None:
+        """Block 0's hash is ``settings.genesis_hash`` (nothing to check when none is configured)."""
+        expected = self.settings.genesis_hash
+        if expected is None:
+            return
+        actual = self.run(lambda: "0x" + bytes(self.w3.eth.get_block(0)["hash"]).hex())
+        if actual.lower() != expected.lower():
+            raise WrongGenesis(expected.lower(), actual)
 
 
 def connect(settings: ChainSettings, *, check_chain: bool = True) -> ChainClient:
-    """A client for the node of ``settings``; raises ChainUnavailable or WrongChain."""
+    """A client for the node of ``settings``; raises ChainUnavailable, WrongChain or WrongGenesis."""
     provider = HTTPProvider(
         str(settings.rpc_url),
         request_kwargs={"timeout": settings.request_timeout},

@@ -12,6 +12,7 @@ in (409); the services map the reverts they expect to their own codes before tha
      └── ChainError              502  CHAIN_ERROR
           ├── ChainUnavailable   503  CHAIN_UNAVAILABLE
           ├── WrongChain         503  WRONG_CHAIN
+          ├── WrongGenesis       503  WRONG_GENESIS
           ├── RegistryNotFound   503  REGISTRY_NOT_FOUND
           ├── TransactionTimeout 504  TRANSACTION_TIMEOUT
           ├── RpcError           502  RPC_ERROR
@@ -52,6 +53,22 @@ class WrongChain(ChainError):
 
     def __init__(self, expected: int, actual: int) -> None:
         super().__init__(f"the node serves chain id {actual}, configuration expects {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+class WrongGenesis(ChainError):
+    """The node's block 0 is not the configured genesis: another network, whatever its chain id."""
+
+    code = "WRONG_GENESIS"
+    message_zh = "区块链节点的创世区块与配置不符"
+    http_status = 503
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(
+            f"the node's genesis block is {actual}, configuration expects {expected} (EREG_GENESIS_HASH)",
+            f"区块链节点的创世区块为 {actual}，配置要求 {expected}（EREG_GENESIS_HASH）",
+        )
         self.expected = expected
         self.actual = actual
 

@@ -21,6 +21,9 @@ class ChainSettings(BaseSettings):
     rpc_url: AnyHttpUrl
     chain_id: PositiveInt
     registry_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    #: Block 0's hash the node must report (EREG_GENESIS_HASH; `ereg network init` prints it): a node
+    #: of another network with the same chain id is refused too. None: only the chain id is checked.
+    genesis_hash: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
     deployments_dir: Path = Path("deployments")
     #: Blocks a transaction or event must be buried under before it counts as final (0 on QBFT).
     confirmations: int = Field(default=0, ge=0, le=1000)

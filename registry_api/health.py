@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from chain.client import ChainClient
-from chain.errors import ChainError, RegistryNotFound
+from chain.errors import ChainError, RegistryNotFound, WrongGenesis
 from chain.property import recorded_property_registry
 from registry_api.batcher import Batcher
 from registry_api.metrics import RelayMetrics
@@ -162,11 +162,19 @@ class HealthProber:
         with self._lock:
             self._waiting = (backend, time.monotonic())
 
+    def _right_genesis(self) -> bool:
+        """Block 0 is the configured genesis (always true when EREG_GENESIS_HASH is not set)."""
+        try:
+            self.client.check_genesis()
+        except WrongGenesis:
+            return False
+        return True
+
     def _probe_chain(self) -> ChainView:
         client = self.client
         try:
             chain_id = client.run(lambda: int(client.w3.eth.chain_id))
-            right = chain_id == client.chain_id
+            right = chain_id == client.chain_id and self._right_genesis()
             head = client.block_number()
             registry_code = bool(client.code_at(self.registry_address))
             prop_address, prop_code = self._property_registry() if right else (None, None)

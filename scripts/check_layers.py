@@ -33,6 +33,7 @@ FLOORS: dict[str, int] = {
     "documents": 1,  # pure document format
     "storage": 1,
     "chain": 1,
+    "network": 1,  # the Besu QBFT network generator: common and third-party libraries only
     "httpkit": 2,  # the HTTP kit both services share
     "chainindex": 2,  # the local SQLite projection of the registries' events
     "verification": 3,  # document -> verdict, for the verifier service and the CLI alike

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chain.client import ChainClient
-from chain.errors import ChainError
+from chain.errors import ChainError, WrongGenesis
 from chainindex import ChainIndex
 from storage.errors import StorageError
 from verifier.metrics import Metrics
@@ -161,7 +161,13 @@ class HealthProber:
 
     def _check_chain_id(self) -> str | None:
         actual = self.client.run(lambda: int(self.client.w3.eth.chain_id))
-        return None if actual == self.chain_id else f"the node serves chain {actual}, not {self.chain_id}"
+        if actual != self.chain_id:
+            return f"the node serves chain {actual}, not {self.chain_id}"
+        try:
+            self.client.check_genesis()  # when EREG_GENESIS_HASH is set: the very network, not only its id
+        except WrongGenesis as exc:
+            return exc.message
+        return None
 
     def _check_code(self, address: str, name: str) -> str | None:
         return None if self.client.code_at(address) else f"no {name} code at {address}"

@@ -36,7 +36,7 @@ from registry_api.errors import RelayError
 from storage.errors import BlobNotFound, CidMismatch, InvalidCid, StorageError, StorageUnavailable
 
 #: Every package whose errors a user can meet (devstack and scripts are tools of the developers).
-PACKAGES = ("chain", "documents", "storage", "issuer", "registry_api", "verifier", "httpkit")
+PACKAGES = ("chain", "documents", "storage", "issuer", "registry_api", "verifier", "httpkit", "network")
 
 #: ``python -m <package>`` entry points: importing them starts a server.
 ENTRY_POINTS = {"__main__"}

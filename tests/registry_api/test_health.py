@@ -71,6 +71,14 @@ def test_a_wrong_chain_id_is_not_ready(world: World, make_relay: MakeRelay) -> N
     assert relay.get("/healthz").status_code == 503
 
 
+def test_a_node_of_another_genesis_is_not_ready(world: World, make_relay: MakeRelay) -> None:
+    relay = make_relay(genesis_hash="0x" + "ab" * 32)
+    ready = relay.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["chain"]["rightChain"] is False, ready.text
+    right = "0x" + bytes(world.client.w3.eth.get_block(0)["hash"]).hex()
+    assert make_relay(genesis_hash=right, relayer=world.new_account()).get("/readyz").json()["chain"]["rightChain"]
+
+
 @pytest.fixture
 def own_world(tmp_path: Path) -> Iterator[World]:
     """A node of this test's own (it is stopped with SIGSTOP), with the registry deployed."""

@@ -195,6 +195,19 @@ def test_a_registry_address_without_code_is_error_and_not_ready(world: World, tm
             assert body["checks"]["chain"]["state"] == "ok", "the node itself answers"
 
 
+def test_a_node_of_another_genesis_is_not_ready(world: World, tmp_path: Path) -> None:
+    """Right chain id, wrong genesis (another network that took the same id): /readyz says so."""
+    settings = verifier_settings(world, tmp_path, genesis_hash="0x" + "ab" * 32)
+    with serve(settings) as served:
+        served.wait_until(lambda: served.health().json()["checks"]["chainId"]["state"] == "failing", "probed")
+        reply = served.health("/readyz")
+        assert reply.status_code == 503 and reply.json()["ready"] is False, reply.text
+        assert "genesis" in reply.json()["checks"]["chainId"]["detail"]
+    right = world.client.w3.eth.get_block(0)["hash"]
+    with serve(verifier_settings(world, tmp_path / "right", genesis_hash="0x" + bytes(right).hex())) as served:
+        served.wait_until(lambda: served.health().json()["checks"]["chainId"]["state"] == "ok", "probed")
+
+
 # ------------------------------------------------------------------------- a hung node
 def test_a_stopped_chain_node_delays_only_what_needs_the_chain(tmp_path: Path) -> None:
     require(HARDHAT_BIN.exists(), "Hardhat is not installed (run `npm ci` in hardhat_local)")
