@@ -13,6 +13,12 @@ configuration that opens nothing but the API (and, if asked, the gateway) on 127
 A fresh repository is created by the daemon itself (``--init-config``), which saves a
 second Node start (about 2.5 s) over ``jsipfs init`` followed by the daemon; an existing
 repository keeps its blocks and gets the same loopback settings written into its config.
+
+Several independent daemons (for replicated storage) run side by side with
+:func:`start_ipfs_nodes`, each in ``<run_dir>/node-<i>`` with its own repository and port; the
+daemons are not connected to each other (no swarm). :func:`restart_ipfs` brings one back on the
+ports its repository's configuration names, with its blocks and pins; :func:`stop_ipfs` stops
+one, :func:`stop_ipfs_nodes` all of a run directory.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import http.client
 import json
 import os
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +52,7 @@ POLYFILLS = HARDHAT_LOCAL / "polyfills.cjs"
 NAME = "ipfs"
 HOST = "127.0.0.1"
 REPO_DIR = "ipfs-repo"
+NODE_PREFIX = "node-"
 START_TIMEOUT = 60.0
 
 
@@ -158,6 +167,102 @@ def stop_ipfs(run_dir: Path, timeout: float = 10.0) -> bool:
     stopped = stop_pid_file(pid_file, timeout=timeout)
     _clear_stale_files(run_dir / REPO_DIR)
     return stopped
+
+
+def node_dirs(run_dir: Path, count: int) -> list[Path]:
+    """The run directories :func:`start_ipfs_nodes` gives ``count`` daemons: ``run_dir/node-<i>``."""
+    return [Path(run_dir).resolve() / f"{NODE_PREFIX}{index}" for index in range(count)]
+
+
+def start_ipfs_nodes(
+    run_dir: Path,
+    count: int,
+    *,
+    ports: Sequence[int] | None = None,
+    timeout: float = START_TIMEOUT,
+) -> list[IpfsDaemon]:
+    """Start ``count`` independent daemons at once, each in its own ``run_dir/node-<i>``; all or none.
+
+    ``ports`` are their API ports (distinct free ones if omitted). If any daemon fails to
+    start, those that did are stopped again and the first failure is raised.
+    """
+    if count < 1:
+        raise DevstackError("start at least one js-ipfs daemon")
+    if ports is not None and (len(ports) != count or len(set(ports)) != count):
+        raise DevstackError(f"give {count} distinct API ports, one per daemon")
+    chosen = list(ports) if ports is not None else _distinct_free_ports(count)
+    dirs = node_dirs(run_dir, count)
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="ipfs-start") as pool:
+        futures = [pool.submit(start_ipfs, directory, port, timeout=timeout)
+                   for directory, port in zip(dirs, chosen, strict=True)]
+        errors = [future.exception() for future in futures]
+    failure = next((error for error in errors if error is not None), None)
+    if failure is not None:
+        for directory in dirs:
+            stop_ipfs(directory)
+        raise failure
+    return [future.result() for future in futures]
+
+
+def stop_ipfs_nodes(run_dir: Path, timeout: float = 10.0) -> int:
+    """Stop every daemon :func:`start_ipfs_nodes` started in ``run_dir``; how many were running."""
+    run_dir = Path(run_dir).resolve()
+    directories = sorted(path for path in run_dir.glob(f"{NODE_PREFIX}*") if path.is_dir())
+    if not directories:
+        return 0
+    with ThreadPoolExecutor(max_workers=len(directories), thread_name_prefix="ipfs-stop") as pool:
+        stopped = list(pool.map(lambda directory: stop_ipfs(directory, timeout=timeout), directories))
+    return sum(stopped)
+
+
+def ipfs_running(run_dir: Path) -> bool:
+    """Whether the daemon recorded in ``run_dir/ipfs.pid`` is running."""
+    pid = read_pid(Path(run_dir).resolve() / f"{NAME}.pid")
+    return pid is not None and pid_alive(pid)
+
+
+def configured_ports(run_dir: Path) -> tuple[int, int | None]:
+    """The API and gateway ports (None: no gateway) the repository of ``run_dir`` is configured with."""
+    path = Path(run_dir).resolve() / REPO_DIR / "config"
+    try:
+        addresses = json.loads(path.read_text()).get("Addresses", {})
+    except (OSError, ValueError) as exc:
+        raise DevstackError(f"cannot read the js-ipfs config {path}: {exc}") from exc
+
+    def port_of(value: object) -> int | None:
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if not isinstance(value, str) or "/tcp/" not in value:
+            return None
+        try:
+            return int(value.split("/tcp/", 1)[1].split("/", 1)[0])
+        except ValueError:
+            return None
+
+    api = port_of(addresses.get("API"))
+    if api is None:
+        raise DevstackError(f"{path} names no API port")
+    return api, port_of(addresses.get("Gateway"))
+
+
+def restart_ipfs(run_dir: Path, *, timeout: float = START_TIMEOUT) -> IpfsDaemon:
+    """Stop the daemon of ``run_dir`` if it runs, and start it again on the same ports.
+
+    The repository (its blocks and pins) is kept; the ports are those its configuration names,
+    so a client configured with the old address reaches the restarted daemon.
+    """
+    api_port, gateway_port = configured_ports(run_dir)
+    stop_ipfs(run_dir)
+    return start_ipfs(run_dir, api_port, gateway_port=gateway_port, timeout=timeout)
+
+
+def _distinct_free_ports(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        candidate = free_port(HOST)
+        if candidate not in ports:
+            ports.append(candidate)
+    return ports
 
 
 def _node_env(repo: Path) -> dict[str, str]:

@@ -29,7 +29,7 @@ import typer
 from typer.core import TyperGroup
 
 from common.errors import EregError
-from issuer import chain_cmd, dept_cmd, docs_cmd, gov_cmd, keys_cmd, network_cmd, property_cmd, verify_cmd
+from issuer import chain_cmd, dept_cmd, docs_cmd, gov_cmd, keys_cmd, network_cmd, property_cmd, storage_cmd, verify_cmd
 from issuer.context import CliContext, default_home
 from issuer.errors import FileError, IssuerError
 
@@ -156,6 +156,7 @@ app.add_typer(
 )
 app.add_typer(gov_cmd.app, name="gov", help="The governance council: seal, sign, approve, execute, veto proposals.")
 app.add_typer(property_cmd.app, name="property", help="Property units: registration, transfers, mortgages, seizures.")
+app.add_typer(storage_cmd.app, name="storage", help="Replicated IPFS storage: check and repair the copies.")
 app.add_typer(network_cmd.app, name="network", help="A Besu QBFT network from the department list; node keys.")
 chain_cmd.register(app)
 docs_cmd.register(app)

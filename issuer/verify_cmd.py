@@ -154,8 +154,8 @@ def verify(
             "--ipfs-url",
             metavar="URL",
             envvar="EREG_IPFS_API",
-            help="IPFS RPC API for QR codes: http://host:5001 or a multiaddr "
-            "(default: the embedded store of the home directory).",
+            help="IPFS RPC API for QR codes: http://host:5001 or a multiaddr, or several, comma-separated, "
+            "tried in turn (default: the embedded store of the home directory).",
         ),
     ] = None,
     property_registry: Annotated[
@@ -336,9 +336,11 @@ def _store(c: CliContext, ipfs_url: str | None) -> DocumentStore | None:
     """IPFS when given; else the embedded store of the home directory if there is one; else none
     (then a QR code reads ERROR IPFS_UNAVAILABLE: the stored copy cannot be fetched)."""
     if ipfs_url:
-        from storage.ipfs import IpfsStore  # imported lazily: pulls in the HTTP client
+        from storage.replicated import open_ipfs  # imported lazily: pulls in the HTTP client
 
-        return IpfsStore(ipfs_api(ipfs_url), timeout=IPFS_TIMEOUT, connect_timeout=5.0, grace=1.0)
+        # one node, or several (EREG_IPFS_API's list): a read tries them in turn; it writes nothing
+        nodes = ",".join(ipfs_api(part.strip()) for part in ipfs_url.split(",") if part.strip())
+        return open_ipfs(nodes, replication=1, timeout=IPFS_TIMEOUT, connect_timeout=5.0, grace=1.0)
     embedded = c.home / "blocks"
     return open_store(None, embedded) if embedded.is_dir() else None
 

@@ -210,6 +210,17 @@ class IpfsStore:
         keys = answer.get("Keys", {}) if hasattr(answer, "get") else {}
         return any(normalize_cid(text) == key for text in keys)
 
+    def pins(self) -> list[str]:
+        """Every recursive pin of the node, as the node names it (the node's own files too)."""
+        with self._calling("pin/ls"):
+            answer = self._client().pin.ls(
+                type="recursive",
+                opts={"timeout": _duration(self._timeout)},
+                timeout=self._http_timeout(self._timeout),
+            )
+        keys = answer.get("Keys", {}) if hasattr(answer, "get") else {}
+        return [str(text) for text in keys]
+
     def version(self) -> str:
         """The node's version string; a cheap health check."""
         with self._calling("version"):

@@ -76,12 +76,21 @@ def property_registry_address(settings: VerifierSettings, registry_address: str)
 def open_document_store(
     settings: VerifierSettings, *, timeout: float, grace: float = IPFS_GRACE
 ) -> DocumentStore | None:
-    """The IPFS node's store (each operation bounded by ``timeout`` + ``grace``), else the embedded one, else none."""
-    if settings.ipfs_api:
-        from storage.ipfs import IpfsStore  # imported lazily: pulls in the HTTP client
+    """The IPFS node's store (each operation bounded by ``timeout`` + ``grace``), else the embedded one, else none.
 
-        return IpfsStore(
-            settings.ipfs_api, timeout=timeout, has_timeout=timeout, connect_timeout=min(timeout, 5.0), grace=grace
+    Several nodes (a comma-separated ``ipfs_api``) are one replicated store: a read asks them in
+    turn, the one that answered last first, and skips one that is down or serves wrong bytes.
+    """
+    if settings.ipfs_api:
+        from storage.replicated import open_ipfs  # imported lazily: pulls in the HTTP client
+
+        return open_ipfs(
+            settings.ipfs_api,
+            replication=settings.ipfs_replication,
+            timeout=timeout,
+            has_timeout=timeout,
+            connect_timeout=min(timeout, 5.0),
+            grace=grace,
         )
     if settings.store_dir:
         return EmbeddedStore(settings.store_dir)
@@ -152,13 +161,17 @@ def build_runtime(settings: VerifierSettings) -> Runtime:
 
 
 def _ipfs_probe(settings: VerifierSettings) -> Callable[[], object] | None:
-    """A cheap call on the IPFS node with the probe's short timeout; None without a node."""
+    """A cheap call on the IPFS node with the probe's short timeout; None without a node.
+
+    With several nodes the probe passes while any of them answers (a read needs one).
+    """
     if not settings.ipfs_api:
         return None
-    from storage.ipfs import IpfsStore
+    from storage.replicated import open_ipfs
 
-    probe_store = IpfsStore(
+    probe_store = open_ipfs(
         settings.ipfs_api,
+        replication=settings.ipfs_replication,
         timeout=settings.health_timeout,
         has_timeout=settings.health_timeout,
         connect_timeout=settings.health_timeout,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from chain.settings import ChainSettings
@@ -32,8 +32,12 @@ class VerifierSettings(ChainSettings, HttpSettings):
     max_index_age: PositiveFloat = 15.0
     #: Bound of one call to the chain node (web3's HTTP timeout): a hung node costs a request this long at most.
     request_timeout: PositiveFloat = 5.0
-    #: IPFS RPC API (multiaddr); without it the embedded store in ``store_dir`` is used, if set.
+    #: IPFS RPC API (multiaddr or http://host:port); several, comma-separated, are one replicated
+    #: store (each read tries them in turn); without it the embedded store in ``store_dir`` is used, if set.
     ipfs_api: str | None = None
+    #: Replication factor of the listed nodes (default: all of them); the verifier only reads, so
+    #: it is checked against the list, not used to refuse reads.
+    ipfs_replication: PositiveInt | None = None
     store_dir: Path | None = None
     #: Bound of one IPFS operation (the node's own deadline; the HTTP read waits one second more).
     ipfs_timeout: PositiveFloat = 10.0
@@ -54,6 +58,26 @@ class VerifierSettings(ChainSettings, HttpSettings):
     workers: PositiveInt = 16
     #: Longer than one IPFS operation may take, so that a hung daemon reads as an ERROR verdict.
     request_deadline: PositiveFloat = 15.0
+
+    @field_validator("ipfs_api")
+    @classmethod
+    def _ipfs_api_list(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from storage.replicated import StorageConfigError, parse_api_list
+
+        try:
+            return ",".join(parse_api_list(value))
+        except StorageConfigError as exc:
+            raise ValueError(exc.message) from None
+
+    @model_validator(mode="after")
+    def _replication_fits(self) -> VerifierSettings:
+        if self.ipfs_replication is not None:
+            nodes = len(self.ipfs_api.split(",")) if self.ipfs_api else 0
+            if self.ipfs_replication > nodes:
+                raise ValueError(f"ipfs_replication {self.ipfs_replication} needs as many nodes in ipfs_api ({nodes})")
+        return self
 
 
 @lru_cache
