@@ -1,4 +1,4 @@
-"""The whole local stack: a Hardhat node (dev or Besu-like mode) and a js-ipfs daemon.
+"""The whole local stack: a chain node (Hardhat in dev or Besu-like mode, or Anvil) and a js-ipfs daemon.
 
 ``start_stack`` records what it started in ``<run_dir>/stack.json``; ``stop_stack`` stops every
 service of a run directory by its pid file, whichever process started it.
@@ -10,8 +10,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from devstack.hardhat import ChainMode, start_hardhat
+from devstack.anvil import start_anvil
+from devstack.hardhat import start_hardhat
 from devstack.ipfs import start_ipfs, stop_ipfs
+from devstack.node import ChainMode, ChainNode
 from devstack.process import DevstackError, stop_pid_file
 
 
@@ -32,6 +34,13 @@ class Stack:
         return path
 
 
+def start_chain(run_dir: Path, *, mode: ChainMode, port: int | None = None) -> ChainNode:
+    """The node of ``mode``: Anvil for ``anvil``, Hardhat (behind the Besu gateway for ``besu``) else."""
+    if mode == "anvil":
+        return start_anvil(run_dir, port=port)
+    return start_hardhat(run_dir, mode=mode, port=port)
+
+
 def start_stack(
     run_dir: Path,
     *,
@@ -41,7 +50,7 @@ def start_stack(
     ipfs_port: int | None = None,
 ) -> Stack:
     run_dir.mkdir(parents=True, exist_ok=True)
-    node = start_hardhat(run_dir, mode=mode, port=chain_port)
+    node = start_chain(run_dir, mode=mode, port=chain_port)
     try:
         daemon = start_ipfs(run_dir / "ipfs", ipfs_port) if ipfs else None
     except DevstackError:
@@ -71,7 +80,7 @@ def read_stack(run_dir: Path) -> Stack | None:
 def stop_stack(run_dir: Path) -> list[str]:
     """Stop every service recorded in ``run_dir``; the names of those that were running."""
     stopped = []
-    for pid_file in sorted(run_dir.glob("hardhat-*.pid")):
+    for pid_file in sorted([*run_dir.glob("hardhat-*.pid"), *run_dir.glob("anvil.pid")]):
         if stop_pid_file(pid_file):
             stopped.append(pid_file.stem)
     if (run_dir / "ipfs").exists() and stop_ipfs(run_dir / "ipfs"):

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Start, stop and show the local stack (Hardhat node + js-ipfs daemon).
+"""Start, stop and show the local stack (a chain node + js-ipfs daemon).
 
 Usage:
-  python scripts/devstack.py start [--run-dir .run] [--mode besu|dev] [--chain-port N] [--ipfs-port N] [--no-ipfs]
+  python scripts/devstack.py start [--run-dir .run] [--mode besu|dev|anvil] [--chain-port N] [--ipfs-port N] [--no-ipfs]
   python scripts/devstack.py stop [--run-dir .run]
   python scripts/devstack.py status [--run-dir .run]
 
-`start` prints the environment to use (EREG_RPC_URL, EREG_CHAIN_ID, EREG_IPFS_API); services
-keep running until `stop`, which stops them by their pid files only.
+The chain node is Hardhat in the `besu` (free gas, behind the Besu-like gateway) and `dev` modes,
+Anvil in the `anvil` mode (free gas, Berlin, chain id 2019). `start` prints the environment to use
+(EREG_RPC_URL, EREG_CHAIN_ID, EREG_IPFS_API); services keep running until `stop`, which stops
+them by their pid files only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devstack.node import CHAIN_MODES
 from devstack.process import DevstackError
 from devstack.stack import read_stack, start_stack, stop_stack
 
@@ -26,7 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="the e-Registry local stack")
     parser.add_argument("action", choices=["start", "stop", "status"])
     parser.add_argument("--run-dir", type=Path, default=Path(".run"))
-    parser.add_argument("--mode", choices=["besu", "dev"], default="besu")
+    parser.add_argument("--mode", choices=list(CHAIN_MODES), default="besu")
     parser.add_argument("--chain-port", type=int)
     parser.add_argument("--ipfs-port", type=int)
     parser.add_argument("--no-ipfs", action="store_true")

@@ -1,19 +1,30 @@
-"""Session-wide fixtures: the real local chain in both modes, a deployed registry, per-test isolation.
+"""Session-wide fixtures: the real local chain in every mode, a deployed registry, per-test isolation.
 
-One Hardhat node runs per chain mode for the whole session ("dev": EIP-1559; "besu": free gas,
-Berlin, behind the Besu-like gateway). Each test that uses ``world`` runs between an
-``evm_snapshot`` and an ``evm_revert``, so tests never see each other's transactions.
+One node runs per chain mode for the whole session ("dev": Hardhat, EIP-1559; "besu": Hardhat,
+free gas, Berlin, behind the Besu-like gateway; "anvil": Anvil, free gas, Berlin). Each test that
+uses ``world`` runs between an ``evm_snapshot`` and an ``evm_revert``, so tests never see each
+other's transactions.
+
+The "anvil" mode runs, by default, only the tests under :data:`ANVIL_DEFAULT_SUITES` (the
+contracts and the chain client: a second EVM implementation under the layers that talk to it
+directly); its other items are deselected. ``EREG_ANVIL_SUITES=all`` runs it wherever the ``node``
+fixture is used, and ``EREG_ANVIL_SUITES=tests/verifier,tests/issuer`` (directories relative to
+the repository, comma- or space-separated) wherever those directories use it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from devstack.hardhat import HARDHAT_BIN, HardhatNode, rpc, start_hardhat, stop_hardhat
+from devstack.anvil import ANVIL_BIN
+from devstack.hardhat import HARDHAT_BIN
 from devstack.ipfs import JSIPFS, IpfsDaemon, start_ipfs, stop_ipfs
+from devstack.node import CHAIN_MODES, ChainNode, rpc, stop_node
+from devstack.stack import start_chain
 from storage.ipfs import IpfsStore
 from tests.factories import World, build_world
 
@@ -30,22 +41,56 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session", params=["dev", "besu"])
-def node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HardhatNode]:
-    """A Hardhat node of each chain mode, started once for the session."""
-    require(HARDHAT_BIN.exists(), "Hardhat is not installed (run `npm ci` in hardhat_local)")
+#: Test directories whose ``node``-using tests run on Anvil too unless EREG_ANVIL_SUITES says more.
+ANVIL_DEFAULT_SUITES = ("tests/contracts", "tests/chain")
+
+
+def anvil_suites(root: Path) -> list[Path] | None:
+    """The directories whose tests run in the anvil mode; None for all of them."""
+    value = os.environ.get("EREG_ANVIL_SUITES", "").strip()
+    if value.lower() == "all":
+        return None
+    names = value.replace(",", " ").split() or list(ANVIL_DEFAULT_SUITES)
+    return [(root / name).resolve() for name in names]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the anvil-mode items outside the Anvil suites (see the module's docstring)."""
+    suites = anvil_suites(config.rootpath)
+    if suites is None:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_anvil = callspec is not None and callspec.params.get("node") == "anvil"
+        path = item.path.resolve()
+        if on_anvil and not any(path.is_relative_to(suite) for suite in suites):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session", params=CHAIN_MODES)
+def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainNode]:
+    """A node of each chain mode (Hardhat for dev and besu, Anvil for anvil), started once for the session."""
+    if request.param == "anvil":
+        require(ANVIL_BIN.exists(), "Anvil is not installed (run `npm ci` in hardhat_local)")
+    else:
+        require(HARDHAT_BIN.exists(), "Hardhat is not installed (run `npm ci` in hardhat_local)")
     run_dir = tmp_path_factory.mktemp(f"chain-{request.param}")
-    started = start_hardhat(run_dir, mode=request.param)
+    started = start_chain(run_dir, mode=request.param)
     try:
         yield started
     finally:
-        stop_hardhat(started)
+        stop_node(started)
 
 
 @pytest.fixture(scope="session")
-def deployed(node: HardhatNode, tmp_path_factory: pytest.TempPathFactory) -> World:
+def deployed(node: ChainNode, tmp_path_factory: pytest.TempPathFactory) -> World:
     """The registry deployed on ``node`` with departments, keys and types registered."""
     return build_world(node, tmp_path_factory.mktemp(f"deployments-{node.mode}"))
 

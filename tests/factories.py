@@ -21,7 +21,7 @@ from chain.registry import RegistryClient
 from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from chain.types import Role, SignedAnchor, SignedStatusChange, StatusChange, department_id, type_id
-from devstack.hardhat import HardhatNode, fund, rpc
+from devstack.node import ChainNode, fund, rpc
 from documents.merkle import MerkleTree
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class World:
     by moving the node's clock).
     """
 
-    node: HardhatNode
+    node: ChainNode
     settings: ChainSettings
     client: ChainClient
     deployment: Deployment
@@ -69,10 +69,10 @@ class World:
         return self.client.chain_id
 
     def sender(self, account: LocalAccount) -> TransactionSender:
-        """The (cached) transaction sender of ``account``, funded on the dev chain."""
+        """The (cached) transaction sender of ``account``, funded unless gas is free."""
         cached = self.senders.get(account.address)
         if cached is None:
-            if self.node.mode == "dev":
+            if not self.node.free_gas:
                 fund(self.node.rpc_url, account.address)
             cached = self.senders[account.address] = TransactionSender(self.client, account)
         return cached
@@ -92,12 +92,23 @@ class World:
     def now(self) -> int:
         return int(self.client.w3.eth.get_block("latest")["timestamp"])
 
+    def moment(self) -> int:
+        """A time after every block so far and at or before every block to come: the latest
+        block's time + 1, with the node's clock moved on a second so that the next block is stamped
+        no earlier. Hardhat (like Besu) stamps each block later than its parent anyway; Anvil stamps
+        the blocks it mines within one second alike, so without the move the next block could
+        still carry the latest block's time."""
+        at = self.now() + 1
+        rpc(self.node.rpc_url, "evm_increaseTime", [1])
+        return at
+
     def increase_time(self, seconds: int) -> None:
         rpc(self.node.rpc_url, "evm_increaseTime", [seconds])
         rpc(self.node.rpc_url, "evm_mine")
 
     def mine(self, blocks: int) -> None:
-        rpc(self.node.rpc_url, "hardhat_mine", [hex(blocks)])
+        # Hardhat makes the empty blocks at once; Anvil mines each (20,000 take it a few seconds).
+        rpc(self.node.rpc_url, "hardhat_mine", [hex(blocks)], timeout=max(5.0, blocks / 500))
 
     # ---------------------------------------------------------------- document helpers
     def anchor_batch(
@@ -149,7 +160,7 @@ class World:
         )
 
 
-def build_world(node: HardhatNode, deployments_dir: Path) -> World:
+def build_world(node: ChainNode, deployments_dir: Path) -> World:
     settings = ChainSettings(
         rpc_url=node.rpc_url, chain_id=node.chain_id, deployments_dir=deployments_dir
     )

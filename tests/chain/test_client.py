@@ -76,7 +76,7 @@ def test_stopped_node_is_chain_unavailable_then_recovers(
 
 def test_poa_extra_data_is_accepted(world: World) -> None:
     block = world.client.w3.eth.get_block("latest")
-    if world.node.mode == "besu":
+    if world.node.besu_gateway:
         # The Besu-like gateway serves QBFT-sized extraData; without the PoA middleware web3
         # refuses such blocks, which is why the client always installs it.
         assert len(block["proofOfAuthorityData"]) > 32

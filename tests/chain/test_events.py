@@ -45,7 +45,7 @@ def test_oversized_ranges_are_split(world: World) -> None:
     )
     events = [e for e in scanner.scan(start, end) if e.name == "BatchAnchored"]
     assert [e.args["root"] for e in events] == roots
-    if world.node.mode == "besu":
+    if world.node.besu_gateway:
         assert scanner.requests > 5  # refused, halved, then served in <= 1,000-block pieces
         with pytest.raises(RpcError):
             world.client.run(

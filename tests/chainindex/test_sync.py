@@ -601,7 +601,7 @@ def test_backdated_retirement_voids_the_stolen_keys_changes(world: World, tmp_pa
     stolen = add_key(world, SAMR)
     tree, targets = world.anchor_batch(4, key=stolen)  # genuine, before the theft
     change(world, doc(tree, targets, 1, Action.SUSPEND, reason=6), world.sender(stolen))  # genuine too
-    compromised_at = world.now() + 1
+    compromised_at = world.moment()
     thief = world.sender(stolen)
     change(world, doc(tree, targets, 0, Action.REVOKE, reason=1), thief)
     change(world, doc(tree, targets, 1, Action.REINSTATE, reason=7), thief)

@@ -44,8 +44,9 @@ from tests.conftest import require
 from tests.factories import NATRES, SAMR
 from tests.issuer.conftest import VERIFIER_URL, Cli, one_line_error, write_records
 
-#: Tests that hold transactions pending with Hardhat's evm_setAutomine run on the dev chain only.
-DEV_ONLY = pytest.mark.parametrize("node", ["dev"], indirect=True)
+#: Tests that hold transactions pending (evm_setAutomine, which Hardhat and Anvil both answer) run on
+#: the dev chain, and on Anvil when EREG_ANVIL_SUITES includes this directory (tests/conftest.py).
+DEV_ONLY = pytest.mark.parametrize("node", ["dev", "anvil"], indirect=True)
 
 BL = "business-license"
 PROPERTY = "property-certificate"

@@ -35,6 +35,7 @@ from eth_account.signers.local import LocalAccount
 from chain.events import EventScanner
 from chain.types import Action, SignedAnchor, SignedStatusChange, StatusChange
 from devstack.hardhat import HardhatNode, rpc
+from devstack.node import is_anvil
 from devstack.process import free_port, port_open
 
 if TYPE_CHECKING:
@@ -756,13 +757,16 @@ def check_stored_now(log: ClientLog, queue_path: Path) -> list[str]:
 
 
 def set_block_time(rpc_url: str, milliseconds: int) -> None:
-    """Interval mining (0: mine on every transaction): a sent transaction waits for its block."""
+    """Interval mining (0: mine on every transaction): a sent transaction waits for its block.
+
+    Hardhat takes the interval in milliseconds, Anvil in whole seconds (so at least 1 s there)."""
     if milliseconds <= 0:
         rpc(rpc_url, "evm_setIntervalMining", [0])
         rpc(rpc_url, "evm_setAutomine", [True])
         return
+    interval = max(1, -(-milliseconds // 1000)) if is_anvil(rpc_url) else milliseconds
     rpc(rpc_url, "evm_setAutomine", [False])
-    rpc(rpc_url, "evm_setIntervalMining", [milliseconds])
+    rpc(rpc_url, "evm_setIntervalMining", [interval])
 
 
 def wait_all_final(url: str, ids: Iterable[str], timeout: float) -> dict[str, str]:

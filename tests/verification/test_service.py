@@ -471,7 +471,7 @@ def test_stolen_keys_revocation_is_voided_by_a_backdated_retirement(
     document (anchored before the theft) reads VALID again, from the index and from the chain."""
     docs = issue(count=2)
     wait_for_index(verifier)
-    stolen_at = world.now() + 1
+    stolen_at = world.moment()
     change(world, Action.REVOKE, docs[0].obj(), reason=1)  # the thief, with SAMR's own key
     result = verify_until(verifier, docs[0].raw(), lambda v: v["verdict"] != "VALID")
     assert_verdict(result, "INVALID", DOCUMENT_STATUS=("INVALID", "REVOKED"))
