@@ -10,6 +10,11 @@ contracts and the chain client: a second EVM implementation under the layers tha
 directly); its other items are deselected. ``EREG_ANVIL_SUITES=all`` runs it wherever the ``node``
 fixture is used, and ``EREG_ANVIL_SUITES=tests/verifier,tests/issuer`` (directories relative to
 the repository, comma- or space-separated) wherever those directories use it.
+
+The contract suite runs on Hardhat's dev mode and on Anvil, not on the Besu-like gateway: Anvil
+is the same free-gas Berlin EVM, and what the gateway adds (gas price 0 answers, the eth_getLogs
+range cap, the sender allowlist, QBFT extraData) is RPC behaviour that the chain-client and
+service suites test through it. ``EREG_ANVIL_SUITES=all`` runs the contracts there too.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ def require(condition: bool, reason: str) -> None:
 #: Test directories whose ``node``-using tests run on Anvil too unless EREG_ANVIL_SUITES says more.
 ANVIL_DEFAULT_SUITES = ("tests/contracts", "tests/chain")
 
+#: Test directories whose ``node``-using tests skip the besu mode (unless EREG_ANVIL_SUITES=all).
+GATEWAY_SKIPPED_SUITES = ("tests/contracts",)
+
 
 def anvil_suites(root: Path) -> list[Path] | None:
     """The directories whose tests run in the anvil mode; None for all of them."""
@@ -55,17 +63,21 @@ def anvil_suites(root: Path) -> list[Path] | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the anvil-mode items outside the Anvil suites (see the module's docstring)."""
+    """Deselect the anvil-mode items outside the Anvil suites, and the besu-mode items of the
+    contract suite (see the module's docstring)."""
     suites = anvil_suites(config.rootpath)
     if suites is None:
         return
+    no_gateway = [(config.rootpath / name).resolve() for name in GATEWAY_SKIPPED_SUITES]
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_anvil = callspec is not None and callspec.params.get("node") == "anvil"
+        mode = callspec.params.get("node") if callspec is not None else None
         path = item.path.resolve()
-        if on_anvil and not any(path.is_relative_to(suite) for suite in suites):
+        if (mode == "anvil" and not any(path.is_relative_to(suite) for suite in suites)) or (
+            mode == "besu" and any(path.is_relative_to(suite) for suite in no_gateway)
+        ):
             dropped.append(item)
         else:
             kept.append(item)
