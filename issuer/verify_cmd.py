@@ -19,7 +19,6 @@ cannot be read, a command that cannot be set up): 1 always means the document is
 from __future__ import annotations
 
 import enum
-import ipaddress
 import json
 import re
 import sqlite3
@@ -27,7 +26,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
@@ -51,7 +49,6 @@ from verification.verdict import VERDICT_MESSAGES, FragmentName, Status, Verdict
 IPFS_TIMEOUT = 10.0
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 #: Paths an IPFS RPC URL may carry: none, or the API's own prefix.
-_IPFS_PATHS = frozenset({"", "/", "/api/v0", "/api/v0/"})
 
 
 class Lang(enum.StrEnum):
@@ -310,37 +307,17 @@ def read_qr_image(path: Path) -> str:
     return texts[0]
 
 
-def ipfs_api(value: str) -> str:
-    """The IPFS RPC API as the store takes it (a multiaddr); ``http://host:port`` is accepted too."""
-    if value.startswith("/"):
-        return value
-    parts = urlsplit(value)
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or out of range
-        port = -1
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in _IPFS_PATHS or port == -1:
-        raise UsageError(
-            f"--ipfs-url {value!r}: give the IPFS RPC API as http://host:port or a multiaddr",
-            f"--ipfs-url {value!r}：IPFS RPC 接口须为 http://主机:端口 或 multiaddr",
-        )
-    host = parts.hostname
-    try:
-        protocol = "ip4" if ipaddress.ip_address(host).version == 4 else "ip6"
-    except ValueError:
-        protocol = "dns"
-    return f"/{protocol}/{host}/tcp/{port or (443 if parts.scheme == 'https' else 80)}/{parts.scheme}"
-
-
 def _store(c: CliContext, ipfs_url: str | None) -> DocumentStore | None:
     """IPFS when given; else the embedded store of the home directory if there is one; else none
     (then a QR code reads ERROR IPFS_UNAVAILABLE: the stored copy cannot be fetched)."""
     if ipfs_url:
-        from storage.replicated import open_ipfs  # imported lazily: pulls in the HTTP client
+        from storage.replicated import StorageConfigError, open_ipfs  # lazily: pulls in the HTTP client
 
         # one node, or several (EREG_IPFS_API's list): a read tries them in turn; it writes nothing
-        nodes = ",".join(ipfs_api(part.strip()) for part in ipfs_url.split(",") if part.strip())
-        return open_ipfs(nodes, replication=1, timeout=IPFS_TIMEOUT, connect_timeout=5.0, grace=1.0)
+        try:
+            return open_ipfs(ipfs_url, replication=1, timeout=IPFS_TIMEOUT, connect_timeout=5.0, grace=1.0)
+        except StorageConfigError as exc:
+            raise UsageError(f"--ipfs-url: {exc.message}", f"--ipfs-url：{exc.message_zh}") from None
     embedded = c.home / "blocks"
     return open_store(None, embedded) if embedded.is_dir() else None
 
