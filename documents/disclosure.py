@@ -22,6 +22,7 @@ from .errors import DisclosureError, MalformedDocument
 from .fields import field_hash, iter_fields, parse_pointer
 from .hashing import hex32
 from .model import Privacy, WrappedDocument
+from .suite import suite_of
 
 __all__ = ["disclosed_fields", "hide_fields"]
 
@@ -82,13 +83,14 @@ def hide_fields(doc: WrappedDocument, pointers: Iterable[str]) -> WrappedDocumen
             code="NOTHING_DISCLOSED",
         )
     new_hashes: list[str] = []
+    suite = suite_of(doc.version)
     for pointer in hidden:
         salt_hex = doc.salts.get(pointer)
         if salt_hex is None:
             raise MalformedDocument(
                 "/salts/" + escape_token(pointer), "field has no salt", "字段缺少盐值"
             )
-        new_hashes.append(hex32(field_hash(bytes.fromhex(salt_hex), pointer, fields[pointer])))
+        new_hashes.append(hex32(field_hash(bytes.fromhex(salt_hex), pointer, fields[pointer], suite)))
     obfuscated = sorted(set(doc.privacy.obfuscated).union(new_hashes))
     return doc.model_copy(
         update={

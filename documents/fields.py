@@ -11,7 +11,8 @@ Metadata is hashed like fields under reserved pointers that can never be hidden:
 
 ``fieldHash = keccak256(salt ‖ utf8(JCS(pointer)) ‖ utf8(JCS(value)))`` — the pointer enters
 as its JCS string form (with quotes), which makes the pointer/value boundary unambiguous.
-``targetHash = keccak256(concat(sorted(fieldHashes)))``, sorted as bytes.
+``targetHash = keccak256(concat(sorted(fieldHashes)))``, sorted as bytes. In the ``ereg/1-sm``
+suite both use SM3 (``suite=SUITE_SM``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from .canonical import JsonValue, canonicalize, canonicalize_str, escape_token
 from .errors import MalformedDocument
-from .hashing import keccak256
+from .suite import SUITE_KECCAK, Suite
 
 __all__ = [
     "METADATA_POINTERS",
@@ -130,13 +131,13 @@ def metadata_values(
     }
 
 
-def field_hash(salt: bytes, pointer: str, value: Any) -> bytes:
-    """``keccak256(salt ‖ utf8(JCS(pointer)) ‖ utf8(JCS(value)))``."""
+def field_hash(salt: bytes, pointer: str, value: Any, suite: Suite = SUITE_KECCAK) -> bytes:
+    """``H(salt ‖ utf8(JCS(pointer)) ‖ utf8(JCS(value)))``."""
     if len(salt) != SALT_BYTES:
         raise ValueError(f"salt must be {SALT_BYTES} bytes, got {len(salt)}")
-    return keccak256(salt + canonicalize_str(pointer) + canonicalize(value, pointer))
+    return suite.hash(salt + canonicalize_str(pointer) + canonicalize(value, pointer))
 
 
-def target_hash(field_hashes: Iterable[bytes]) -> bytes:
-    """``keccak256(concat(sorted(fieldHashes)))`` with the hashes sorted as bytes."""
-    return keccak256(b"".join(sorted(field_hashes)))
+def target_hash(field_hashes: Iterable[bytes], suite: Suite = SUITE_KECCAK) -> bytes:
+    """``H(concat(sorted(fieldHashes)))`` with the hashes sorted as bytes."""
+    return suite.hash(b"".join(sorted(field_hashes)))

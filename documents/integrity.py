@@ -9,6 +9,10 @@ Order of checks, first failure wins:
 4. ``PROOF_MISMATCH`` — ``proof.proof`` does not lead from the document's leaf to
    ``proof.merkleRoot``.
 
+The hashes are the suite's that ``version`` names (Keccak-256, or SM3 for ``ereg/1-sm``). The
+SM2 signature of an ``ereg/1-sm`` document is not checked here: its key is the chain's to vouch
+for (the ``ISSUER_IDENTITY`` fragment).
+
 Integrity says nothing about anchoring or status: the caller must still check on chain that
 ``merkleRoot`` is anchored by ``issuer.department`` for the type, and the leaf's status.
 """
@@ -23,9 +27,9 @@ from typing import Any
 from .canonical import canonicalize, canonicalize_str, escape_token
 from .errors import MalformedDocument
 from .fields import METADATA_POINTERS, iter_fields, metadata_values
-from .hashing import keccak256
 from .merkle import leaf_hash, verify_proof
 from .model import WrappedDocument, document_from_obj, document_to_dict, parse_document
+from .suite import suite_of
 
 __all__ = ["IntegrityCode", "IntegrityResult", "check_integrity"]
 
@@ -118,18 +122,20 @@ def check_integrity(doc: WrappedDocument | Mapping[str, Any] | str | bytes) -> I
         )
 
     salts = document.salts
+    suite = suite_of(document.version)
+    hash_ = suite.hash
     meta = metadata_values(document.type, document.validity.as_json(), document.issuer.as_json())
     hashes = [bytes.fromhex(h[2:]) for h in document.privacy.obfuscated]
     for pointer, value in (*fields, *meta.items()):
         hashes.append(
-            keccak256(
+            hash_(
                 bytes.fromhex(salts[pointer])
                 + canonicalize_str(pointer)
                 + canonicalize(value, pointer)
             )
         )
     hashes.sort()
-    target = keccak256(b"".join(hashes))
+    target = hash_(b"".join(hashes))
     if "0x" + target.hex() != document.proof.target_hash:
         return _fail(
             IntegrityCode.TAMPERED,
@@ -138,10 +144,10 @@ def check_integrity(doc: WrappedDocument | Mapping[str, Any] | str | bytes) -> I
             pointer="/proof/targetHash",
             document=document,
         )
-    leaf = leaf_hash(target)
+    leaf = leaf_hash(target, suite)
     root = bytes.fromhex(document.proof.merkle_root[2:])
     proof = [bytes.fromhex(p[2:]) for p in document.proof.proof]
-    if not verify_proof(leaf, proof, root):
+    if not verify_proof(leaf, proof, root, suite):
         return IntegrityResult(
             IntegrityCode.PROOF_MISMATCH,
             "Merkle proof does not lead to proof.merkleRoot",

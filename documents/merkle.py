@@ -7,6 +7,9 @@
   node is promoted unchanged to the next level (it gets no proof element at that level);
 * a batch of one has ``root = leaf`` and an empty proof.
 
+The ``ereg/1-sm`` suite builds the same tree with SM3 in place of Keccak-256 (pass
+``suite=SUITE_SM``).
+
 Levels are kept as contiguous ``bytes`` (32 bytes per node), so a 1,000,000-document tree
 holds about 64 MB and any leaf's proof is read in O(log n).
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from .hashing import keccak256, new_hasher
+from .suite import SUITE_KECCAK, Suite
 
 __all__ = ["MerkleTree", "hash_pair", "leaf_hash", "merkle_root", "process_proof", "verify_proof"]
 
@@ -24,35 +27,35 @@ _LEAF_PREFIX = b"\x00"
 T = TypeVar("T")
 
 
-def leaf_hash(target_hash: bytes) -> bytes:
-    """The Merkle leaf of a document: ``keccak256(0x00 ‖ targetHash)``.
+def leaf_hash(target_hash: bytes, suite: Suite = SUITE_KECCAK) -> bytes:
+    """The Merkle leaf of a document: ``H(0x00 ‖ targetHash)``.
 
     The same rule is used by the contract for single-document revocation.
     """
     if len(target_hash) != 32:
         raise ValueError("target hash must be 32 bytes")
-    return keccak256(_LEAF_PREFIX + target_hash)
+    return suite.hash(_LEAF_PREFIX + target_hash)
 
 
-def hash_pair(a: bytes, b: bytes) -> bytes:
-    """``keccak256(min(a, b) ‖ max(a, b))``."""
-    return keccak256(a + b if a < b else b + a)
+def hash_pair(a: bytes, b: bytes, suite: Suite = SUITE_KECCAK) -> bytes:
+    """``H(min(a, b) ‖ max(a, b))``."""
+    return suite.hash(a + b if a < b else b + a)
 
 
-def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
+def process_proof(leaf: bytes, proof: Sequence[bytes], suite: Suite = SUITE_KECCAK) -> bytes:
     """Fold ``proof`` into ``leaf`` like OpenZeppelin ``MerkleProof.processProof``."""
-    h = new_hasher()
+    h = suite.new_hasher()
     computed = leaf
     for element in proof:
         computed = h(computed + element if computed < element else element + computed)
     return computed
 
 
-def verify_proof(leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
+def verify_proof(leaf: bytes, proof: Sequence[bytes], root: bytes, suite: Suite = SUITE_KECCAK) -> bool:
     """True if ``proof`` leads from ``leaf`` to ``root``."""
     if len(leaf) != 32 or len(root) != 32 or any(len(p) != 32 for p in proof):
         return False
-    return process_proof(leaf, proof) == root
+    return process_proof(leaf, proof, suite) == root
 
 
 class MerkleTree:
@@ -60,11 +63,11 @@ class MerkleTree:
 
     __slots__ = ("_count", "_levels")
 
-    def __init__(self, target_hashes: Sequence[bytes]) -> None:
+    def __init__(self, target_hashes: Sequence[bytes], suite: Suite = SUITE_KECCAK) -> None:
         n = len(target_hashes)
         if n == 0:
             raise ValueError("a batch needs at least one document")
-        h = new_hasher()
+        h = suite.new_hasher()
         prefix = _LEAF_PREFIX
         for t in target_hashes:
             if len(t) != 32:
@@ -132,6 +135,6 @@ class MerkleTree:
         return suffixes
 
 
-def merkle_root(target_hashes: Sequence[bytes]) -> bytes:
+def merkle_root(target_hashes: Sequence[bytes], suite: Suite = SUITE_KECCAK) -> bytes:
     """Root of the batch tree over ``target_hashes``."""
-    return MerkleTree(target_hashes).root
+    return MerkleTree(target_hashes, suite).root

@@ -33,9 +33,11 @@ from .jsontext import depth_exceeds, loads_strict, outside_strings, parse_json_i
 __all__ = [
     "FORMAT_VERSION",
     "MAX_DOCUMENT_BYTES",
+    "SM_FORMAT_VERSION",
     "Issuer",
     "Privacy",
     "Proof",
+    "Signature",
     "Validity",
     "WrappedDocument",
     "document_from_obj",
@@ -46,10 +48,12 @@ __all__ = [
 ]
 
 FORMAT_VERSION = "ereg/1"
+SM_FORMAT_VERSION = "ereg/1-sm"
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 MAX_PROOF_LENGTH = 64
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
+Hex64 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{128}$")]
 SaltHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 DocType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Cid = Annotated[str, StringConstraints(pattern=r"^b[a-z2-7]{10,200}$")]
@@ -144,8 +148,25 @@ class Privacy(BaseModel):
         return value
 
 
+class Signature(BaseModel):
+    """The department's SM2 signature over the batch root (``ereg/1-sm`` only).
+
+    ``key`` is the public key ``x ‖ y`` registered for the department on chain, ``value`` the
+    signature ``r ‖ s`` of :func:`documents.suite.root_message` (GB/T 32918.2, default user id).
+    """
+
+    model_config = _STRICT
+    alg: Literal["SM2"]
+    key: Hex64
+    value: Hex64
+
+    def as_json(self) -> dict[str, Any]:
+        return {"alg": self.alg, "key": self.key, "value": self.value}
+
+
 class Proof(BaseModel):
-    """Anchoring proof. ``anchorTx`` and ``cid`` are informational and not hashed."""
+    """Anchoring proof. ``anchorTx``, ``cid`` and ``signature`` are not hashed (the signature
+    signs the root)."""
 
     model_config = _STRICT
     target_hash: Hex32 = Field(alias="targetHash")
@@ -153,22 +174,26 @@ class Proof(BaseModel):
     proof: list[Hex32] = Field(max_length=MAX_PROOF_LENGTH)
     anchor_tx: Hex32 | None = Field(alias="anchorTx")
     cid: Cid | None
+    signature: Signature | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "targetHash": self.target_hash,
             "merkleRoot": self.merkle_root,
             "proof": list(self.proof),
             "anchorTx": self.anchor_tx,
             "cid": self.cid,
         }
+        if self.signature is not None:  # absent, not null, in ereg/1: its bytes stay as they were
+            out["signature"] = self.signature.as_json()
+        return out
 
 
 class WrappedDocument(BaseModel):
     """A wrapped ``ereg/1`` document, exactly the JSON the holder keeps."""
 
     model_config = _STRICT
-    version: Literal["ereg/1"]
+    version: Literal["ereg/1", "ereg/1-sm"]
     type: DocType
     data: dict[str, Any]
     salts: dict[str, SaltHex]
@@ -277,6 +302,23 @@ def load_json(raw: str | bytes) -> Any:
     return loads_strict(raw, max_depth=MAX_JSON_DEPTH)
 
 
+def _check_suite(doc: WrappedDocument) -> None:
+    """An ``ereg/1-sm`` document carries ``proof.signature``; an ``ereg/1`` one does not."""
+    signed = doc.proof.signature is not None
+    if doc.version == SM_FORMAT_VERSION and not signed:
+        raise MalformedDocument(
+            "/proof/signature",
+            "an ereg/1-sm document carries the department's SM2 signature over its root",
+            "ereg/1-sm 文书须带有签发部门对批次根的 SM2 签名",
+        )
+    if doc.version == FORMAT_VERSION and signed:
+        raise MalformedDocument(
+            "/proof/signature",
+            "proof.signature belongs to ereg/1-sm documents only",
+            "proof.signature 仅用于 ereg/1-sm 文书",
+        )
+
+
 def document_from_obj(obj: Any) -> WrappedDocument:
     """Validate a parsed JSON object as a wrapped document (strict).
 
@@ -288,6 +330,7 @@ def document_from_obj(obj: Any) -> WrappedDocument:
         doc = WrappedDocument.model_validate(obj)
     except ValidationError as exc:
         raise _malformed_from(exc) from None
+    _check_suite(doc)
     try:
         fields = list(iter_fields(doc.data))
     except MalformedDocument as exc:

@@ -8,7 +8,8 @@ The key travels in the URL fragment, which browsers never send to a server.
   fragment or user info; a trailing ``/`` is dropped;
 * the CID is a CIDv1 in base32 lowercase multibase (``b`` + ``[a-z2-7]``), as the storage
   layer produces;
-* the key is exactly 32 bytes, i.e. 43 base64url characters without ``=`` padding.
+* the key is 32 bytes (AES-256, suite ``ereg/1``: 43 base64url characters without ``=``
+  padding) or 16 bytes (SM4, suite ``ereg/1-sm``: 22 characters); its length names the cipher.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from .errors import QrUrlError
 __all__ = ["QrPayload", "build_qr_url", "parse_qr_url"]
 
 _CID_RE = re.compile(r"b[a-z2-7]{10,200}")
-_KEY_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+_KEY_RE = re.compile(r"[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{22}")
+_KEY_SIZES = (32, 16)
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -75,8 +77,10 @@ def _encode_key(key: bytes) -> str:
 
 def build_qr_url(verifier_base_url: str, cid: str, key: bytes) -> str:
     """Build the citizen QR URL for a stored document."""
-    if len(key) != 32:
-        raise _error("key must be 32 bytes", "密钥必须为 32 字节", "BAD_KEY")
+    if len(key) not in _KEY_SIZES:
+        raise _error(
+            "key must be 32 (AES-256) or 16 (SM4) bytes", "密钥必须为 32 字节（AES-256）或 16 字节（SM4）", "BAD_KEY"
+        )
     return f"{_check_base(verifier_base_url)}/q/{_check_cid(cid)}#k={_encode_key(key)}"
 
 
@@ -96,15 +100,15 @@ def parse_qr_url(url: str) -> QrPayload:
     encoded = fragment[2:]
     if not _KEY_RE.fullmatch(encoded):
         raise _error(
-            "key must be 32 bytes in base64url without padding (43 characters)",
-            "密钥必须是 32 字节、无填充的 base64url 编码（43 个字符）",
+            "key must be 32 or 16 bytes in base64url without padding (43 or 22 characters)",
+            "密钥必须是 32 或 16 字节、无填充的 base64url 编码（43 或 22 个字符）",
             "BAD_KEY",
         )
     try:
-        key = base64.urlsafe_b64decode(encoded + "=")
+        key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError):  # pragma: no cover - excluded by the regex
         raise _error("key is not base64url", "密钥不是 base64url 编码", "BAD_KEY") from None
-    if len(key) != 32 or _encode_key(key) != encoded:
+    if len(key) not in _KEY_SIZES or _encode_key(key) != encoded:
         raise _error("key is not canonical base64url", "密钥不是规范的 base64url 编码", "BAD_KEY")
     parts = urlsplit(head)
     if parts.query:

@@ -19,19 +19,21 @@ from pydantic import ValidationError
 from .canonical import canonicalize, canonicalize_str, escape_token
 from .errors import MalformedDocument, SchemaViolation
 from .fields import MAX_DEPTH, SALT_BYTES, metadata_values
-from .hashing import hex32, new_hasher
+from .hashing import hex32
 from .merkle import MerkleTree
 from .model import (
-    FORMAT_VERSION,
     Issuer,
     Privacy,
     Proof,
+    Signature,
     Validity,
     WrappedDocument,
     _malformed_from,
     _parse_int,
 )
 from .schemas import type_id, validate_record
+from .sm2 import Sm2PrivateKey
+from .suite import SUITE_KECCAK, Suite, root_message
 
 __all__ = ["WrappedBatch", "wrap_batch", "wrap_document"]
 
@@ -43,6 +45,8 @@ class WrappedBatch:
     documents: list[WrappedDocument]
     tree: MerkleTree
     doc_type: str
+    suite: Suite = SUITE_KECCAK
+    signature: Signature | None = None
 
     @property
     def root(self) -> bytes:
@@ -126,8 +130,13 @@ def wrap_batch(
     validity: Validity | Mapping[str, Any],
     *,
     check_schema: bool = True,
+    suite: Suite = SUITE_KECCAK,
+    sm2_key: Sm2PrivateKey | None = None,
 ) -> WrappedBatch:
     """Wrap ``records`` (the ``data`` objects) into documents of one batch.
+
+    ``suite`` picks the hashes (:data:`~documents.suite.SUITE_SM`: SM3); a signed suite needs
+    the department's ``sm2_key``, whose signature over the root every document then carries.
 
     ``issuer`` and ``validity`` are models or their JSON objects (``chainId``, ``validFrom``
     ...). With ``check_schema`` every record is validated against the type's JSON Schema
@@ -137,6 +146,10 @@ def wrap_batch(
     """
     if not records:
         raise ValueError("a batch needs at least one record")
+    if suite.signed and sm2_key is None:
+        raise ValueError(f"a {suite.version} batch needs the department's SM2 key")
+    if not suite.signed and sm2_key is not None:
+        raise ValueError(f"a {suite.version} batch carries no SM2 signature")
     issuer_m: Issuer = _coerce(Issuer, issuer, "/issuer")
     validity_m: Validity = _coerce(Validity, validity, "/validity")
     _check_type_name(doc_type)
@@ -149,7 +162,7 @@ def wrap_batch(
     meta = metadata_values(doc_type, validity_m.as_json(), issuer_m.as_json())
     meta_entries = [(canonicalize_str(p), canonicalize(v, p), p) for p, v in meta.items()]
     cache: dict[tuple[str, str], tuple[str, bytes]] = {}
-    h = new_hasher()
+    h = suite.new_hasher()
     token_bytes = secrets.token_bytes
 
     prepared: list[tuple[dict[str, Any], dict[str, str], bytes]] = []
@@ -184,8 +197,16 @@ def wrap_batch(
         hashes.sort()
         prepared.append((data, salts, h(b"".join(hashes))))
 
-    tree = MerkleTree([t for _, _, t in prepared])
+    tree = MerkleTree([t for _, _, t in prepared], suite)
     root_hex = hex32(tree.root)
+    signature = None
+    if sm2_key is not None:
+        message = root_message(
+            issuer_m.chain_id, issuer_m.registry, bytes.fromhex(issuer_m.department[2:]), tree.root
+        )
+        signature = Signature.model_construct(
+            alg="SM2", key=sm2_key.public_key.hex(), value="0x" + sm2_key.sign(message).hex()
+        )
     empty_privacy = Privacy.model_construct(obfuscated=[])
     documents: list[WrappedDocument] = []
     construct_doc = WrappedDocument.model_construct
@@ -198,10 +219,11 @@ def wrap_batch(
             proof=proof_hex,
             anchor_tx=None,
             cid=None,
+            signature=signature,
         )
         documents.append(
             construct_doc(
-                version=FORMAT_VERSION,
+                version=suite.version,
                 type=doc_type,
                 data=data,
                 salts=salts,
@@ -211,7 +233,7 @@ def wrap_batch(
                 proof=proof,
             )
         )
-    return WrappedBatch(documents=documents, tree=tree, doc_type=doc_type)
+    return WrappedBatch(documents=documents, tree=tree, doc_type=doc_type, suite=suite, signature=signature)
 
 
 def wrap_document(
@@ -221,6 +243,10 @@ def wrap_document(
     validity: Validity | Mapping[str, Any],
     *,
     check_schema: bool = True,
+    suite: Suite = SUITE_KECCAK,
+    sm2_key: Sm2PrivateKey | None = None,
 ) -> WrappedDocument:
     """Wrap a single record as a batch of one (``merkleRoot = leaf``, empty proof)."""
-    return wrap_batch([record], doc_type, issuer, validity, check_schema=check_schema).documents[0]
+    return wrap_batch(
+        [record], doc_type, issuer, validity, check_schema=check_schema, suite=suite, sm2_key=sm2_key
+    ).documents[0]

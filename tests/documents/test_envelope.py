@@ -39,8 +39,12 @@ def test_wrong_key_tampered_or_short_blob() -> None:
         open_envelope(key, blob[:27])
     assert info.value.code == "TRUNCATED"
     with pytest.raises(DecryptionError) as info:
-        open_envelope(key[:16], blob)
+        open_envelope(key[:24], blob)
     assert info.value.code == "BAD_KEY"
+    # 16 bytes is an SM4 key: it names the other cipher, which does not open an AES envelope
+    with pytest.raises(DecryptionError) as info:
+        open_envelope(key[:16], blob)
+    assert info.value.code == "DECRYPTION_FAILED"
 
 
 def test_associated_data_is_bound() -> None:
@@ -54,7 +58,7 @@ def test_associated_data_is_bound() -> None:
 
 def test_seal_with_checks_sizes() -> None:
     with pytest.raises(ValueError, match="key"):
-        seal_with(bytes(16), bytes(12), b"")
+        seal_with(bytes(24), bytes(12), b"")
     with pytest.raises(ValueError, match="nonce"):
         seal_with(bytes(32), bytes(8), b"")
 

@@ -78,8 +78,8 @@ def test_parse_errors(url: str, code: str) -> None:
 def test_build_errors() -> None:
     with pytest.raises(QrUrlError, match="https"):
         build_qr_url("http://verify.example.gov.cn", CID, KEY)
-    with pytest.raises(QrUrlError, match="32 bytes"):
-        build_qr_url("https://verify.example.gov.cn", CID, KEY[:16])
+    with pytest.raises(QrUrlError, match=r"32 \(AES-256\) or 16 \(SM4\) bytes"):
+        build_qr_url("https://verify.example.gov.cn", CID, KEY[:24])
     with pytest.raises(QrUrlError, match="CID"):
         build_qr_url("https://verify.example.gov.cn", "Qm" + "a" * 44, KEY)
     with pytest.raises(QrUrlError, match="query"):
