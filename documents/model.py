@@ -331,6 +331,14 @@ def document_from_obj(obj: Any) -> WrappedDocument:
     except ValidationError as exc:
         raise _malformed_from(exc) from None
     _check_suite(doc)
+    proof_obj = obj.get("proof")
+    if doc.version == FORMAT_VERSION and isinstance(proof_obj, dict) and "signature" in proof_obj:
+        # absent, not null: an ereg/1 document's proof has no such member (as the browser reads it)
+        raise MalformedDocument(
+            "/proof/signature",
+            "proof.signature belongs to ereg/1-sm documents only",
+            "proof.signature 仅用于 ereg/1-sm 文书",
+        )
     try:
         fields = list(iter_fields(doc.data))
     except MalformedDocument as exc:

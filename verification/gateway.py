@@ -15,9 +15,10 @@ source of facts, so it also answers what the index would: which departments anch
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from chain.client import ChainClient
 from chain.errors import ChainError, ChainUnavailable, RegistryNotFound
@@ -30,6 +31,8 @@ from verification.backends import require_backend
 T = TypeVar("T")
 
 ZERO32 = b"\x00" * 32
+#: Seconds an SM2 key's record is reused (see :meth:`ChainGateway.sm2_key`).
+SM2_KEY_TTL = 5.0
 #: Which change wins when the batch and the document both carry one.
 PRECEDENCE = (State.REVOKED, State.SUPERSEDED, State.SUSPENDED)
 
@@ -83,6 +86,7 @@ class ChainGateway:
         self._registry: RegistryClient | None = None
         self._property: PropertyClient | None = None
         self._lock = threading.Lock()
+        self._sm2_cache: dict[bytes, tuple[float, Any]] = {}
 
     @classmethod
     def on_client(
@@ -177,6 +181,24 @@ class ChainGateway:
     def signer_key(self, address: str) -> SignerKey | None:
         """The IssuerRegistry's record of a signer key; None for an address that is no department's key."""
         return self._call(lambda: self._registry_client().known_signer_key(address))
+
+    def sm2_key(self, key_id: bytes) -> Any:
+        """The Sm2KeyRegistry's record of an SM2 key (``chain.types.Sm2Key``); None for an unknown id.
+
+        Kept for :data:`SM2_KEY_TTL` seconds: a key's record changes only by governance, and the
+        window of a key retired "from now" never touches documents anchored before. A backdated
+        retirement waits out the council's time lock, far longer than this.
+        """
+        now = time.monotonic()
+        cached = self._sm2_cache.get(key_id)
+        if cached is not None and now - cached[0] < SM2_KEY_TTL:
+            return cached[1]
+        record = self._call(lambda: self._registry_client().sm2_key(key_id))
+        with self._lock:
+            if len(self._sm2_cache) >= 1024:
+                self._sm2_cache.clear()
+            self._sm2_cache[key_id] = (now, record)
+        return record
 
     def department_name(self, department: bytes) -> str | None:
         return self._call(lambda: self._registry_client().department(department).name or None)

@@ -55,7 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "该凭证并非由证照签发机关在签名时有效的密钥签署。",
     ),
     # DOCUMENT_INTEGRITY
-    "MALFORMED": ("The document is not a well-formed ereg/1 document.", "文件不是格式正确的 ereg/1 电子证照。"),
+    "MALFORMED": (
+        "The document is not a well-formed ereg/1 (or ereg/1-sm) document.",
+        "文件不是格式正确的 ereg/1（或 ereg/1-sm）电子证照。",
+    ),
     "TAMPERED": ("The document's content was changed after issuance.", "证照内容在签发后被篡改。"),
     "PROOF_MISMATCH": ("The document's proof does not lead to its batch root.", "证照的默克尔证明与批次根不符。"),
     "NOTHING_DISCLOSED": ("The document discloses no field.", "证照未披露任何字段。"),
@@ -91,6 +94,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "KEY_NOT_VALID_AT_ISSUANCE": (
         "The signing key was not valid when the document was registered.",
         "登记该证照时所用签名密钥不在有效期内。",
+    ),
+    # ISSUER_IDENTITY of an ereg/1-sm document (its SM2 signature over the batch root)
+    "SM2_SIGNATURE_MISSING": (
+        "The document's SM2 signature was not given, so its issuer cannot be checked.",
+        "未提供该证照的 SM2 签名，无法核验签发机关。",
+    ),
+    "SM2_KEY_UNKNOWN": (
+        "The document's SM2 key is not registered for the department it names.",
+        "该证照的 SM2 签名密钥未登记于其所声称的签发机关。",
+    ),
+    "SM2_KEY_NOT_VALID_AT_ISSUANCE": (
+        "The SM2 key was not valid when the document was registered.",
+        "登记该证照时其 SM2 签名密钥不在有效期内。",
+    ),
+    "SM2_SIGNATURE_INVALID": (
+        "The department's SM2 signature does not match the document's batch.",
+        "签发机关的 SM2 签名与该证照所属批次不符。",
     ),
     # STORAGE
     "CID_MISMATCH": (

@@ -192,6 +192,10 @@ def test_signature_presence_follows_the_suite(sm2_key: Sm2PrivateKey) -> None:
         wrap_batch(RECORDS[:1], "example-certificate", ISSUER, VALIDITY, check_schema=False).documents[0]
     )
     assert "signature" not in keccak["proof"]
+    keccak["proof"]["signature"] = None  # absent, not null
+    with pytest.raises(MalformedDocument) as info:
+        document_from_obj(keccak)
+    assert info.value.pointer == "/proof/signature"
     keccak["proof"]["signature"] = doc["proof"]["signature"]
     with pytest.raises(MalformedDocument) as info:
         document_from_obj(keccak)

@@ -806,6 +806,7 @@ def test_node_suite_passes(node_run: dict[str, Any], cases: dict[str, list[dict[
 
 PAGE_HTML = (
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>ereg.js</title>'
+    '<script src="/static/vendor/sm-crypto.js"></script>'
     '<script src="/static/ereg.js"></script><script src="/js/vectors.js"></script></head><body></body></html>'
 )
 
@@ -817,6 +818,10 @@ def served_page(chromium: Browser, origin: str) -> Iterator[tuple[Page, list[str
     files = {
         "/": (PAGE_HTML.encode("utf-8"), "text/html; charset=utf-8"),
         "/static/ereg.js": (EREG_JS.read_bytes(), "text/javascript; charset=utf-8"),
+        "/static/vendor/sm-crypto.js": (
+            (EREG_JS.parent / "vendor" / "sm-crypto.js").read_bytes(),
+            "text/javascript; charset=utf-8",
+        ),
         "/js/vectors.js": (VECTORS_JS.read_bytes(), "text/javascript; charset=utf-8"),
         "/vectors/ereg1.json": (VECTORS_JSON.read_bytes(), "application/json"),
     }

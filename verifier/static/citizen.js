@@ -1,9 +1,11 @@
 // The citizen's verification page. The decryption key is in the URL fragment (#k=...), which
 // the browser never puts in a request line, a Referer or a history entry: the page fetches the
-// ciphertext by its CID, checks it against the CID, decrypts it here with WebCrypto (AES-256-GCM,
-// associated data "ereg/1"), checks the document's integrity with ereg.js, and asks the verifier
-// only about the chain (POST /v1/status: type, issuer, validity, root and target hash). No field
-// value, salt, unit number or key leaves the page.
+// ciphertext by its CID, checks it against the CID, decrypts it here (a 32-byte key: AES-256-GCM
+// with WebCrypto, associated data "ereg/1"; a 16-byte key: SM4-GCM with vendor/sm-crypto.js,
+// associated data "ereg/1-sm"), checks that the document is of its envelope's suite and its
+// integrity with ereg.js, and asks the verifier only about the chain (POST /v1/status: version,
+// type, issuer, validity, root and target hash, and an ereg/1-sm document's SM2 signature over
+// the root). No field value, salt, unit number or key leaves the page.
 'use strict';
 
 const TEXT = {
@@ -516,10 +518,13 @@ function fail(kind, messageKey) {
 // ----------------------------------------------------------------- the verdict, in two halves
 // The page checks what the document itself can prove (the stored copy's CID, decryption, the
 // ereg/1 integrity rules in ereg.js) and asks the verifier only what the chain knows, with
-// POST /v1/status: type, issuer, validity, Merkle root and target hash, no field value. The two
-// halves make one verdict with the codes, messages and rule of POST /v1/verify.
+// POST /v1/status: version, type, issuer, validity, Merkle root, target hash and, for an
+// ereg/1-sm document, its SM2 signature over the root; no field value. The two halves make one
+// verdict with the codes, messages and rule of POST /v1/verify.
 const FRAGMENT_ORDER = ['DOCUMENT_INTEGRITY', 'DOCUMENT_STATUS', 'ISSUER_IDENTITY', 'PROPERTY_STATUS', 'MORTGAGE_STATUS', 'STORAGE'];
 const UNIT_FRAGMENTS = new Set(['PROPERTY_STATUS', 'MORTGAGE_STATUS']);
+// DOCUMENT_INTEGRITY's words for a document that is not of its envelope's suite (FORMAT.md §14)
+const SUITE_MISMATCH = { en: 'Document suite does not match its envelope.', zh: '文书算法套件与密文封装不一致。' };
 
 function fragmentOf(table, name, status, code, details) {
   const special = (table.fragmentCodes[name] || {})[code];
@@ -566,9 +571,10 @@ async function main() {
   history.replaceState(null, '', location.pathname);
   if (!keyText) return fail('error', 'noKey');
   let key;
+  let envelope; // the suite the key's length names: 'ereg/1' (32 bytes, AES) or 'ereg/1-sm' (16 bytes, SM4)
   try {
     key = b64urlDecode(keyText);
-    if (key.length !== 32) throw new Error('key length');
+    envelope = Ereg.suiteOfKey(key);
   } catch (err) {
     return fail('error', 'noKey');
   }
@@ -610,11 +616,17 @@ async function main() {
   } catch (err) {
     doc = null; // MALFORMED: checkIntegrity says where
   }
-  const result = Ereg.checkIntegrity(doc || plain);
+  // the document's own faults first, then its suite against the envelope's (MALFORMED at /version)
+  const result = Ereg.checkIntegrity(doc || plain, envelope);
   if (result.code !== 'OK') {
     // as a window's check of the QR code: the chain checks skipped, nothing of the document shown
     const details = result.pointer ? { pointer: result.pointer } : null;
-    const fragments = [fragmentOf(table, 'DOCUMENT_INTEGRITY', 'INVALID', result.code, details)];
+    const integrity = fragmentOf(table, 'DOCUMENT_INTEGRITY', 'INVALID', result.code, details);
+    if (result.code === 'MALFORMED' && result.pointer === '/version' && doc && Ereg.SUITES.includes(doc.version)) {
+      // a valid version that is not the envelope's: say so, the generic words would not tell why
+      Object.assign(integrity, { message: SUITE_MISMATCH.en, message_zh: SUITE_MISMATCH.zh });
+    }
+    const fragments = [integrity];
     if (result.code !== 'MALFORMED') {
       fragments.push(fragmentOf(table, 'DOCUMENT_STATUS', 'SKIPPED', 'SKIPPED'), fragmentOf(table, 'ISSUER_IDENTITY', 'SKIPPED', 'SKIPPED'));
     }
@@ -626,11 +638,14 @@ async function main() {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
+        version: doc.version,
         type: doc.type,
         issuer: doc.issuer,
         validity: doc.validity,
         merkleRoot: doc.proof.merkleRoot,
         targetHash: doc.proof.targetHash,
+        // the department's SM2 signature over the root: the verifier checks it against the chain
+        ...(doc.version === Ereg.SM_VERSION ? { signature: doc.proof.signature } : {}),
       }),
     });
   } catch (err) {

@@ -2,6 +2,12 @@
 // without sending any field value anywhere. One classic script, no imports (CSP script-src 'self'):
 // a global `Ereg` in a page, module.exports in Node. The Python package documents/ is the reference;
 // tests/verifier/test_ereg_js.py compares both on the same inputs.
+//
+// Two suites, named by the document's `version` (FORMAT.md §14): ereg/1 hashes with Keccak-256 (here)
+// and seals with AES-256-GCM (WebCrypto); ereg/1-sm hashes with SM3 and seals with SM4-GCM, which
+// WebCrypto lacks: they come from vendor/sm-crypto.js (the global SmCrypto, loaded by the page
+// before this script; in Node required from beside this file), asked for only by that suite.
+// tests/verifier/test_ereg_js_sm.py checks that suite against the Python reference.
 (function (root, factory) {
   'use strict';
   const api = factory();
@@ -11,6 +17,8 @@
   'use strict';
 
   const VERSION = 'ereg/1';
+  const SM_VERSION = 'ereg/1-sm';
+  const SUITES = Object.freeze([VERSION, SM_VERSION]); // the versions a document may have
   const METADATA_POINTERS = ['/@type', '/@validity', '/@issuer'];
   const MAX_DEPTH = 32; // data nesting (§2)
   const MAX_JSON_DEPTH = 64; // JSON text nesting, as the Python reader
@@ -150,6 +158,27 @@
     return out;
   }
 
+  // ------------------------------------------------------------------ SM3 and SM4 (vendor/sm-crypto.js)
+  // Looked up when first needed, so that ereg/1 pages and tests never depend on the file. Missing,
+  // it is the page's problem (the script did not load), never a verdict on a document: a plain Error.
+  let SM = null;
+  function smCrypto() {
+    if (SM) return SM;
+    const found = globalThis.SmCrypto
+      || (typeof module === 'object' && module && module.exports && typeof require === 'function'
+        ? require('./vendor/sm-crypto.js') : null);
+    if (!found || typeof found.sm3 !== 'function' || !found.sm4 || typeof found.sm4.decrypt !== 'function') {
+      throw new Error('SM3/SM4 are not available: /static/vendor/sm-crypto.js is not loaded');
+    }
+    SM = found;
+    return SM;
+  }
+  /** SM3 (GB/T 32905) of a Uint8Array: 32 bytes. */
+  function sm3(data) {
+    if (!(data instanceof Uint8Array)) throw new TypeError('sm3 takes a Uint8Array');
+    return fromHex(smCrypto().sm3(data));
+  }
+
   // ------------------------------------------------------------------ canonical JSON (RFC 8785, §1)
   const escapeToken = (key) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
@@ -254,21 +283,30 @@
     return out;
   }
 
-  const hashField = (salt, pointer, valueJcs) => keccak256(concat(salt, utf8(jcs(pointer, pointer)), utf8(valueJcs)));
-  /** keccak256(salt ‖ utf8(JCS(pointer)) ‖ utf8(JCS(value))); salt is 16 bytes. */
-  function fieldHash(salt, pointer, value) {
-    if (salt.length !== 16) throw new RangeError('salt must be 16 bytes');
-    return hashField(salt, pointer, jcs(value, pointer));
+  // Every hash below is the suite's: `suite` is a document version, 'ereg/1' (Keccak-256, the
+  // default) or 'ereg/1-sm' (SM3); any other is a TypeError.
+  function hashOf(suite) {
+    if (suite === VERSION) return keccak256;
+    if (suite === SM_VERSION) return sm3;
+    throw new TypeError(`unknown suite ${JSON.stringify(suite)}: 'ereg/1' or 'ereg/1-sm'`);
   }
-  /** keccak256 of the 32-byte hashes sorted ascending as bytes. */
-  const targetHash = (hashes) => keccak256(concat(...[...hashes].sort(compareBytes)));
-  /** The document's Merkle leaf: keccak256(0x00 ‖ targetHash). */
-  const leafOf = (target) => keccak256(concat(new Uint8Array([0]), target));
+  const hashField = (hash, salt, pointer, valueJcs) => hash(concat(salt, utf8(jcs(pointer, pointer)), utf8(valueJcs)));
+  /** H(salt ‖ utf8(JCS(pointer)) ‖ utf8(JCS(value))); salt is 16 bytes. */
+  function fieldHash(salt, pointer, value, suite = VERSION) {
+    const hash = hashOf(suite);
+    if (salt.length !== 16) throw new RangeError('salt must be 16 bytes');
+    return hashField(hash, salt, pointer, jcs(value, pointer));
+  }
+  /** H of the 32-byte hashes sorted ascending as bytes. */
+  const targetHash = (hashes, suite = VERSION) => hashOf(suite)(concat(...[...hashes].sort(compareBytes)));
+  /** The document's Merkle leaf: H(0x00 ‖ targetHash). */
+  const leafOf = (target, suite = VERSION) => hashOf(suite)(concat(new Uint8Array([0]), target));
   /** Fold a proof into a leaf like OpenZeppelin MerkleProof.processProof (sorted pairs). */
-  function fold(leaf, proof) {
+  function fold(leaf, proof, suite = VERSION) {
+    const hash = hashOf(suite);
     let node = leaf;
     for (const sibling of proof) {
-      node = keccak256(compareBytes(node, sibling) < 0 ? concat(node, sibling) : concat(sibling, node));
+      node = hash(compareBytes(node, sibling) < 0 ? concat(node, sibling) : concat(sibling, node));
     }
     return node;
   }
@@ -437,6 +475,7 @@
   // and the smallest pointer (code-point order) is reported; a model's own rule (validity order,
   // salts pointers, sorted obfuscated) runs only when its members passed.
   const HEX32 = /^0x[0-9a-f]{64}$/;
+  const HEX64 = /^0x[0-9a-f]{128}$/;
   const SALT = /^[0-9a-f]{32}$/;
   const TYPE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
   const CID_TEXT = /^b[a-z2-7]{10,200}$/;
@@ -454,7 +493,10 @@
   const rule = (test, en, zh) => (v, p, err, parent) => test(v, parent) || (err(p, en, zh), false);
   const pattern = (re, en, zh, max) => rule((v) => typeof v === 'string' && re.test(v) && !(max && v.length > max), en, zh);
   const nullable = (check) => (v, p, err, parent) => v === null || check(v, p, err, parent);
+  /** A member that may be absent (pydantic's `= None`); present, `check` judges it. */
+  const optional = (check) => Object.assign((v, p, err, parent) => check(v, p, err, parent), { optional: true });
   const hex32Rule = pattern(HEX32, 'must be 0x and 64 lowercase hex digits', '须为 0x 加 64 位小写十六进制');
+  const hex64Rule = pattern(HEX64, 'must be 0x and 128 lowercase hex digits', '须为 0x 加 128 位小写十六进制');
   const timeRule = rule((v) => typeof v === 'string' && realTime(v),
     'must be RFC 3339 UTC with seconds precision, e.g. 2026-01-01T00:00:00Z', '须为 RFC 3339 UTC 时间（精确到秒），如 2026-01-01T00:00:00Z');
 
@@ -472,8 +514,8 @@
       if (!isPlainObject(v)) return err(p, 'must be an object', '须为对象'), false;
       let ok = true;
       for (const name of Object.keys(members)) {
-        if (!has(v, name)) { err(`${p}/${name}`, 'field required', '缺少必需字段'); ok = false; }
-        else ok = members[name](v[name], `${p}/${name}`, err, v) && ok;
+        if (has(v, name)) ok = members[name](v[name], `${p}/${name}`, err, v) && ok;
+        else if (!members[name].optional) { err(`${p}/${name}`, 'field required', '缺少必需字段'); ok = false; }
       }
       for (const key of Object.keys(v)) {
         if (!has(members, key)) { err(`${p}/${escapeToken(key)}`, 'extra member not permitted', '不允许的多余成员'); ok = false; }
@@ -505,7 +547,7 @@
   }
 
   const DOCUMENT = model({
-    version: rule((v) => v === VERSION, "must be 'ereg/1'", "须为 'ereg/1'"),
+    version: rule((v) => SUITES.includes(v), "must be 'ereg/1' or 'ereg/1-sm'", "须为 'ereg/1' 或 'ereg/1-sm'"),
     type: pattern(TYPE, 'must be lowercase words joined by -, at most 64 characters', '须为以 - 连接的小写单词，至多 64 字符', 64),
     data: rule(isPlainObject, 'must be an object', '须为对象'),
     salts: saltsRule,
@@ -528,8 +570,27 @@
       proof: list(hex32Rule, MAX_PROOF_LENGTH),
       anchorTx: nullable(hex32Rule),
       cid: nullable(pattern(CID_TEXT, 'must be a base32 CIDv1', '须为 base32 CIDv1')),
+      // the department's SM2 signature over the batch root; which suite may carry it is suiteError's
+      signature: optional(nullable(model({
+        alg: rule((v) => v === 'SM2', "must be 'SM2'", "须为 'SM2'"),
+        key: hex64Rule,
+        value: hex64Rule,
+      }))),
     }),
   });
+
+  /** After the shape: proof.signature in every ereg/1-sm document and in no ereg/1 one (as documents/model.py). */
+  function suiteError(doc) {
+    const signature = has(doc.proof, 'signature') ? doc.proof.signature : undefined;
+    if (doc.version === SM_VERSION && !signature) {
+      return malformed('/proof/signature', "an ereg/1-sm document carries the department's SM2 signature over its root",
+        'ereg/1-sm 文书须带有签发部门对批次根的 SM2 签名');
+    }
+    if (doc.version === VERSION && signature !== undefined) {
+      return malformed('/proof/signature', 'proof.signature belongs to ereg/1-sm documents only', 'proof.signature 仅用于 ereg/1-sm 文书');
+    }
+    return null;
+  }
 
   function shapeError(doc) {
     if (!isPlainObject(doc)) return malformed('', 'a document must be a JSON object', '文书必须是 JSON 对象');
@@ -549,9 +610,10 @@
     };
   }
 
-  function integrity(doc) {
-    const bad = shapeError(doc);
+  function integrity(doc, envelope) {
+    const bad = shapeError(doc) || suiteError(doc);
     if (bad) throw bad;
+    const hash = hashOf(doc.version);
     let found;
     try {
       found = fields(doc.data);
@@ -560,6 +622,9 @@
       throw err;
     }
     const values = found.map((f) => jcs(f.value, `/data${f.pointer}`));
+    if (envelope !== null && doc.version !== envelope) { // a well-formed document, in another suite's envelope
+      throw malformed('/version', 'document suite does not match its envelope', '文书算法套件与密文封装不一致');
+    }
     if (!found.length) return result('NOTHING_DISCLOSED', 'no data field is disclosed', '未披露任何数据字段');
 
     const dataPointers = new Set(found.map((f) => f.pointer));
@@ -584,21 +649,21 @@
     const hashes = doc.privacy.obfuscated.map(fromHex);
     for (const [pointer, valueJcs] of entries) {
       try {
-        hashes.push(hashField(fromHex(doc.salts[pointer]), pointer, valueJcs));
+        hashes.push(hashField(hash, fromHex(doc.salts[pointer]), pointer, valueJcs));
       } catch (err) { // a key with a lone surrogate that also names a salt: the pointer has no UTF-8
         if (err instanceof EregError) throw malformed(`/data${pointer}`, err.reason, err.messageZh);
         throw err;
       }
     }
-    const target = targetHash(hashes);
+    const target = targetHash(hashes, doc.version);
     if (hex32(target) !== doc.proof.targetHash) {
       return result('TAMPERED', 'recomputed target hash differs from proof.targetHash',
         '重新计算的目标哈希与 proof.targetHash 不一致', '/proof/targetHash');
     }
-    const leaf = leafOf(target);
+    const leaf = leafOf(target, doc.version);
     const root = fromHex(doc.proof.merkleRoot);
     const computed = { target, leaf, root };
-    if (compareBytes(fold(leaf, doc.proof.proof.map(fromHex)), root) !== 0) {
+    if (compareBytes(fold(leaf, doc.proof.proof.map(fromHex), doc.version), root) !== 0) {
       return result('PROOF_MISMATCH', 'Merkle proof does not lead to proof.merkleRoot', '默克尔证明无法推导出 proof.merkleRoot',
         '/proof/proof', computed);
     }
@@ -608,11 +673,14 @@
   /**
    * Check a wrapped document: a parsed object, or its JSON text / UTF-8 bytes (read by parseDocument).
    * Returns {code, message, messageZh, pointer, targetHash, merkleRoot, leaf}; the three hashes are
-   * 0x-hex for OK and PROOF_MISMATCH, null otherwise.
+   * 0x-hex for OK and PROOF_MISMATCH, null otherwise. The hashes are the suite's its version names.
+   * `envelope`, the suite of the envelope the document came out of (suiteOfKey of its key), makes a
+   * document of the other suite MALFORMED at /version, after any fault of the document itself.
    */
-  function checkIntegrity(doc) {
+  function checkIntegrity(doc, envelope = null) {
+    if (envelope !== null && !SUITES.includes(envelope)) throw new TypeError(`unknown suite ${JSON.stringify(envelope)}`);
     try {
-      return integrity(typeof doc === 'string' || doc instanceof Uint8Array ? parseDocument(doc) : doc);
+      return integrity(typeof doc === 'string' || doc instanceof Uint8Array ? parseDocument(doc) : doc, envelope);
     } catch (err) {
       if (err instanceof EregError) return result('MALFORMED', err.message, err.messageZh, err.pointer);
       if (err instanceof RangeError) return result('MALFORMED', 'JSON nested too deeply', 'JSON 嵌套过深', '');
@@ -620,7 +688,7 @@
     }
   }
 
-  // ------------------------------------------------------------------ WebCrypto: SHA-256, envelope (§8)
+  // ------------------------------------------------------------------ WebCrypto: SHA-256, envelope (§8, §14)
   function subtle() {
     const c = globalThis.crypto;
     if (!c || !c.subtle) throw new Error('WebCrypto is not available (a secure context is needed)');
@@ -628,13 +696,37 @@
   }
   const sha256 = async (bytes) => new Uint8Array(await subtle().digest('SHA-256', bytes));
 
-  /** Decrypt nonce(12) ‖ ciphertext ‖ tag(16) under a 32-byte key (AES-256-GCM, AD "ereg/1"). */
-  async function openEnvelope(keyBytes, blob) {
-    if (!(keyBytes instanceof Uint8Array) || keyBytes.length !== 32) {
-      throw new EregError('BAD_KEY', '', 'key must be 32 bytes', '密钥长度必须为 32 字节');
+  const KEY_SUITES = { 32: VERSION, 16: SM_VERSION }; // the key's length names the envelope's cipher
+  /** The suite ('ereg/1' or 'ereg/1-sm') whose envelope a key opens: 32 bytes AES-256-GCM, 16 bytes SM4-GCM; else BAD_KEY. */
+  function suiteOfKey(keyBytes) {
+    const suite = keyBytes instanceof Uint8Array && has(KEY_SUITES, keyBytes.length) ? KEY_SUITES[keyBytes.length] : null;
+    if (suite === null) {
+      throw new EregError('BAD_KEY', '', 'key must be 32 (AES-256) or 16 (SM4) bytes',
+        '密钥长度必须为 32 字节（AES-256）或 16 字节（SM4）');
     }
+    return suite;
+  }
+  const undecryptable = () => new EregError('DECRYPTION_FAILED', '', 'cannot decrypt: wrong key or tampered ciphertext',
+    '无法解密：密钥错误或密文被篡改');
+
+  /**
+   * Decrypt nonce(12) ‖ ciphertext ‖ tag(16): under a 32-byte key with AES-256-GCM (AD "ereg/1",
+   * WebCrypto), under a 16-byte key with SM4-GCM (AD "ereg/1-sm", vendor/sm-crypto.js).
+   */
+  async function openEnvelope(keyBytes, blob) {
+    const suite = suiteOfKey(keyBytes);
     if (!(blob instanceof Uint8Array) || blob.length < 28) {
       throw new EregError('TRUNCATED', '', 'envelope too short', '密文过短');
+    }
+    if (suite === SM_VERSION) {
+      const sm4 = smCrypto().sm4; // outside the try, as WebCrypto below: a page without it is not the document's fault
+      try {
+        return sm4.decrypt(blob.subarray(12, blob.length - 16), keyBytes, {
+          mode: 'gcm', iv: blob.subarray(0, 12), associatedData: utf8(SM_VERSION), tag: blob.subarray(blob.length - 16), output: 'array',
+        });
+      } catch (err) { // the tag does not authenticate
+        throw undecryptable();
+      }
     }
     // Outside the try: a page without WebCrypto (not a secure context) is the page's fault, not
     // the document's, and must not read as DECRYPTION_FAILED.
@@ -645,7 +737,7 @@
       plain = await webCrypto.decrypt(
         { name: 'AES-GCM', iv: blob.slice(0, 12), additionalData: utf8(VERSION), tagLength: 128 }, key, blob.slice(12));
     } catch (err) { // the tag does not authenticate: another key, or altered bytes
-      throw new EregError('DECRYPTION_FAILED', '', 'cannot decrypt: wrong key or tampered ciphertext', '无法解密：密钥错误或密文被篡改');
+      throw undecryptable();
     }
     return new Uint8Array(plain);
   }
@@ -746,11 +838,11 @@
   }
 
   return Object.freeze({
-    VERSION, METADATA_POINTERS, RAW_MAX_SIZE, EregError,
+    VERSION, SM_VERSION, SUITES, METADATA_POINTERS, RAW_MAX_SIZE, EregError,
     toHex, fromHex, hex32, utf8, concat,
-    keccak256, sha256, isChecksumAddress,
+    keccak256, sm3, sha256, isChecksumAddress,
     canonicalize, escapeToken, fields, fieldHash, targetHash, leafOf, fold,
     parseDocument, checkIntegrity,
-    openEnvelope, cidOf, cidKind, checkCid, unitOf,
+    suiteOfKey, openEnvelope, cidOf, cidKind, checkCid, unitOf,
   });
 }));

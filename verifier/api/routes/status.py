@@ -53,6 +53,18 @@ _QUERY_SCHEMA: dict[str, Any] = {
         },
         "merkleRoot": _BYTES32,
         "targetHash": _BYTES32,
+        "version": {"type": "string", "enum": ["ereg/1", "ereg/1-sm"], "default": "ereg/1"},
+        "signature": {
+            "type": "object",
+            "description": "An ereg/1-sm document's proof.signature: the department's SM2 signature of its root",
+            "properties": {
+                "alg": {"type": "string", "enum": ["SM2"]},
+                "key": {"type": "string", "pattern": "^0x[0-9a-f]{128}$"},
+                "value": {"type": "string", "pattern": "^0x[0-9a-f]{128}$"},
+            },
+            "required": ["alg", "key", "value"],
+            "additionalProperties": False,
+        },
     },
     "required": ["type", "issuer", "validity", "merkleRoot", "targetHash"],
     "additionalProperties": False,
