@@ -21,8 +21,16 @@ SOLC_SHIM = NODE_DIR / "bin" / "solc"
 SOLC_VERSION = "0.8.28"
 
 #: Contracts that are deployed and so get an artifact (TimelockController: OpenZeppelin's, deployed
-#: by the council's constructor; its artifact gives its ABI).
-DEPLOYABLE = ("DocumentRegistry", "PropertyRegistry", "GovernanceCouncil", "TimelockController")
+#: by the council's constructor; Sm3Merkle and Sm2KeyRegistry, by the DocumentRegistry's: their
+#: artifacts give their ABIs).
+DEPLOYABLE = (
+    "DocumentRegistry",
+    "PropertyRegistry",
+    "GovernanceCouncil",
+    "TimelockController",
+    "Sm3Merkle",
+    "Sm2KeyRegistry",
+)
 
 #: Optimizer runs per contract where the default does not fit: the PropertyRegistry is sized for
 #: code (it must stay under the 24,576-byte limit), the default (1,000) for the anchoring hot path.

@@ -116,6 +116,7 @@ _CONTRACTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("GovernanceCouncil", "Timelock"), "the council", "治理委员会合约"),
     (("PropertyRegistry",), "the property registry", "不动产登记合约"),
     (("DocumentRegistry", "IssuerRegistry"), "the registry", "登记合约"),
+    (("Sm2KeyRegistry",), "the SM2 key registry", "SM2 密钥登记合约"),
 )
 
 

@@ -344,7 +344,7 @@ _SELECTORS: dict[bytes, tuple[str, dict[str, Any]]] = {}
 
 def _function_table() -> dict[bytes, tuple[str, dict[str, Any]]]:
     if not _SELECTORS:
-        for name in ("DocumentRegistry", "PropertyRegistry", COUNCIL, TIMELOCK):
+        for name in ("DocumentRegistry", "PropertyRegistry", "Sm2KeyRegistry", COUNCIL, TIMELOCK):
             for item in load_artifact(name).abi:
                 if item.get("type") != "function":
                     continue
@@ -407,6 +407,9 @@ def classify(calls: Sequence[Call], client: ChainClient | None = None, *, now: i
 
 def _protective(call: Call, decoded: DecodedCall, now: int, client: ChainClient | None) -> bool:
     name, args = decoded.function, decoded.args
+    if decoded.contract == "Sm2KeyRegistry" and name == "retireSm2Key":
+        until = int(args["validUntil"])  # as a signer key's: from now on protects, backdated waits
+        return until == 0 or until >= now + 60
     if decoded.contract != "DocumentRegistry":
         return False
     if name == "retireSignerKey":
@@ -493,6 +496,24 @@ def describe(call: Call, names: dict[bytes, str] | None = None) -> tuple[str, st
         return (
             f"retire signing key {a['signer']} from {when_en} (what it signed after then no longer counts)",
             f"自 {when_zh} 起停用签名密钥 {a['signer']}（此后所签一律无效）",
+        )
+    if name == "addSm2Key":
+        until = int(a["validUntil"])
+        key = f"0x{bytes(a['x']).hex()}{bytes(a['y']).hex()}"
+        return (
+            f"add SM2 key {key[:18]}…{key[-8:]} (signs ereg/1-sm batch roots) to {dept('department')}, valid from "
+            f"{_when(int(a['validFrom']))} until {_when(until) if until else 'further notice'}",
+            f"为 {dept('department')} 添加 SM2 签名密钥 {key[:18]}…{key[-8:]}（签署 ereg/1-sm 批次根），自 "
+            f"{_when(int(a['validFrom']))} 起{'至 ' + _when(until) if until else '长期'}有效",
+        )
+    if name == "retireSm2Key":
+        until = int(a["validUntil"])
+        when_en = _when(until) if until else "the moment this proposal runs"
+        when_zh = _when(until) if until else "本提案执行之时"
+        kid = _hex(a["keyId"])
+        return (
+            f"retire SM2 key {kid[:10]}… from {when_en} (batches it signed after then no longer verify)",
+            f"自 {when_zh} 起停用 SM2 密钥 {kid[:10]}…（此后所签批次一律无效）",
         )
     if name == "registerDocumentType":
         return f"register document type {a['name']}", f"登记文书类型 {a['name']}"

@@ -13,7 +13,7 @@ from hexbytes import HexBytes
 from chain.client import ChainClient
 from chain.contract import ContractClient
 from chain.errors import ContractRevert, RegistryNotFound
-from chain.governance import Call, Governor
+from chain.governance import Call, Governor, ProposalKind
 from chain.sender import Receipt, TransactionSender
 from chain.types import (
     ZERO32,
@@ -23,20 +23,50 @@ from chain.types import (
     SignedAnchor,
     SignedStatusChange,
     SignerKey,
+    Sm2Key,
     StatusChange,
 )
 
 CONTRACT_NAME = "DocumentRegistry"
+SM2_KEY_REGISTRY = "Sm2KeyRegistry"
+
+#: A retirement from now on is protective (the council, at once) if it ends at least this long
+#: after the latest block: a margin for the time the proposal takes to run (as chain.governance).
+_RETIRE_MARGIN = 60
 
 #: What carries out a governance write: the council (a :class:`chain.governance.Governor`), or a
 #: plain sender, whose transaction the registry refuses unless it holds the role (tests show that).
 GovernanceActor = Governor | TransactionSender
 
 
+class Sm2KeyRegistryClient(ContractClient):
+    """The Sm2KeyRegistry the DocumentRegistry deployed (reach it through :class:`RegistryClient`)."""
+
+    contract_name = SM2_KEY_REGISTRY
+
+    def key(self, key_id: bytes) -> Sm2Key | None:
+        try:
+            return Sm2Key.from_tuple(self._call("getSm2Key", key_id))
+        except ContractRevert as revert:
+            if revert.name == "Sm2KeyRegistryUnknownKey":
+                return None
+            raise
+
+    def keys_of(self, department_id: bytes) -> list[bytes]:
+        return [bytes(k) for k in self._call("sm2KeysOf", department_id)]
+
+    def call(self, fn_name: str, *args: Any) -> Call:
+        return Call(self.address, bytes(HexBytes(self.contract.encode_abi(fn_name, args=list(args)))))
+
+    def send(self, sender: TransactionSender, fn_name: str, *args: Any) -> Receipt:
+        return self._send(sender, fn_name, *args)
+
+
 class RegistryClient(ContractClient):
     """Reads need only a client; writes need a :class:`TransactionSender` for the acting key."""
 
     contract_name = CONTRACT_NAME
+    _sm2: Sm2KeyRegistryClient | None = None
 
     @classmethod
     def from_settings(cls, client: ChainClient) -> RegistryClient:
@@ -100,6 +130,58 @@ class RegistryClient(ContractClient):
 
     def guardian_role(self) -> bytes:
         return bytes(self._call("GUARDIAN_ROLE"))
+
+    # ----------------------------------------------------------------- ereg/1-sm (SM3, SM2)
+    def sm3_merkle_address(self) -> str:
+        """The Sm3Merkle that verifies the SM3 proofs of ereg/1-sm batches."""
+        return to_checksum_address(self._call("sm3Merkle"))
+
+    def sm2_key_registry_address(self) -> str:
+        return self.sm2_registry.address
+
+    @property
+    def sm2_registry(self) -> Sm2KeyRegistryClient:
+        """The registry of the departments' SM2 keys (deployed by this registry, asked once)."""
+        if self._sm2 is None:
+            self._sm2 = Sm2KeyRegistryClient(self.client, to_checksum_address(self._call("sm2Keys")))
+        return self._sm2
+
+    def sm2_key(self, key_id: bytes) -> Sm2Key | None:
+        """The SM2 key ``key_id`` (:func:`chain.types.key_id`); None for an unknown id."""
+        return self.sm2_registry.key(key_id)
+
+    def sm2_keys_of(self, department_id: bytes) -> list[bytes]:
+        """Ids of every SM2 key ``department_id`` was ever given, in order."""
+        return self.sm2_registry.keys_of(department_id)
+
+    def sm2_call(self, fn_name: str, *args: Any) -> Call:
+        """The unsent call of the Sm2KeyRegistry's ``fn_name``: one step of a governance proposal."""
+        return self.sm2_registry.call(fn_name, *args)
+
+    def add_sm2_key(
+        self,
+        gov: GovernanceActor,
+        department_id: bytes,
+        x: bytes,
+        y: bytes,
+        valid_from: int,
+        valid_until: int = 0,
+    ) -> Receipt | None:
+        """Adds the SM2 key (x, y) to a department: through the time lock."""
+        return self._govern_sm2(
+            gov, ProposalKind.SCHEDULED, "addSm2Key", department_id, x, y, valid_from, valid_until
+        )
+
+    def retire_sm2_key(self, gov: GovernanceActor, key_id: bytes, valid_until: int) -> Receipt | None:
+        """Ends an SM2 key's window: from now on (0, or later) at once, backdated through the time lock."""
+        protective = valid_until == 0 or valid_until >= self.client.latest_block_time() + _RETIRE_MARGIN
+        kind = ProposalKind.IMMEDIATE if protective else ProposalKind.SCHEDULED
+        return self._govern_sm2(gov, kind, "retireSm2Key", key_id, valid_until)
+
+    def _govern_sm2(self, gov: GovernanceActor, kind: ProposalKind, fn_name: str, *args: Any) -> Receipt | None:
+        if isinstance(gov, TransactionSender):
+            return self.sm2_registry.send(gov, fn_name, *args)
+        return gov.run([self.sm2_call(fn_name, *args)], kind=kind)
 
     # ------------------------------------------------------------------------ governance
     def call(self, fn_name: str, *args: Any) -> Call:

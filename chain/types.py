@@ -164,6 +164,36 @@ class SignerKey:
         return timestamp >= self.valid_from and (self.valid_until == 0 or timestamp < self.valid_until)
 
 
+def key_id(x: bytes, y: bytes) -> bytes:
+    """Id of the SM2 key (x, y) in the Sm2KeyRegistry: keccak256(x ‖ y), 32 bytes each."""
+    if len(x) != 32 or len(y) != 32:
+        raise ValueError("an SM2 key's coordinates are 32 bytes each")
+    return keccak(x + y)
+
+
+@dataclass(frozen=True)
+class Sm2Key:
+    """A department's SM2 public key (the uncompressed point (x, y)) and its window."""
+
+    department: bytes
+    valid_from: int
+    valid_until: int  # 0: open-ended
+    x: bytes
+    y: bytes
+
+    @classmethod
+    def from_tuple(cls, raw: Any) -> Sm2Key:
+        dept, valid_from, valid_until, x, y = raw
+        return cls(bytes(dept), int(valid_from), int(valid_until), bytes(x), bytes(y))
+
+    @property
+    def key_id(self) -> bytes:
+        return key_id(self.x, self.y)
+
+    def valid_at(self, timestamp: int) -> bool:
+        return timestamp >= self.valid_from and (self.valid_until == 0 or timestamp < self.valid_until)
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """A status change of a batch (target_hash zero) or of one document of it."""

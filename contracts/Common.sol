@@ -123,7 +123,7 @@ struct SignedAnchor {
 }
 
 /// @notice A status change of a batch (targetHash == 0) or of one document of it.
-/// @dev For one document, `proof` proves leaf = keccak256(0x00 ‖ targetHash) under `root`.
+/// @dev For one document, `proof` proves leaf = H(0x00 ‖ targetHash) under `root`, H = keccak256 or SM3.
 /// For Supersede, `successorRoot`/`successor`/`successorProof` name the anchored replacement.
 struct StatusChange {
     Action action;

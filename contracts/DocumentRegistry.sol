@@ -17,6 +17,8 @@ import {
 } from "./Common.sol";
 import {IDocumentRegistry} from "./interfaces/IDocumentRegistry.sol";
 import {IssuerRegistry} from "./IssuerRegistry.sol";
+import {Sm2KeyRegistry} from "./Sm2KeyRegistry.sol";
+import {Sm3Merkle} from "./Sm3Merkle.sol";
 
 /// @title e-Registry document registry
 /// @notice Anchors batch roots of department-issued documents and keeps their statuses. Also the
@@ -37,6 +39,10 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
     /// a unit's current title, replaces it when a case completes, and revokes what its workflow
     /// ends (a corrected title, a released mortgage's certificate). Nothing else.
     bytes32 public constant PROPERTY_REGISTRY_ROLE = keccak256("PROPERTY_REGISTRY_ROLE");
+    /// @notice Verifies the SM3 proofs of "ereg/1-sm" batches; deployed by the constructor.
+    Sm3Merkle public immutable sm3Merkle;
+    /// @notice The departments' SM2 keys, under the same governance; deployed by the constructor.
+    Sm2KeyRegistry public immutable sm2Keys;
 
     /// @dev One storage word per anchored (department, root): who, when, how many, which type.
     struct AnchorRecord {
@@ -72,7 +78,10 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
     constructor(address admin, address governor, address guardian)
         IssuerRegistry(admin, governor, guardian)
         EIP712("e-Registry DocumentRegistry", "1")
-    {}
+    {
+        sm3Merkle = new Sm3Merkle();
+        sm2Keys = new Sm2KeyRegistry(admin, governor, guardian, address(this));
+    }
 
     // -------------------------------------------------------------------------------- anchoring
 
@@ -482,9 +491,30 @@ contract DocumentRegistry is IssuerRegistry, EIP712, IDocumentRegistry {
         --_lockedInBatch[_lockKey(department, root, bytes32(0))];
     }
 
-    function _provesDocument(bytes32 root, bytes32 targetHash, bytes32[] calldata proof) private pure returns (bool) {
+    /// @dev A keccak proof (ereg/1) first, at its cost; failing that, an SM3 one (ereg/1-sm).
+    function _provesDocument(bytes32 root, bytes32 targetHash, bytes32[] calldata proof) private view returns (bool) {
         bytes32 leaf = keccak256(abi.encodePacked(bytes1(0x00), targetHash));
-        return MerkleProof.verifyCalldata(proof, root, leaf);
+        if (MerkleProof.verifyCalldata(proof, root, leaf)) return true;
+        // sm3Merkle.verify(proof, root, targetHash), encoded by hand: the proof is copied as it came.
+        address sm3 = address(sm3Merkle);
+        bytes4 selector = Sm3Merkle.verify.selector;
+        bool proved;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let size := shl(5, proof.length)
+            mstore(m, selector)
+            mstore(add(m, 4), 0x60)
+            mstore(add(m, 36), root)
+            mstore(add(m, 68), targetHash)
+            mstore(add(m, 100), proof.length)
+            calldatacopy(add(m, 132), proof.offset, size)
+            if iszero(staticcall(gas(), sm3, m, add(size, 132), 0, 32)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            proved := eq(mload(0), 1)
+        }
+        return proved;
     }
 
     function _checkDeadline(uint64 deadline) private view {

@@ -381,6 +381,9 @@ def _integer(table: Mapping[str, Any], key: str, where: str, *, low: int, high: 
     return value
 
 
+MIN_GAS_LIMIT = 10_000_000
+
+
 def _gas_limit(value: Any) -> int:
     where = "[network].gas_limit"
     if isinstance(value, str):
@@ -390,9 +393,12 @@ def _gas_limit(value: Any) -> int:
             raise SpecError(where, "must be a number or 0x hex text", "应为数字或 0x 十六进制文本") from None
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(where, "must be a number or 0x hex text", "应为数字或 0x 十六进制文本")
-    if not 5_000_000 <= value <= MAX_GAS_LIMIT:
+    # the registry's deployment (with the Sm3Merkle and Sm2KeyRegistry it creates) takes 8.4M gas
+    if not MIN_GAS_LIMIT <= value <= MAX_GAS_LIMIT:
         raise SpecError(
-            where, f"must lie between 5,000,000 and {MAX_GAS_LIMIT:#x}", f"应在 5,000,000 到 {MAX_GAS_LIMIT:#x} 之间"
+            where,
+            f"must lie between {MIN_GAS_LIMIT:,} (the registry's deployment fits) and {MAX_GAS_LIMIT:#x}",
+            f"应在 {MIN_GAS_LIMIT:,}（可容纳登记合约的部署）到 {MAX_GAS_LIMIT:#x} 之间",
         )
     return value
 

@@ -22,7 +22,8 @@ interface IDocumentRegistry {
     error DocumentRegistryRootAlreadyAnchored(bytes32 root);
     /// @notice `root` was never anchored by the department concerned.
     error DocumentRegistryUnknownRoot(bytes32 root);
-    /// @notice `proof` does not place keccak256(0x00 ‖ targetHash) under `root`.
+    /// @notice `proof` places H(0x00 ‖ targetHash) under `root` neither with H = keccak256 (ereg/1) nor
+    /// with H = SM3 (ereg/1-sm, checked by the Sm3Merkle).
     error DocumentRegistryInvalidProof(bytes32 root, bytes32 targetHash);
     /// @notice `department` (0 = governance) may not change the status of `root`.
     error DocumentRegistryUnauthorized(bytes32 department, bytes32 root);

@@ -29,8 +29,16 @@ def test_artifacts_are_reproducible() -> None:
 
 
 def test_deployable_contracts() -> None:
-    """The registry, the PropertyRegistry, the council and its time lock (OpenZeppelin's)."""
-    assert set(DEPLOYABLE) == {"DocumentRegistry", "PropertyRegistry", "GovernanceCouncil", "TimelockController"}
+    """The registry, the SM3 proof checker and SM2 key registry it creates, the PropertyRegistry,
+    the council and its time lock (OpenZeppelin's)."""
+    assert set(DEPLOYABLE) == {
+        "DocumentRegistry",
+        "Sm3Merkle",
+        "Sm2KeyRegistry",
+        "PropertyRegistry",
+        "GovernanceCouncil",
+        "TimelockController",
+    }
     assert {p.stem for p in ARTIFACTS_DIR.glob("*.json")} == set(DEPLOYABLE)
 
 

@@ -72,7 +72,34 @@ def same_address(actual: str, expected: str) -> bool:
     return actual.lower() == expected.lower()
 
 
+#: The SM2 curve of GB/T 32918.5: y² = x³ + a·x + b over F_p, a = p - 3 (p ≡ 3 mod 4).
+SM2_P = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
+SM2_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+#: The curve's base point G.
+SM2_G = (
+    0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7,
+    0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0,
+)
+
+
+def sm2_on_curve(x: int, y: int) -> bool:
+    return x < SM2_P and y < SM2_P and (y * y - (x**3 - 3 * x + SM2_B)) % SM2_P == 0
+
+
+def sm2_point() -> tuple[bytes, bytes]:
+    """A random point of the SM2 curve (the group's order is prime: every point is a public key)."""
+    while True:
+        x = int.from_bytes(os.urandom(32), "big") % SM2_P
+        rhs = (x**3 - 3 * x + SM2_B) % SM2_P
+        y = pow(rhs, (SM2_P + 1) // 4, SM2_P)
+        if y * y % SM2_P == rhs:
+            return x.to_bytes(32, "big"), y.to_bytes(32, "big")
+
+
 __all__ = [
+    "SM2_B",
+    "SM2_G",
+    "SM2_P",
     "ZERO32",
     "add_key",
     "anchor_direct",
@@ -83,4 +110,6 @@ __all__ = [
     "one_event",
     "random_hash",
     "same_address",
+    "sm2_on_curve",
+    "sm2_point",
 ]
