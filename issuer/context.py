@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import typer
 from eth_account.signers.local import LocalAccount
@@ -19,7 +20,7 @@ from chain.sender import TransactionSender
 from chain.settings import ChainSettings
 from issuer import parsing
 from issuer.errors import GovernanceError, UsageError
-from issuer.keystore import PASSWORD_ENV, Keystore
+from issuer.keystore import PASSWORD_ENV, SM2_SUBDIR, Keystore, Sm2Keystore
 from storage import DocumentStore, open_store
 
 
@@ -37,10 +38,24 @@ class CliContext:
     council_address: str | None = None
     _senders: dict[str, TransactionSender] = field(default_factory=dict)
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    _sm2_keys: dict[str, Any] = field(default_factory=dict)
 
     @property
     def keystore(self) -> Keystore:
         return Keystore(Path(os.environ.get("EREG_KEYS_DIR", self.home / "keys")))
+
+    @property
+    def sm2_keystore(self) -> Sm2Keystore:
+        return Sm2Keystore(Path(os.environ.get("EREG_KEYS_DIR", self.home / "keys")) / SM2_SUBDIR)
+
+    def sm2_key(self, key_name: str) -> Any:
+        """The SM2 key (a :class:`documents.sm2.Sm2PrivateKey`), decrypted once per command."""
+        if key_name not in self._sm2_keys:
+            password = os.environ.get(PASSWORD_ENV)
+            if password is None:
+                password = typer.prompt(f"Password for SM2 key {key_name!r}", hide_input=True)
+            self._sm2_keys[key_name] = self.sm2_keystore.load(key_name, password)
+        return self._sm2_keys[key_name]
 
     @cached_property
     def settings(self) -> ChainSettings:

@@ -16,7 +16,8 @@ import typer
 
 from chain.errors import ContractRevert
 from chain.governance import Call, decode_call
-from chain.types import WORKFLOW_ROLES, Department, Role, type_id
+from chain.types import WORKFLOW_ROLES, Department, Role, key_id, type_id
+from documents.sm2 import Sm2PublicKey
 from issuer import parsing
 from issuer.context import CliContext, get
 from issuer.errors import GovernanceError, UsageError
@@ -92,6 +93,19 @@ def _key_department(c: CliContext, address: str) -> bytes | None:
     return None if key is None else key.department
 
 
+def _sm2_public(c: CliContext, key: str) -> bytes:
+    """An SM2 public key given as 0x + 128 hex digits (x ‖ y), or the name of a local SM2 key."""
+    text = key if key.startswith("0x") else c.sm2_keystore.info(key).public_key
+    try:
+        public = Sm2PublicKey.from_bytes(bytes.fromhex(text[2:]))
+    except ValueError:
+        raise UsageError(
+            f"{key!r} is no SM2 public key (0x + 128 hex digits of a point of the curve) or local SM2 key",
+            f"{key!r} 不是 SM2 公钥（0x 加 128 位十六进制、曲线上的点），也不是本机的 SM2 密钥",
+        ) from None
+    return public.to_bytes()
+
+
 def _drafted_calls(path: Path) -> list[Call]:
     return list(read(path, sealed=False).proposal.calls) if path.exists() else []
 
@@ -123,16 +137,30 @@ def add_key(
     proposal: ProposalOption,
     valid_from: Annotated[str, typer.Option(help="now, +6h, Unix time or ISO 8601.")] = "now",
     valid_until: Annotated[str | None, typer.Option(help="End of the window (default: open).")] = None,
+    sm2: Annotated[
+        bool, typer.Option("--sm2", help="An SM2 key (a local SM2 key's name, or 0x + x ‖ y) for ereg/1-sm roots.")
+    ] = False,
 ) -> None:
-    """Propose giving a department a signing key with a validity window."""
+    """Propose giving a department a signing key (or with --sm2 an SM2 key) with a validity window."""
     c = get(ctx)
     dept = parsing.department(code)
-    address = _signer(c, signer)
     now = c.chain_now()
     start = parsing.timestamp(valid_from, now=now)
     until = parsing.timestamp(valid_until, default_now=False, now=now) if valid_until else 0
     if until and until <= start:
         raise UsageError("--valid-until must be after --valid-from")
+    if sm2:
+        public = _sm2_public(c, signer)
+        known = c.registry.sm2_key(key_id(public[:32], public[32:]))
+        if known is not None:
+            raise GovernanceError(
+                f"SM2 key 0x{public.hex()[:16]}… belongs to department 0x{known.department.hex()} already",
+                f"SM2 密钥 0x{public.hex()[:16]}… 已属于部门 0x{known.department.hex()}",
+            )
+        _known_or_drafted(c, dept, proposal)
+        _draft(c, proposal, [c.registry.sm2_call("addSm2Key", dept, public[:32], public[32:], start, until)])
+        return
+    address = _signer(c, signer)
     existing = _key_department(c, address)
     if existing is not None:
         raise GovernanceError(
@@ -155,13 +183,23 @@ def retire_key(
             "voids what the key signed since, and goes through the time lock."
         ),
     ] = "now",
+    sm2: Annotated[bool, typer.Option("--sm2", help="Retire an SM2 key (its local name, or 0x + x ‖ y).")] = False,
 ) -> None:
     """Propose ending a key's window (rotation, or an earlier time for a compromised key)."""
     c = get(ctx)
-    address = _signer(c, signer)
     # "now" is the block the proposal runs in (0 on chain), not the moment of drafting: members
     # sign later, and a time already past would read as a backdated retirement.
     until = 0 if at.strip() == "now" else parsing.timestamp(at, now=c.chain_now())
+    if sm2:
+        public = _sm2_public(c, signer)
+        kid = key_id(public[:32], public[32:])
+        if c.registry.sm2_key(kid) is None:
+            raise GovernanceError(
+                f"SM2 key 0x{public.hex()[:16]}… is no department's", f"SM2 密钥 0x{public.hex()[:16]}… 不属于任何部门"
+            )
+        _draft(c, proposal, [c.registry.sm2_call("retireSm2Key", kid, until)])
+        return
+    address = _signer(c, signer)
     if _key_department(c, address) is None:
         raise GovernanceError(f"{address} is no department's signing key", f"{address} 不是任何部门的签名密钥")
     _draft(c, proposal, [c.registry.call("retireSignerKey", address, until)])

@@ -18,6 +18,7 @@ from documents import (
     hide_fields,
 )
 from documents.model import WrappedDocument
+from documents.suite import suite_named
 from documents.vc import CredentialError, envelope, export_credential
 from issuer import parsing
 from issuer.context import CliContext, get
@@ -75,6 +76,16 @@ def issue(
     no_wait: NoWaitOption = False,
     wait_timeout: WaitTimeoutOption = DEFAULT_WAIT_TIMEOUT,
     deadline_window: DeadlineOption = DEFAULT_DEADLINE_WINDOW,
+    suite_name: Annotated[
+        str,
+        typer.Option(
+            "--suite",
+            help="keccak (ereg/1: Keccak-256, AES-256-GCM) or sm (ereg/1-sm: SM3, SM4-GCM, SM2-signed root).",
+        ),
+    ] = "keccak",
+    sm2_key_name: Annotated[
+        str | None, typer.Option("--sm2-key", help="With --suite sm: the department's SM2 key (ereg keys new --sm2).")
+    ] = None,
 ) -> None:
     """Validate, wrap, encrypt, store and anchor records; write <name>.ereg.json and its QR code.
 
@@ -86,6 +97,19 @@ def issue(
     relay = Via.from_options(via, wait_for, no_wait, wait_timeout, deadline_window)
     if not verifier_url:
         raise UsageError("give --verifier-url or set EREG_VERIFIER_URL (the base URL the QR codes open)")
+    try:
+        suite = suite_named(suite_name)
+    except ValueError:
+        raise UsageError(
+            f"unknown --suite {suite_name!r}: use keccak or sm", zh=f"未知的 --suite {suite_name!r}：请用 keccak 或 sm"
+        ) from None
+    if suite.signed and not sm2_key_name:
+        raise UsageError(
+            "--suite sm needs --sm2-key (the department's SM2 key)", zh="--suite sm 需要 --sm2-key（部门的 SM2 密钥）"
+        )
+    if not suite.signed and sm2_key_name:
+        raise UsageError("--sm2-key goes with --suite sm", zh="--sm2-key 仅用于 --suite sm")
+    sm2_key = c.sm2_key(sm2_key_name) if sm2_key_name else None
     files = collect_inputs(paths)
     settings = IssueSettings(
         doc_type=doc_type,
@@ -94,14 +118,27 @@ def issue(
         valid_from=parsing.format_time(parsing.timestamp(valid_from)),
         valid_until=parsing.format_time(parsing.timestamp(valid_until)) if valid_until else None,
         batch_size=batch_size,
+        suite=suite,
     )
     if relay is None:
         issuer = Issuer(
-            settings, registry=c.registry, sender=c.sender(key), store=c.store, progress=_progress(len(files))
+            settings,
+            registry=c.registry,
+            sender=c.sender(key),
+            store=c.store,
+            progress=_progress(len(files)),
+            sm2_key=sm2_key,
         )
     else:
         anchoring = RelayAnchoring(account=c.account(key), via=relay)
-        issuer = Issuer(settings, registry=c.registry, relay=anchoring, store=c.store, progress=_progress(len(files)))
+        issuer = Issuer(
+            settings,
+            registry=c.registry,
+            relay=anchoring,
+            store=c.store,
+            progress=_progress(len(files)),
+            sm2_key=sm2_key,
+        )
     try:
         report = issuer.run(files)
     finally:

@@ -54,8 +54,11 @@ from documents import (
     with_anchor,
     wrap_batch,
 )
+from documents.hashing import keccak256
 from documents.model import load_json
-from issuer.errors import InputError, IssuerError, NotAuthorized
+from documents.sm2 import Sm2PrivateKey
+from documents.suite import SUITE_KECCAK, Suite
+from issuer.errors import InputError, IssuerError, NotAuthorized, UsageError
 from issuer.relay_client import REJECTED, RelayRefused, RelayRejected, RequestState, is_request_id
 from issuer.relayed import RESIGN_MARGIN, Via, anchor_body, check_accepted, deadline, signed_anchor
 from storage.base import DocumentStore
@@ -75,6 +78,7 @@ class IssueSettings:
     batch_size: int = 1000
     store_workers: int = 8
     qr_workers: int = 2
+    suite: Suite = SUITE_KECCAK
 
 
 @dataclass
@@ -253,9 +257,16 @@ class Issuer:
         store: DocumentStore,
         relay: RelayAnchoring | None = None,
         progress: Callable[[str, int, int], None] | None = None,
+        sm2_key: Sm2PrivateKey | None = None,
     ) -> None:
         if (sender is None) == (relay is None):
             raise ValueError("give either a sender or a relay")
+        if settings.suite.signed != (sm2_key is not None):
+            raise UsageError(
+                f"the {settings.suite.version} suite {'needs' if settings.suite.signed else 'takes no'} an SM2 key",
+                zh=f"{settings.suite.version} 套件{'需要' if settings.suite.signed else '不使用'} SM2 密钥",
+            )
+        self.sm2_key = sm2_key
         self.settings = settings
         self.registry = registry
         self.sender = sender
@@ -279,7 +290,25 @@ class Issuer:
                 f"key {self.address} may not issue {self.settings.doc_type} now: unknown key, key outside "
                 "its window, inactive department or type not authorized"
             )
+        if self.sm2_key is not None:
+            self._check_sm2_key(department)
         return department
+
+    def _check_sm2_key(self, department: bytes) -> None:
+        """The SM2 key must be registered for ``department`` and inside its window now."""
+        assert self.sm2_key is not None  # noqa: S101 - called only with one
+        public = self.sm2_key.public_key.to_bytes()
+        record = self.registry.sm2_key(keccak256(public))
+        if record is None or record.department != department:
+            raise NotAuthorized(
+                f"SM2 key {self.sm2_key.public_key.hex()[:18]}… is not registered for department 0x{department.hex()}: "
+                "add it with `ereg dept add-key --sm2` and the council's approval"
+            )
+        now = self.registry.client.latest_block_time()
+        if not record.valid_at(now):
+            raise NotAuthorized(
+                f"SM2 key {self.sm2_key.public_key.hex()[:18]}… is outside its validity window now"
+            )
 
     # ----------------------------------------------------------------------------- run
     def run(self, files: Sequence[Path]) -> IssueReport:
@@ -362,6 +391,11 @@ class Issuer:
                 )
             if entry.get("type") != self.settings.doc_type:
                 raise InputError(f"the journal in {self.journal.directory} is for type {entry.get('type')}")
+            if entry.get("suite", SUITE_KECCAK.version) != self.settings.suite.version:
+                raise InputError(
+                    f"the journal in {self.journal.directory} is for suite {entry.get('suite', SUITE_KECCAK.version)}; "
+                    "use another --out directory"
+                )
 
     def _prepare(
         self,
@@ -379,8 +413,11 @@ class Issuer:
         if errors:
             shown = "; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
             raise SchemaViolationError(f"batch {index} not issued, {len(errors)} schema error(s): {shown}")
-        batch = wrap_batch(records, self.settings.doc_type, issuer, validity, check_schema=False)
-        sealed = [seal(document_to_bytes(doc)) for doc in batch.documents]
+        suite = self.settings.suite
+        batch = wrap_batch(
+            records, self.settings.doc_type, issuer, validity, check_schema=False, suite=suite, sm2_key=self.sm2_key
+        )
+        sealed = [seal(document_to_bytes(doc), suite) for doc in batch.documents]
         cids = list(io_pool.map(lambda item: self.store.put(item[1]), sealed))
         docs = [document_to_dict(with_anchor(doc, cid=cid)) for doc, cid in zip(batch.documents, cids, strict=True)]
         self.journal.save_batch(
@@ -398,6 +435,7 @@ class Issuer:
             "root": batch.root_hex,
             "count": len(files),
             "type": self.settings.doc_type,
+            "suite": suite.version,
             "inputs": _fingerprint(files),
         }
         self.journal.append(entry)

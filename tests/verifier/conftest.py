@@ -19,6 +19,8 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from documents.samples import sample_business_licence
+from documents.sm2 import Sm2PrivateKey
+from documents.suite import SUITE_KECCAK, Suite
 from issuer.issuing import Issuer, IssueSettings
 from storage import DocumentStore, EmbeddedStore
 from tests.factories import BUSINESS_LICENSE, World
@@ -54,7 +56,7 @@ def store(tmp_path: Path) -> DocumentStore:
 @pytest.fixture
 def issue(world: World, store: DocumentStore, tmp_path: Path) -> IssueFn:
     """``issue(records=None, *, count=3, doc_type=..., key=None, valid_from=None, valid_until=None,
-    verifier_url=VERIFIER_URL)``."""
+    verifier_url=VERIFIER_URL, suite=SUITE_KECCAK, sm2_key=None)``."""
     counter = iter(range(1_000_000))
 
     def run(
@@ -67,6 +69,8 @@ def issue(world: World, store: DocumentStore, tmp_path: Path) -> IssueFn:
         valid_until: str | None = None,
         store_override: DocumentStore | None = None,
         verifier_url: str = VERIFIER_URL,
+        suite: Suite = SUITE_KECCAK,
+        sm2_key: Sm2PrivateKey | None = None,
     ) -> list[Issued]:
         run_id = next(counter)
         records = list(records) if records is not None else [sample_business_licence(i) for i in range(count)]
@@ -88,12 +92,14 @@ def issue(world: World, store: DocumentStore, tmp_path: Path) -> IssueFn:
             or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(min(world.now(), int(time.time())) - 60)),
             valid_until=valid_until,
             batch_size=len(files),
+            suite=suite,
         )
         Issuer(
             settings,
             registry=world.registry,
             sender=world.sender(key or world.samr_key),
             store=store_override or store,
+            sm2_key=sm2_key,
         ).run(files)
         return [
             Issued(
