@@ -73,8 +73,9 @@ from devstack.process import free_port, port_open  # noqa: E402
 from devstack.stack import Stack, start_stack, stop_stack  # noqa: E402
 from documents import document_to_bytes, hide_fields, parse_document  # noqa: E402
 from documents.samples import sample_business_licence, sample_record  # noqa: E402
+from documents.suite import SUITE_KECCAK, suite_named  # noqa: E402
 from issuer.issuing import Issuer, IssueSettings  # noqa: E402
-from issuer.keystore import Keystore  # noqa: E402
+from issuer.keystore import SM2_SUBDIR, Keystore, Sm2Keystore  # noqa: E402
 from issuer.relay_client import RelayClient, StepAnswer  # noqa: E402
 from issuer.relayed import relay_property_step  # noqa: E402
 from storage import open_store  # noqa: E402
@@ -195,6 +196,11 @@ def main() -> int:
             print(f"  {name:<16} {info.address}  {titles.get(name, '')}".rstrip())
         deployer = TransactionSender(client, accounts["deployer"])
         members = [accounts[name] for name, _ in COUNCIL]
+        # the market regulator also signs its 国密 batches: an SM2 key (PBKDF2-HMAC-SM3 + SM4-GCM)
+        sm2_store = Sm2Keystore(home / "keys" / SM2_SUBDIR)
+        sm2_info = sm2_store.create("la-samr-sm2", password)
+        samr_sm2 = sm2_store.load("la-samr-sm2", password)
+        print(f"  {'la-samr-sm2':<16} SM2 {sm2_info.public_key[:26]}…")
 
         say(f"Deploying the governance council: {THRESHOLD} of {len(COUNCIL)} bureau heads approve, "
             f"{VETO_THRESHOLD} veto")
@@ -239,6 +245,9 @@ def main() -> int:
             dept = department_id(code)
             registry.register_department(draft, dept, name, credit, roles)
             registry.add_signer_key(draft, dept, accounts[code.lower()].address, int(time.time()) - 60)
+            if code.lower() == "la-samr":
+                public = samr_sm2.public_key.to_bytes()
+                registry.add_sm2_key(draft, dept, public[:32], public[32:], int(time.time()) - 60)
             for doc_type in types:
                 registry.authorize_document_type(draft, dept, type_id(doc_type))
         names = {department_id(code): name for code, name, *_ in DEPARTMENTS}
@@ -269,33 +278,43 @@ def main() -> int:
         flat = sample_record("property-certificate")
         flat["unitSalt"] = "0x" + new_unit_salt().hex()
         batches = {
-            ("la-samr", "business-license"): [sample_business_licence(i) for i in range(5)],
-            ("la-samr", "food-business-license"): [sample_record("food-business-license")],
-            ("la-natres", "property-certificate"): [flat],
+            ("la-samr", "business-license", "keccak"): [sample_business_licence(i) for i in range(5)],
+            ("la-samr", "food-business-license", "keccak"): [sample_record("food-business-license")],
+            ("la-natres", "property-certificate", "keccak"): [flat],
+            # the same kind of licence in the 国密 suite: SM3 hashes, SM4-GCM envelope, SM2-signed root
+            ("la-samr", "business-license", "sm"): [sample_business_licence(i) for i in range(10, 12)],
         }
         issued: dict[str, list[Path]] = {}
-        for (key, doc_type), records in batches.items():
-            inputs = run_dir / "records" / doc_type
+        for (key, doc_type, suite_name), records in batches.items():
+            suite = suite_named(suite_name)
+            label = doc_type if suite is SUITE_KECCAK else f"{doc_type}-sm"
+            inputs = run_dir / "records" / label
             inputs.mkdir(parents=True)
             files = []
             for i, record in enumerate(records):
                 path = inputs / f"{doc_type}-{i + 1:02d}.json"
                 path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
                 files.append(path)
-            out_dir = args.out / doc_type
+            out_dir = args.out / label
             issue_settings = IssueSettings(
                 doc_type=doc_type,
                 out_dir=out_dir,
                 verifier_url=base,
                 valid_from=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60)),
                 batch_size=len(files),
+                suite=suite,
             )
             report = Issuer(
-                issue_settings, registry=registry, sender=TransactionSender(client, accounts[key]), store=store
+                issue_settings,
+                registry=registry,
+                sender=TransactionSender(client, accounts[key]),
+                store=store,
+                sm2_key=samr_sm2 if suite.signed else None,
             ).run(files)
             batch = report.batches[0]
-            issued[doc_type] = [out_dir / f"{p.stem}.ereg.json" for p in files]
-            print(f"  {len(files)} × {doc_type}: root {batch.root[:18]}… anchored in tx {batch.tx_hash[:18]}…")
+            issued[label] = [out_dir / f"{p.stem}.ereg.json" for p in files]
+            print(f"  {len(files)} × {doc_type} ({suite.version}): root {batch.root[:18]}… "
+                  f"anchored in tx {batch.tx_hash[:18]}…")
 
         say("Starting the verifier (it reads only the chain and IPFS; it knows no issuer)")
         env = {
@@ -367,6 +386,20 @@ def main() -> int:
         print(verdict_line(f"disclosed licence ({hidden} fields hidden)", result))
         qr_check = post_json(f"{base}/v1/verify", first_url.encode(), "text/plain")
         print(verdict_line("window scan of the QR code", qr_check))
+
+        say("The 国密 licences (ereg/1-sm): SM3, SM4-GCM and the department's SM2 signature, checked on chain")
+        sm_licences = issued["business-license-sm"]
+        sm_doc = json.loads(sm_licences[0].read_text(encoding="utf-8"))
+        print(f"  {GREY}version {sm_doc['version']}; SM2 key {sm_doc['proof']['signature']['key'][:26]}…{RESET}")
+        print(verdict_line("国密 licence", post_json(f"{base}/v1/verify", sm_licences[0].read_bytes())))
+        sm_url_file = sm_licences[0].with_name(sm_licences[0].name.removesuffix(".ereg.json") + ".qr.url")
+        sm_url = sm_url_file.read_text().strip()
+        sm_scan = post_json(f"{base}/v1/verify", sm_url.encode(), "text/plain")
+        print(verdict_line("window scan of its QR code (SM4 key)", sm_scan))
+        sm_tampered = json.loads(sm_licences[1].read_text(encoding="utf-8"))
+        sm_tampered["data"]["name"] = "另一家公司"
+        print(verdict_line("tampered 国密 licence", post_json(f"{base}/v1/verify", json.dumps(sm_tampered).encode())))
+        print(f"  open on a phone: {sm_url}")
 
         say("The disclosed licence as a W3C Verifiable Credential 2.0, checked by `ereg verify` (no verifier service)")
         cli_env = {
