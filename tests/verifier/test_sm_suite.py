@@ -21,6 +21,7 @@ from documents.sm2 import Sm2PrivateKey
 from documents.suite import SUITE_SM
 from storage import DocumentStore
 from tests.factories import BUSINESS_LICENSE, SAMR, TAX, World
+from tests.verification.test_service import assert_verdict, fragment
 from tests.verifier.conftest import IssueFn, wait_for_index
 from tests.verifier.test_browser import (  # noqa: F401 - fixtures, used by name
     LiveVerifier,
@@ -32,7 +33,6 @@ from tests.verifier.test_browser import (  # noqa: F401 - fixtures, used by name
     text,
     verdict_of,
 )
-from tests.verification.test_service import assert_verdict, fragment
 
 pytestmark = [pytest.mark.chain, pytest.mark.parametrize("node", ["dev"], indirect=True)]
 JSON = {"content-type": "application/json"}
