@@ -24,6 +24,7 @@ from issuer import parsing
 from issuer.context import CliContext, get
 from issuer.errors import InputError, NotAuthorized, UsageError
 from issuer.issuing import Issuer, IssueSettings, RelayAnchoring, collect_inputs
+from issuer.qrimage import QrKinds
 from issuer.relayed import (
     DEFAULT_DEADLINE_WINDOW,
     DEFAULT_WAIT_TIMEOUT,
@@ -86,8 +87,15 @@ def issue(
     sm2_key_name: Annotated[
         str | None, typer.Option("--sm2-key", help="With --suite sm: the department's SM2 key (ereg keys new --sm2).")
     ] = None,
+    qr_name: Annotated[
+        str,
+        typer.Option("--qr", help="QR images beside each document: both (PNG and SVG), png, svg or none."),
+    ] = "both",
 ) -> None:
     """Validate, wrap, encrypt, store and anchor records; write <name>.ereg.json and its QR code.
+
+    Beside each <name>.ereg.json: <name>.qr.url (the URL its QR code carries) and, as --qr says,
+    <name>.qr.png and <name>.qr.svg.
 
     An interrupted run resumes from the journal in the output directory: run the same command again.
     With --via the batch roots are signed here and anchored by the relay; documents are written once
@@ -109,6 +117,13 @@ def issue(
         )
     if not suite.signed and sm2_key_name:
         raise UsageError("--sm2-key goes with --suite sm", zh="--sm2-key 仅用于 --suite sm")
+    try:
+        qr = QrKinds(qr_name.lower())
+    except ValueError:
+        raise UsageError(
+            f"unknown --qr {qr_name!r}: use both, png, svg or none",
+            zh=f"未知的 --qr {qr_name!r}：请用 both、png、svg 或 none",
+        ) from None
     sm2_key = c.sm2_key(sm2_key_name) if sm2_key_name else None
     files = collect_inputs(paths)
     settings = IssueSettings(
@@ -119,6 +134,7 @@ def issue(
         valid_until=parsing.format_time(parsing.timestamp(valid_until)) if valid_until else None,
         batch_size=batch_size,
         suite=suite,
+        qr=qr,
     )
     if relay is None:
         issuer = Issuer(

@@ -107,8 +107,9 @@ class Cli:
         batch_size: int | None = None,
         expect: int = 0,
         env: Mapping[str, str | None] | None = None,
+        extra: Sequence[str] = (),
     ) -> str:
-        args = ["issue", *map(str, paths), "--type", doc_type, "--key", key, "--out", str(out)]
+        args = ["issue", *map(str, paths), "--type", doc_type, "--key", key, "--out", str(out), *extra]
         if batch_size is not None:
             args += ["--batch-size", str(batch_size)]
         if expect == 0:

@@ -176,6 +176,30 @@ def test_issue_qr_png_decodes_to_the_url(cli: Cli) -> None:
         assert parse_qr_url(decoded).cid == json.loads((out / f"{name}.ereg.json").read_bytes())["proof"]["cid"]
 
 
+
+@pytest.mark.parametrize(
+    ("kinds", "suffixes"),
+    [("none", (".ereg.json", ".qr.url")), ("png", (".ereg.json", ".qr.png", ".qr.url")),
+     ("svg", (".ereg.json", ".qr.svg", ".qr.url")), ("BOTH", OUTPUTS)],
+)
+def test_issue_writes_the_qr_images_qr_asks_for(cli: Cli, kinds: str, suffixes: tuple[str, ...]) -> None:
+    names = write_records(cli.tmp / "records", licences(2))
+    out = cli.tmp / "out"
+    cli.issue(cli.tmp / "records", out=out, extra=["--qr", kinds])
+    assert {p.name for p in outputs_of(out)} == {f"{n}{s}" for n in names for s in suffixes}
+
+
+def test_issue_refuses_an_unknown_qr_kind_before_anything_is_stored(cli: Cli) -> None:
+    write_records(cli.tmp / "records", licences(1))
+    out = cli.tmp / "out"
+    printed = cli.issue(cli.tmp / "records", out=out, extra=["--qr", "jpeg"], expect=2)
+    assert "unknown --qr 'jpeg': use both, png, svg or none" in printed
+    assert "未知的 --qr" in printed
+    assert "Traceback" not in printed
+    assert not issued_files(out)
+    assert cli.anchored_roots() == []
+
+
 # ------------------------------------------------------------------------------ 2. resume
 @pytest.mark.parametrize("where", ["wait", "write"])
 def test_resume_after_interruption_once_the_anchor_was_sent(
