@@ -65,6 +65,8 @@ from storage.base import DocumentStore
 from storage.cid import compute_cid
 
 JOURNAL_DIR = ".ereg"
+#: Blobs per ``put_many`` call: a batch of 1,000 goes as four requests, sent at once.
+STORE_CHUNK = 250
 STATES = ("prepared", "submitted", "signed", "relayed", "anchored", "written")
 
 
@@ -413,7 +415,10 @@ class Issuer:
             records, self.settings.doc_type, issuer, validity, check_schema=False, suite=suite, sm2_key=self.sm2_key
         )
         sealed = [seal(document_to_bytes(doc), suite) for doc in batch.documents]
-        cids = list(io_pool.map(lambda item: self.store.put(item[1]), sealed))
+        blobs = [blob for _key, blob in sealed]
+        # a few requests per batch (one CAR each to an IPFS node), a few at once
+        parts = [blobs[i : i + STORE_CHUNK] for i in range(0, len(blobs), STORE_CHUNK)]
+        cids = [cid for part in io_pool.map(self.store.put_many, parts) for cid in part]
         docs = [document_to_dict(with_anchor(doc, cid=cid)) for doc, cid in zip(batch.documents, cids, strict=True)]
         self.journal.save_batch(
             index,

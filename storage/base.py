@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 
@@ -19,6 +20,14 @@ class DocumentStore(Protocol):
 
         Raises :class:`~storage.errors.CidMismatch` if the backend files the bytes under
         another CID, :class:`~storage.errors.StorageUnavailable` if it cannot be reached.
+        """
+        ...
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        """:meth:`put` of each blob, in as few requests as the backend allows; their CIDs in order.
+
+        All or nothing for the caller: it returns only when every blob is stored, else raises
+        (some blobs may be stored already; storing them again is harmless).
         """
         ...
 

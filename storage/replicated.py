@@ -225,7 +225,13 @@ class WrittenLedger:
 
     def record(self, cid: str) -> None:
         """Append ``cid``; :class:`StorageUnavailable` if the file cannot be written (the blob stays stored)."""
-        line = (normalize_cid(cid) + "\n").encode("ascii")
+        self.record_many([cid])
+
+    def record_many(self, cids: Sequence[str]) -> None:
+        """Append every CID of ``cids`` in one write and one fsync (a batch stored at once)."""
+        if not cids:
+            return
+        line = "".join(normalize_cid(cid) + "\n" for cid in cids).encode("ascii")
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # one write() of one short line on an O_APPEND descriptor lands whole, after every other:
@@ -416,6 +422,26 @@ class ReplicatedStore:
         if not reached and failures and all(isinstance(exc, CidMismatch) for _api, exc in failures):
             raise failures[0][1]
         raise ReplicationShortfall(cid, reached, [(api, _reason(exc)) for api, exc in failures],
+                                   len(self._nodes), self._factor)
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        """:meth:`put` of a batch: each node stores all of it in its fewest requests
+        (:meth:`IpfsStore.put_many`), and the batch succeeds when ``replication`` nodes hold all of
+        it. A node that fails part of the batch counts as not holding it. Unlike :meth:`put`, it
+        waits for every node (a batch is one request per node, not one per blob)."""
+        if not blobs:
+            return []
+        cids = [compute_cid(blob) for blob in blobs]
+        outcomes = self._on_every_node(lambda node: node.put_many(blobs))
+        reached = [node.api for node, outcome in outcomes if not isinstance(outcome, StorageError)]
+        failures = [(node.api, outcome) for node, outcome in outcomes if isinstance(outcome, StorageError)]
+        if reached and self._ledger is not None:
+            self._ledger.record_many(cids)
+        if len(reached) >= self._factor:
+            return cids
+        if not reached and failures and all(isinstance(exc, CidMismatch) for _api, exc in failures):
+            raise failures[0][1]
+        raise ReplicationShortfall(cids[0], reached, [(api, _reason(exc)) for api, exc in failures],
                                    len(self._nodes), self._factor)
 
     def get(self, cid: str) -> bytes:

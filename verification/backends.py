@@ -14,7 +14,7 @@ daemon holds at most that bulkhead's slots, and once one call timed out the brea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
@@ -94,6 +94,9 @@ class GuardedStore:
 
     def put(self, data: bytes) -> str:
         return self._call(lambda: self.inner.put(data))
+
+    def put_many(self, blobs: Sequence[bytes]) -> list[str]:
+        return self._call(lambda: self.inner.put_many(blobs))
 
     def pin(self, cid: str) -> None:
         self._call(lambda: self.inner.pin(cid))

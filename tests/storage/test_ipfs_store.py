@@ -209,9 +209,12 @@ def test_closed_store_refuses_work(ipfs_daemon: IpfsDaemon) -> None:
 class FakeNode:
     """A loopback HTTP server that imitates a few RPC calls with wrong answers."""
 
-    def __init__(self, cat_body: bytes, add_hash: str, delay: float = 0.0) -> None:
+    def __init__(
+        self, cat_body: bytes, add_hash: str, delay: float = 0.0, import_answer: tuple[int, bytes] = (200, b"")
+    ) -> None:
         self.cat_body = cat_body
         self.add_hash = add_hash
+        self.import_answer = import_answer
         self.delay = delay
         self.paths: list[str] = []
         fake = self
@@ -225,13 +228,16 @@ class FakeNode:
                 elif self.headers.get("Transfer-Encoding") == "chunked":
                     _drain_chunked(self.rfile)
                 time.sleep(fake.delay)
+                status = 200
                 if self.path.startswith("/api/v0/cat"):
                     body = fake.cat_body
+                elif self.path.startswith("/api/v0/dag/import"):
+                    status, body = fake.import_answer
                 elif self.path.startswith("/api/v0/add"):
                     body = json.dumps({"Name": "blob", "Hash": fake.add_hash, "Size": "1"}).encode()
                 else:
                     body = b'{"Version": "0.18.1"}'
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -269,8 +275,10 @@ def _drain_chunked(stream: object) -> None:
 def fake_node() -> Iterator[Callable[..., FakeNode]]:
     nodes: list[FakeNode] = []
 
-    def make(cat_body: bytes = b"", add_hash: str = "", delay: float = 0.0) -> FakeNode:
-        node = FakeNode(cat_body, add_hash, delay)
+    def make(
+        cat_body: bytes = b"", add_hash: str = "", delay: float = 0.0, import_answer: tuple[int, bytes] = (200, b"")
+    ) -> FakeNode:
+        node = FakeNode(cat_body, add_hash, delay, import_answer)
         nodes.append(node)
         return node
 
