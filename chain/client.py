@@ -139,9 +139,17 @@ def connect(settings: ChainSettings, *, check_chain: bool = True) -> ChainClient
 
 def translate_rpc_error(exc: Web3RPCError, artifact: Artifact | None) -> ChainError:
     error = (exc.rpc_response or {}).get("error") if exc.rpc_response else None
-    code = error.get("code") if isinstance(error, dict) else None
-    message = error.get("message", str(exc)) if isinstance(error, dict) else str(exc)
-    data = error.get("data") if isinstance(error, dict) else None
+    return translate_error_object(error if isinstance(error, dict) else {}, artifact, default_message=str(exc))
+
+
+def translate_error_object(error: Any, artifact: Artifact | None, *, default_message: str = "") -> ChainError:
+    """The ChainError of a JSON-RPC error object (``{"code", "message", "data"}``): a revert
+    decoded against ``artifact`` when it carries revert data, else an RpcError."""
+    if not isinstance(error, dict):
+        error = {}
+    code = error.get("code")
+    message = error.get("message", default_message or str(error))
+    data = error.get("data")
     tx_hash = None
     if isinstance(data, dict):
         # Hardhat mines a failing transaction when automining and answers the send with the

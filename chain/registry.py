@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 
+from chain.batch import MAX_BATCH, Pending, ReadBatch
 from chain.client import ChainClient
 from chain.contract import ContractClient
 from chain.errors import ContractRevert, RegistryNotFound
@@ -269,6 +270,51 @@ class RegistryClient(ContractClient):
 
     def change_status_many(self, sender: TransactionSender, signed: Sequence[SignedStatusChange]) -> Receipt:
         return self._send(sender, "changeStatusMany", [s.as_tuple() for s in signed])
+
+
+class RegistryBatch:
+    """Reads of the registry gathered into JSON-RPC batches (:class:`chain.batch.ReadBatch`):
+    the views of :class:`RegistryClient`, decoded the same way, each answered by a Pending once
+    :meth:`send` has sent them (one round trip per ``max_size`` reads)."""
+
+    def __init__(self, registry: RegistryClient, *, max_size: int = MAX_BATCH) -> None:
+        self.registry = registry
+        self.reads = ReadBatch(registry.client, max_size=max_size)
+
+    def __len__(self) -> int:
+        return len(self.reads)
+
+    def send(self) -> None:
+        self.reads.send()
+
+    def latest_block_time(self) -> Pending[int]:
+        return self.reads.latest_block_time()
+
+    def signer_key(self, signer: str) -> Pending[SignerKey]:
+        return self.reads.view(SignerKey.from_tuple, self.registry, "getSignerKey", to_checksum_address(signer))
+
+    def department(self, department_id: bytes) -> Pending[Department]:
+        return self.reads.view(Department.from_tuple, self.registry, "getDepartment", department_id)
+
+    def can_anchor(self, signer: str, doc_type: bytes) -> Pending[tuple[bytes, bool]]:
+        return self.reads.view(_can_anchor, self.registry, "canAnchor", to_checksum_address(signer), doc_type)
+
+    def document_status(self, department: bytes, root: bytes, target_hash: bytes = ZERO32) -> Pending[DocumentStatus]:
+        return self.reads.view(
+            DocumentStatus.from_tuple, self.registry, "documentStatus", department, root, target_hash
+        )
+
+    def is_nonce_used(self, signer: str, nonce: int) -> Pending[bool]:
+        return self.reads.view(bool, self.registry, "isNonceUsed", to_checksum_address(signer), nonce)
+
+    def change_status_signed(self, signed: SignedStatusChange, sender: str) -> Pending[Any]:
+        """What ``changeStatusSigned`` would do if ``sender`` sent it now: a revert, or nothing."""
+        return self.reads.call(self.registry, "changeStatusSigned", signed.as_tuple(), sender=sender)
+
+
+def _can_anchor(value: Any) -> tuple[bytes, bool]:
+    department, allowed = value
+    return bytes(department), bool(allowed)
 
 
 def deployment_record_path(deployments_dir: Path, chain_id: int) -> Path:
