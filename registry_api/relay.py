@@ -17,7 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
@@ -26,10 +26,11 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as KeyValidationError
 
+from chain.batch import Pending
 from chain.eip712 import ANCHOR_TYPES, STATUS_CHANGE_TYPES, anchor_message, domain, status_change_message
 from chain.errors import ChainError, ChainUnavailable, ContractRevert, RegistryNotFound
-from chain.registry import RegistryClient
-from chain.types import ZERO32, Action, DocumentStatus, SignedAnchor, SignedStatusChange
+from chain.registry import RegistryBatch, RegistryClient
+from chain.types import ZERO32, Action, Department, DocumentStatus, SignedAnchor, SignedStatusChange, SignerKey
 from httpkit.errors import HttpError
 from httpkit.ratelimit import RateLimiter, too_many
 from registry_api import errors
@@ -75,7 +76,7 @@ def revert_code(revert: ContractRevert) -> str:
     return REVERT_CODES.get(revert.name, "CONTRACT_REFUSED")
 
 
-def anchor_in_force(registry: RegistryClient, status: DocumentStatus) -> bool:
+def anchor_in_force(registry: RegistryClient | ChainView, status: DocumentStatus) -> bool:
     """Whether a department's anchor of a root counts: made by a key inside its window then.
 
     After a retirement backdated to a compromise it does not, and the registry lets the
@@ -151,6 +152,148 @@ def check_key_rate(limiter: RateLimiter | None, signers: Sequence[str]) -> None:
             )
 
 
+#: Reads per JSON-RPC batch of a POST's checks: a POST of ``max_items`` (1,000) anchors is then
+#: two round trips at most, within Besu's default limit of 1,024 requests per batch.
+READS_PER_BATCH = 1000
+
+#: Signer keys whose department the relay remembers (a key never changes department): enough for
+#: every key of a network; forgotten all at once beyond.
+_KNOWN_KEYS = 10_000
+
+
+class ChainView:
+    """What one POST's checks read from the chain, fetched beforehand in JSON-RPC batches.
+
+    The checks then run item by item in the order they always did, asking this view instead of
+    the node; a read fails (a revert, say) only where the check asks for it, as the single read
+    would have. The reads are gathered in rounds, each one batch (or a few, past
+    :data:`READS_PER_BATCH`): the latest block, every signer's key and the per-item views of the
+    signer's department where the relay already knows that department from an earlier POST
+    (``departments``, which a key never leaves); then the reads of departments learnt from the
+    keys just read; then the keys behind roots found anchored. Anything a check asks for that was
+    not fetched is read on its own (it should not happen; it keeps the checks right if it does).
+    """
+
+    def __init__(self, registry: RegistryClient, departments: dict[str, bytes]) -> None:
+        self.registry = registry
+        self.departments = departments
+        self._batch = RegistryBatch(registry, max_size=READS_PER_BATCH)
+        self._now: Pending[int] | None = None
+        self._keys: dict[str, Pending[SignerKey]] = {}
+        self._department: dict[bytes, Pending[Department]] = {}
+        self._can_anchor: dict[tuple[str, bytes], Pending[tuple[bytes, bool]]] = {}
+        self._status: dict[tuple[bytes, bytes], Pending[DocumentStatus]] = {}
+        self._nonce: dict[tuple[str, int], Pending[bool]] = {}
+
+    # ------------------------------------------------------------------- gathering
+    def want_key(self, address: str) -> None:
+        address = to_checksum_address(address)
+        if address not in self._keys:
+            self._keys[address] = self._batch.signer_key(address)
+
+    def want_department(self, department: bytes) -> None:
+        if department not in self._department:
+            self._department[department] = self._batch.department(department)
+
+    def want_status(self, department: bytes, root: bytes) -> None:
+        if (department, root) not in self._status:
+            self._status[(department, root)] = self._batch.document_status(department, root)
+
+    def want_can_anchor(self, address: str, doc_type: bytes) -> None:
+        key = (to_checksum_address(address), doc_type)
+        if key not in self._can_anchor:
+            self._can_anchor[key] = self._batch.can_anchor(*key)
+
+    def want_nonce(self, address: str, nonce: int) -> None:
+        key = (to_checksum_address(address), nonce)
+        if key not in self._nonce:
+            self._nonce[key] = self._batch.is_nonce_used(*key)
+
+    def fetch(self, per_signer: dict[str, list[bytes]]) -> None:
+        """Sends the reads gathered so far with the latest block, every key in ``per_signer``
+        and the documentStatus of its roots in its department (known or, once its key is read,
+        learnt), then the keys behind roots found anchored: one batch per round, at most three."""
+        self._now = self._batch.latest_block_time()
+        for address in per_signer:
+            self.want_key(address)
+        for address, roots in per_signer.items():
+            guess = self.departments.get(to_checksum_address(address))
+            if guess is not None:
+                self._want_department_reads(guess, roots)
+        self._batch.send()
+        for address, roots in per_signer.items():
+            department = self._department_of(address)
+            if department is not None:
+                self._want_department_reads(department, roots)
+        self._send_if_any()
+        for status in list(self._status.values()):
+            value = _value_of(status)
+            if value is not None and value.anchored:
+                self.want_key(value.signer)
+        self._send_if_any()
+
+    def _want_department_reads(self, department: bytes, roots: list[bytes]) -> None:
+        self.want_department(department)
+        for root in roots:
+            self.want_status(department, root)
+
+    def _department_of(self, address: str) -> bytes | None:
+        address = to_checksum_address(address)
+        key = _value_of(self._keys[address])
+        if key is None:
+            return None
+        if len(self.departments) >= _KNOWN_KEYS:
+            self.departments.clear()
+        self.departments[address] = key.department
+        return key.department
+
+    def _send_if_any(self) -> None:
+        if len(self._batch):
+            self._batch.send()
+
+    # --------------------------------------------------------------------- reading
+    def now(self) -> int:
+        if self._now is None:
+            return self.registry.client.latest_block_time()
+        return self._now.get()
+
+    def signer_key(self, address: str) -> SignerKey:
+        pending = self._keys.get(to_checksum_address(address))
+        return self.registry.signer_key(address) if pending is None else pending.get()
+
+    def department(self, department: bytes) -> Department:
+        pending = self._department.get(department)
+        return self.registry.department(department) if pending is None else pending.get()
+
+    def can_anchor(self, address: str, doc_type: bytes) -> tuple[bytes, bool]:
+        pending = self._can_anchor.get((to_checksum_address(address), doc_type))
+        return self.registry.can_anchor(address, doc_type) if pending is None else pending.get()
+
+    def document_status(self, department: bytes, root: bytes) -> DocumentStatus:
+        pending = self._status.get((department, root))
+        return self.registry.document_status(department, root) if pending is None else pending.get()
+
+    def is_nonce_used(self, address: str, nonce: int) -> bool:
+        pending = self._nonce.get((to_checksum_address(address), nonce))
+        return self.registry.is_nonce_used(address, nonce) if pending is None else pending.get()
+
+    def simulate_changes(self, changes: Sequence[SignedStatusChange], sender: str) -> list[Pending[Any]]:
+        """What changeStatusSigned would answer to each of ``changes`` sent by ``sender`` now (one
+        batch): each Pending raises the ContractRevert its call would raise."""
+        batch = RegistryBatch(self.registry, max_size=READS_PER_BATCH)
+        answers = [batch.change_status_signed(signed, sender) for signed in changes]
+        batch.send()
+        return answers
+
+
+def _value_of(pending: Pending[T]) -> T | None:
+    """The read's value, or None where it failed (the check that needs it raises its error)."""
+    try:
+        return pending.get()
+    except ChainError:
+        return None
+
+
 @dataclass
 class _Signer:
     address: str
@@ -193,6 +336,9 @@ class Relay:
         self.quota_retry_after = quota_retry_after
         self._chain_checked = False
         self._lock = threading.Lock()
+        #: The department of each signer key seen (a key never changes department): a POST's
+        #: reads of its signers' departments then go in its first batch (see ChainView).
+        self._key_departments: dict[str, bytes] = {}
 
     # ------------------------------------------------------------------------- public
     def accept_anchors(self, items: Sequence[AnchorRequest]) -> list[AcceptedItem]:
@@ -276,27 +422,27 @@ class Relay:
         if item.registry is not None and item.registry.lower() != self.registry_address.lower():
             raise errors.wrong_chain(f"registry {item.registry}, this relay serves {self.registry_address}")
 
-    def _now(self) -> int:
-        return int(self.registry.client.run(lambda: self.registry.client.w3.eth.get_block("latest"))["timestamp"])
+    def _view(self) -> ChainView:
+        return ChainView(self.registry, self._key_departments)
 
     def _check_deadline(self, deadline: int, now: int) -> None:
         if deadline < now + self.deadline_margin:
             raise errors.expired(deadline, now, self.deadline_margin)
 
-    def _signer(self, address: str, now: int, cache: dict[str, _Signer]) -> _Signer:
+    def _signer(self, address: str, now: int, cache: dict[str, _Signer], view: ChainView) -> _Signer:
         """The signer's department, after checking the key's window and the department's activity."""
         known = cache.get(address)
         if known is not None:
             return known
         try:
-            key = self.registry.signer_key(address)
+            key = view.signer_key(address)
         except ContractRevert as revert:
             if revert.name == "IssuerRegistryUnknownSigner":
                 raise errors.unknown_key(address) from None
             raise
         if not key.valid_at(now):
             raise errors.key_not_valid(address, key.valid_from, key.valid_until, now)
-        if not self.registry.department(key.department).active:
+        if not view.department(key.department).active:
             raise errors.not_authorized(f"department {to_hex(key.department)} is inactive")
         self._check_quota(key.department, 1)  # at its quota already: refused before the item's own reads
         signer = cache[address] = _Signer(address, key.department)
@@ -326,7 +472,14 @@ class Relay:
         )
 
     def _accept_anchors(self, items: Sequence[AnchorRequest], recovered: Sequence[_Recovered]) -> list[AcceptedItem]:
-        now = self._now()
+        view = self._view()
+        per_signer: dict[str, list[bytes]] = {}
+        for item, checked in zip(items, recovered, strict=True):
+            signed = item.signed()
+            per_signer.setdefault(checked.address, []).append(signed.root)
+            view.want_can_anchor(checked.address, signed.doc_type)
+        view.fetch(per_signer)
+        now = view.now()
         signers: dict[str, _Signer] = {}
         results: list[AcceptedItem | None] = [None] * len(items)
         pending: list[tuple[int, NewRequest]] = []
@@ -339,16 +492,16 @@ class Relay:
                     results[index] = duplicate
                     continue
                 self._check_deadline(signed.deadline, now)
-                signer = self._signer(address, now, signers)
-                _department, allowed = self.registry.can_anchor(address, signed.doc_type)
+                signer = self._signer(address, now, signers, view)
+                _department, allowed = view.can_anchor(address, signed.doc_type)
                 if not allowed:
                     raise errors.not_authorized(f"not authorized for document type {item.doc_type}")
                 # Only the signer's department's own record counts: a root anchored by another
                 # department (even a front-run of this very request) does not block it.
-                status = self.registry.document_status(signer.department, signed.root)
+                status = view.document_status(signer.department, signed.root)
                 voided_at: int | None = None
                 if status.anchored:
-                    if anchor_in_force(self.registry, status):
+                    if anchor_in_force(view, status):
                         raise errors.already_anchored(item.root, signer.department)
                     voided_at = status.anchored_at  # anchored again over a voided anchor
             except RelayError as refusal:
@@ -376,25 +529,40 @@ class Relay:
     def _accept_status_changes(
         self, items: Sequence[StatusChangeRequest], recovered: Sequence[_Recovered]
     ) -> list[AcceptedItem]:
-        now = self._now()
+        view = self._view()
+        per_signer: dict[str, list[bytes]] = {}
+        for item, checked in zip(items, recovered, strict=True):
+            signed = item.signed()
+            per_signer.setdefault(checked.address, []).append(signed.change.root)
+            view.want_nonce(checked.address, signed.nonce)
+        view.fetch(per_signer)
+        now = view.now()
         signers: dict[str, _Signer] = {}
         results: list[AcceptedItem | None] = [None] * len(items)
         pending: list[tuple[int, NewRequest]] = []
+        # Items whose last check is the registry's own answer (a simulated changeStatusSigned):
+        # simulated together, in one batch, when the loop ends or an item after them fails.
+        simulate: list[tuple[int, StatusChangeRequest, SignedStatusChange]] = []
         for index, (item, checked) in enumerate(zip(items, recovered, strict=True)):
             try:
-                signed = item.signed()
-                digest, address = checked.digest, checked.address
-                duplicate = self._duplicate(digest)
-                if duplicate is not None:
-                    results[index] = duplicate
-                    continue
-                self._check_deadline(signed.deadline, now)
-                signer = self._signer(address, now, signers)
-                if self.registry.is_nonce_used(address, signed.nonce):
-                    raise errors.nonce_used(address, signed.nonce)
-                self._check_status_change(item, signed, signer)
-            except RelayError as refusal:
-                raise refusal.at(index) from None
+                try:
+                    signed = item.signed()
+                    digest, address = checked.digest, checked.address
+                    duplicate = self._duplicate(digest)
+                    if duplicate is not None:
+                        results[index] = duplicate
+                        continue
+                    self._check_deadline(signed.deadline, now)
+                    signer = self._signer(address, now, signers, view)
+                    if view.is_nonce_used(address, signed.nonce):
+                        raise errors.nonce_used(address, signed.nonce)
+                    if self._check_status_change(item, signed, signer, view):
+                        simulate.append((index, item, signed))
+                except RelayError as refusal:
+                    raise refusal.at(index) from None
+            except Exception:
+                self._simulate(simulate, view)  # an earlier item the registry refuses is reported first
+                raise
             pending.append(
                 (
                     index,
@@ -411,35 +579,49 @@ class Relay:
                     ),
                 )
             )
+        self._simulate(simulate, view)
         return self._store(pending, results)
 
-    def _check_status_change(self, item: StatusChangeRequest, signed: SignedStatusChange, signer: _Signer) -> None:
+    def _check_status_change(
+        self, item: StatusChangeRequest, signed: SignedStatusChange, signer: _Signer, view: ChainView
+    ) -> bool:
+        """The relay's own checks of a status change; True when the registry's answer to the
+        signed change (simulated by :meth:`_simulate`) decides the rest."""
         root = item.root.lower()
         department = to_hex(signer.department)
-        status = self.registry.document_status(signer.department, signed.change.root)
+        status = view.document_status(signer.department, signed.change.root)
         # The relay's requests of the signer's department only: another department's are its own records.
         live = [r for r in self.queue.by_root(root) if r.state != REJECTED and r.department == department]
         if not status.anchored:
             if not any(r.kind == "anchor" for r in live):
                 raise errors.unknown_root(item.root, signer.department)
-            return  # the batcher anchors before it changes statuses; it settles the rest
+            return False  # the batcher anchors before it changes statuses; it settles the rest
         reanchoring = any(r.kind == "anchor" and r.state in ("QUEUED", "SUBMITTED") for r in live)
-        if reanchoring and not anchor_in_force(self.registry, status):
-            return  # the root is anchored again over a voided anchor first: the batcher settles the rest
+        if reanchoring and not anchor_in_force(view, status):
+            return False  # the root is anchored again over a voided anchor first: the batcher settles the rest
         target = item.target_hash.lower()
-        if any(r.kind == "status" and r.target == target and r.state in ("QUEUED", "SUBMITTED") for r in live):
-            return  # an earlier change of the same document is still on its way: the batcher decides
-        function = self.registry.contract.functions.changeStatusSigned(signed.as_tuple())
-        try:
-            self.registry.client.run(lambda: function.call({"from": self.relayer_address}), self.registry.artifact)
-        except ContractRevert as revert:
-            code = revert_code(revert)
-            if code == "TITLE_LOCKED":
-                raise errors.title_locked(item.root, item.target_hash, str(revert)) from None
-            status_code = 409 if code in CONFLICT_CODES else 422
-            raise RelayError(
-                status_code, code, f"the registry would refuse this change: {revert}", "登记合约将拒绝该状态变更"
-            ) from None
+        # an earlier change of the same document still on its way: the batcher decides
+        return not any(r.kind == "status" and r.target == target and r.state in ("QUEUED", "SUBMITTED") for r in live)
+
+    def _simulate(self, items: list[tuple[int, StatusChangeRequest, SignedStatusChange]], view: ChainView) -> None:
+        """Asks the registry, in one batch, what it would answer to each signed change sent by the
+        relayer now; raises the refusal of the first it would refuse, at its item's index."""
+        if not items:
+            return
+        asked = list(items)
+        items.clear()  # simulated once, whichever way this ends
+        answers = view.simulate_changes([signed for _, _, signed in asked], self.relayer_address)
+        for (index, item, _signed), answer in zip(asked, answers, strict=True):
+            try:
+                answer.get()
+            except ContractRevert as revert:
+                code = revert_code(revert)
+                if code == "TITLE_LOCKED":
+                    raise errors.title_locked(item.root, item.target_hash, str(revert)).at(index) from None
+                status_code = 409 if code in CONFLICT_CODES else 422
+                raise RelayError(
+                    status_code, code, f"the registry would refuse this change: {revert}", "登记合约将拒绝该状态变更"
+                ).at(index) from None
 
 
 def anchor_conflict_key(department: str, root: str, voided_at: int | None = None) -> str:
