@@ -23,15 +23,15 @@ same salted documents), so no document is ever anchored twice.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +65,9 @@ from storage.base import DocumentStore
 from storage.cid import compute_cid
 
 JOURNAL_DIR = ".ereg"
-#: Blobs per ``put_many`` call: a batch of 1,000 goes as four requests, sent at once.
-STORE_CHUNK = 250
+#: Blobs per ``put_many`` call: a batch of 1,000 goes as ten CARs, eight at a time (js-ipfs imports
+#: and pins small CARs sent together faster than one large one: docs/PERFORMANCE.md).
+STORE_CHUNK = 100
 STATES = ("prepared", "submitted", "signed", "relayed", "anchored", "written")
 
 
@@ -339,44 +340,63 @@ class Issuer:
         self._check_journal(state, batches)
         report = IssueReport()
         done_docs = 0
+        # a batch's QR images are drawn (in worker processes) while the next batch is wrapped and
+        # stored; its files are written, and the batch journalled "written", once they are drawn and
+        # before the next batch is anchored: a failed write never has anchors after it
+        writing: _Writing | None = None
+
+        def finish_writing() -> None:
+            nonlocal done_docs, writing
+            if writing is None:
+                return
+            done, writing = writing, None
+            self._finish_write(done)
+            done_docs += done.count
+            report.documents += done.count
+            self.progress("issued", done_docs, len(files))
+
         with ThreadPoolExecutor(max_workers=s.store_workers) as io_pool, _qr_pool(qr_workers) as qr_pool:
-            for index, batch_files in enumerate(batches):
-                entry = state.get(index, {})
-                if entry.get("state") == "written":
-                    report.skipped_batches += 1
-                    done_docs += len(batch_files)
-                    self.progress("issued", done_docs, len(files))
-                    continue
-                resumed = bool(entry)
-                if not entry:
-                    entry = self._prepare(index, batch_files, issuer, validity, io_pool)
-                pending_state = None
-                if entry["state"] in ("prepared", "submitted", "signed", "relayed"):
-                    if self.relay is not None:
-                        entry, pending_state = self._anchor_via(index, entry, department)
-                    else:
-                        entry = self._anchor(index, entry, department)
-                if entry["state"] == "anchored":
-                    self._write(index, entry, qr_pool)
-                report.batches.append(
-                    BatchReport(
-                        index=index,
-                        count=len(batch_files),
-                        root=entry["root"],
-                        tx_hash=entry.get("tx"),
-                        block_number=entry.get("block"),
-                        resumed=resumed,
-                        # an older relay's integer id (a journal from before) is no id to show
-                        request_id=entry["request"] if is_request_id(entry.get("request")) else None,
-                        pending_state=pending_state,
+            try:
+                for index, batch_files in enumerate(batches):
+                    entry = state.get(index, {})
+                    if entry.get("state") == "written":
+                        report.skipped_batches += 1
+                        done_docs += len(batch_files)
+                        self.progress("issued", done_docs, len(files))
+                        continue
+                    resumed = bool(entry)
+                    if not entry:
+                        entry = self._prepare(index, batch_files, issuer, validity, io_pool)
+                    finish_writing()  # the batch before: written before anything more is anchored
+                    pending_state = None
+                    if entry["state"] in ("prepared", "submitted", "signed", "relayed"):
+                        if self.relay is not None:
+                            entry, pending_state = self._anchor_via(index, entry, department)
+                        else:
+                            entry = self._anchor(index, entry, department)
+                    if entry["state"] == "anchored":
+                        writing = self._start_write(index, entry, qr_pool)
+                    report.batches.append(
+                        BatchReport(
+                            index=index,
+                            count=len(batch_files),
+                            root=entry["root"],
+                            tx_hash=entry.get("tx"),
+                            block_number=entry.get("block"),
+                            resumed=resumed,
+                            # an older relay's integer id (a journal from before) is no id to show
+                            request_id=entry["request"] if is_request_id(entry.get("request")) else None,
+                            pending_state=pending_state,
+                        )
                     )
-                )
-                if pending_state is not None:
-                    report.pending_batches += 1
-                    continue
-                done_docs += len(batch_files)
-                report.documents += len(batch_files)
-                self.progress("issued", done_docs, len(files))
+                    if pending_state is not None:
+                        report.pending_batches += 1
+                finish_writing()
+            except BaseException:
+                if writing is not None:  # what was drawn is written before the failure is reported
+                    with contextlib.suppress(Exception):
+                        finish_writing()
+                raise
         return report
 
     def _check_journal(self, state: dict[int, dict[str, Any]], batches: list[list[Path]]) -> None:
@@ -574,20 +594,28 @@ class Issuer:
         except ContractRevert:
             return None
 
-    def _write(self, index: int, entry: dict[str, Any], qr_pool: Executor) -> None:
+    def _start_write(self, index: int, entry: dict[str, Any], qr_pool: Executor) -> _Writing:
+        """Read an anchored batch back from the journal and set its QR images drawing."""
         content = json.loads(self.journal.batch_file(index).read_text(encoding="utf-8"))
-        out = self.settings.out_dir
-        out.mkdir(parents=True, exist_ok=True)
         urls = []
         for doc, key in zip(content["documents"], content["keys"], strict=True):
             urls.append(build_qr_url(self.settings.verifier_url, doc["proof"]["cid"], bytes.fromhex(key)))
         kinds = self.settings.qr
-        if kinds is QrKinds.none:
-            rendered: list[tuple[bytes | None, bytes | None]] = [(None, None)] * len(urls)
-        else:
+        drawing: list[Future[list[tuple[bytes | None, bytes | None]]]] = []
+        if kinds is not QrKinds.none:
             chunk = max(1, len(urls) // 8)
-            parts = qr_pool.map(render_many, [urls[i : i + chunk] for i in range(0, len(urls), chunk)], repeat(kinds))
-            rendered = [qr for part in parts for qr in part]
+            drawing = [qr_pool.submit(render_many, urls[i : i + chunk], kinds) for i in range(0, len(urls), chunk)]
+        return _Writing(index, entry, content, urls, drawing)
+
+    def _finish_write(self, writing: _Writing) -> None:
+        """Write an anchored batch's files once its QR images are drawn; journal it "written"."""
+        index, entry, content, urls = writing.index, writing.entry, writing.content, writing.urls
+        out = self.settings.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        if writing.drawing:
+            rendered = [qr for future in writing.drawing for qr in future.result()]
+        else:
+            rendered = [(None, None)] * len(urls)
         for name, doc, url, (png, svg) in zip(content["names"], content["documents"], urls, rendered, strict=True):
             final = with_anchor(document_from_obj(doc), anchor_tx=entry.get("tx"))
             _write_file(out / f"{name}.ereg.json", document_to_bytes(final))
@@ -597,6 +625,21 @@ class Issuer:
                 _write_file(out / f"{name}.qr.svg", svg)
             _write_file(out / f"{name}.qr.url", (url + "\n").encode())
         self.journal.append({"batch": index, "state": "written"})
+
+
+@dataclass
+class _Writing:
+    """An anchored batch whose QR images are being drawn: what :meth:`Issuer._finish_write` needs."""
+
+    index: int
+    entry: dict[str, Any]
+    content: dict[str, Any]
+    urls: list[str]
+    drawing: list[Future[list[tuple[bytes | None, bytes | None]]]]
+
+    @property
+    def count(self) -> int:
+        return len(self.urls)
 
 
 def _transaction_or_none(eth: Any, tx_hash: HexStr) -> Any:

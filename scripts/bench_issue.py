@@ -59,7 +59,7 @@ def in_process(n: int, batch_size: int, suite: Suite = SUITE_KECCAK) -> float:
     return n / (time.perf_counter() - started)
 
 
-def end_to_end(n: int, batch_size: int) -> dict[str, float]:
+def end_to_end(n: int, batch_size: int, qr: str = "both") -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ereg-bench-issue-") as tmp:
         root = Path(tmp)
         stack = start_stack(root / "run", mode="besu")
@@ -107,7 +107,7 @@ def end_to_end(n: int, batch_size: int) -> dict[str, float]:
                 registry.add_signer_key(gov, dept, signer, now - 60)
             started = time.perf_counter()
             ereg("issue", str(records), "-t", "business-license", "-k", "samr", "-o", str(root / "out"),
-                 "--batch-size", str(batch_size))
+                 "--batch-size", str(batch_size), "--qr", qr)
             seconds = time.perf_counter() - started
             written = len(list((root / "out").glob("*.ereg.json")))
             if written != n:
@@ -123,9 +123,14 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--suite", choices=("keccak", "sm", "both"), default="both")
+    parser.add_argument("--skip-in-process", action="store_true")
+    parser.add_argument("--qr", choices=("both", "png", "svg", "none"), default="both",
+                        help="the QR images `ereg issue` draws end to end")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     suites = {"keccak": [SUITE_KECCAK], "sm": [SUITE_SM], "both": [SUITE_KECCAK, SUITE_SM]}[args.suite]
+    if args.skip_in_process:
+        suites = []
     for suite in suites:
         in_process(min(args.documents, 1000), args.batch_size, suite)  # warm-up
     # the suites interleaved, so that a slower stretch of the machine hits both alike
@@ -137,9 +142,9 @@ def main() -> int:
         print(f"wrap + encrypt + CID ({version}), {args.documents} twenty-field licences, one process: "
               f"best {max(got):,.0f} docs/s, median {sorted(got)[1]:,.0f} docs/s")
     if not args.skip_e2e:
-        result = end_to_end(args.documents, args.batch_size)
+        result = end_to_end(args.documents, args.batch_size, args.qr)
         print(f"ereg issue end to end ({args.documents} records, batches of {args.batch_size}, js-ipfs, "
-              f"Besu-like node): {result['seconds']:.1f} s, {result['documents_per_second']:,.0f} docs/s")
+              f"Besu-like node, QR {args.qr}): {result['seconds']:.1f} s, {result['documents_per_second']:,.0f} docs/s")
     return 0
 
 

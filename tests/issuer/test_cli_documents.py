@@ -221,21 +221,22 @@ def test_resume_after_interruption_once_the_anchor_was_sent(
 
         monkeypatch.setattr(TransactionSender, "wait", wait)
     else:
-        original_write = Issuer._write
+        original_write = Issuer._finish_write
 
-        def write(self: Issuer, index: int, entry: dict[str, Any], pool: Any) -> None:
-            if index == 1:
+        def write(self: Issuer, writing: Any) -> None:
+            if writing.index == 1:
                 raise OSError(28, "No space left on device", str(out))
-            original_write(self, index, entry, pool)
+            original_write(self, writing)
 
-        monkeypatch.setattr(Issuer, "_write", write)
+        monkeypatch.setattr(Issuer, "_finish_write", write)
 
     first = cli.invoke("issue", str(cli.tmp / "records"), "-t", BL, "-k", "samr", "-o", str(out), "--batch-size", "3")
     assert first.exit_code != 0, first.output
     state = journal_state(out)
     assert state[0]["state"] == "written"
     assert state[1]["state"] == ("submitted" if where == "wait" else "anchored")
-    assert 2 not in state
+    # batch 1's files are written while batch 2 is prepared (stored, not anchored)
+    assert state.get(2, {}).get("state") == (None if where == "wait" else "prepared")
     interrupted_root = state[1]["root"]
     assert root_status_anchored(cli, interrupted_root)
     assert cli.anchored_roots() == [state[0]["root"], interrupted_root]
@@ -404,7 +405,7 @@ def test_torn_journal_line_from_a_crash_does_not_block_resuming(cli: Cli, monkey
     names = write_records(cli.tmp / "records", records)
     out = cli.tmp / "out"
     args = ("issue", str(cli.tmp / "records"), "-t", BL, "-k", "samr", "-o", str(out), "--batch-size", "2")
-    original_wait, original_write = TransactionSender.wait, Issuer._write
+    original_wait, original_write = TransactionSender.wait, Issuer._finish_write
     stop = {"wait": 2, "write": -1}
 
     def wait(self: TransactionSender, tx_hash: str, *a: Any, **kw: Any) -> Any:
@@ -413,13 +414,13 @@ def test_torn_journal_line_from_a_crash_does_not_block_resuming(cli: Cli, monkey
             raise KeyboardInterrupt
         return original_wait(self, tx_hash, *a, **kw)
 
-    def write(self: Issuer, index: int, entry: dict[str, Any], pool: Any) -> None:
-        if index == stop["write"]:
+    def write(self: Issuer, writing: Any) -> None:
+        if writing.index == stop["write"]:
             raise KeyboardInterrupt
-        original_write(self, index, entry, pool)
+        original_write(self, writing)
 
     monkeypatch.setattr(TransactionSender, "wait", wait)
-    monkeypatch.setattr(Issuer, "_write", write)
+    monkeypatch.setattr(Issuer, "_finish_write", write)
     assert cli.invoke(*args).exit_code != 0
     assert journal_state(out)[1]["state"] == "submitted"
     journal = out / ".ereg" / "journal.jsonl"
