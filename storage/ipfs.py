@@ -178,7 +178,10 @@ class IpfsStore:
             size += len(blob)
         if group:
             self._import([blobs[i] for i in group], group, cids)
-        return [cid for cid in cids if cid is not None]
+        stored = [cid for cid in cids if cid is not None]
+        if len(stored) != len(blobs):  # every blob was put or imported, or an error was raised
+            raise StorageError("a batch was only partly stored", "一批文件仅部分存储")
+        return stored
 
     def _import(self, blobs: list[bytes], indexes: list[int], cids: list[str | None]) -> None:
         car, expected = car_of(blobs)

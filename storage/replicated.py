@@ -234,7 +234,7 @@ class WrittenLedger:
         line = "".join(normalize_cid(cid) + "\n" for cid in cids).encode("ascii")
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # one write() of one short line on an O_APPEND descriptor lands whole, after every other:
+            # one write() of the lines on an O_APPEND descriptor lands whole, after every other:
             # no lock, so that concurrent puts sync their lines together
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
