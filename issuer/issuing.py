@@ -58,7 +58,7 @@ from documents.model import load_json
 from documents.sm2 import Sm2PrivateKey
 from documents.suite import SUITE_KECCAK, Suite
 from issuer.errors import InputError, IssuerError, NotAuthorized, UsageError
-from issuer.qrimage import QrKinds, png_of, qr_matrix, render_many, svg_of
+from issuer.qrimage import QrKinds, render_many
 from issuer.relay_client import REJECTED, RelayRefused, RelayRejected, RequestState, is_request_id
 from issuer.relayed import RESIGN_MARGIN, Via, anchor_body, check_accepted, deadline, signed_anchor
 from storage.base import DocumentStore
@@ -223,12 +223,6 @@ def _fingerprint(files: Sequence[Path]) -> str:
         digest.update(str(path.resolve()).encode())
         digest.update(b"\0")
     return digest.hexdigest()[:16]
-
-
-def render_qr(url: str) -> tuple[bytes, bytes]:
-    """PNG and SVG of the QR code of ``url`` (error correction M, 4-module quiet zone)."""
-    matrix = qr_matrix(url)
-    return png_of(matrix), svg_of(matrix)
 
 
 @dataclass(frozen=True)
@@ -681,5 +675,4 @@ __all__ = [
     "SchemaViolationError",
     "collect_inputs",
     "read_record",
-    "render_qr",
 ]

@@ -471,15 +471,30 @@ class Relay:
             id=existing.id, state=existing.state, duplicate=True, root=existing.root, signer=existing.signer
         )
 
-    def _accept_anchors(self, items: Sequence[AnchorRequest], recovered: Sequence[_Recovered]) -> list[AcceptedItem]:
+    def _prefetch(
+        self,
+        items: Sequence[D],
+        recovered: Sequence[_Recovered],
+        root_of: Callable[[D], bytes],
+        want: Callable[[ChainView, str, D], None],
+    ) -> tuple[ChainView, int]:
+        """A POST's chain reads in one go: every signer's key and its roots' status, and what
+        ``want`` adds per item; the view to check the items against and the chain's time."""
         view = self._view()
         per_signer: dict[str, list[bytes]] = {}
         for item, checked in zip(items, recovered, strict=True):
-            signed = item.signed()
-            per_signer.setdefault(checked.address, []).append(signed.root)
-            view.want_can_anchor(checked.address, signed.doc_type)
+            per_signer.setdefault(checked.address, []).append(root_of(item))
+            want(view, checked.address, item)
         view.fetch(per_signer)
-        now = view.now()
+        return view, view.now()
+
+    def _accept_anchors(self, items: Sequence[AnchorRequest], recovered: Sequence[_Recovered]) -> list[AcceptedItem]:
+        view, now = self._prefetch(
+            items,
+            recovered,
+            lambda item: item.signed().root,
+            lambda view, address, item: view.want_can_anchor(address, item.signed().doc_type),
+        )
         signers: dict[str, _Signer] = {}
         results: list[AcceptedItem | None] = [None] * len(items)
         pending: list[tuple[int, NewRequest]] = []
@@ -529,14 +544,12 @@ class Relay:
     def _accept_status_changes(
         self, items: Sequence[StatusChangeRequest], recovered: Sequence[_Recovered]
     ) -> list[AcceptedItem]:
-        view = self._view()
-        per_signer: dict[str, list[bytes]] = {}
-        for item, checked in zip(items, recovered, strict=True):
-            signed = item.signed()
-            per_signer.setdefault(checked.address, []).append(signed.change.root)
-            view.want_nonce(checked.address, signed.nonce)
-        view.fetch(per_signer)
-        now = view.now()
+        view, now = self._prefetch(
+            items,
+            recovered,
+            lambda item: item.signed().change.root,
+            lambda view, address, item: view.want_nonce(address, item.signed().nonce),
+        )
         signers: dict[str, _Signer] = {}
         results: list[AcceptedItem | None] = [None] * len(items)
         pending: list[tuple[int, NewRequest]] = []

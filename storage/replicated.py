@@ -223,12 +223,9 @@ class WrittenLedger:
     def __repr__(self) -> str:
         return f"WrittenLedger({str(self.path)!r})"
 
-    def record(self, cid: str) -> None:
-        """Append ``cid``; :class:`StorageUnavailable` if the file cannot be written (the blob stays stored)."""
-        self.record_many([cid])
-
     def record_many(self, cids: Sequence[str]) -> None:
-        """Append every CID of ``cids`` in one write and one fsync (a batch stored at once)."""
+        """Append every CID of ``cids`` in one write and one fsync; :class:`StorageUnavailable` if the
+        file cannot be written (the blobs stay stored)."""
         if not cids:
             return
         line = "".join(normalize_cid(cid) + "\n" for cid in cids).encode("ascii")
@@ -412,17 +409,8 @@ class ReplicatedStore:
     # ------------------------------------------------------------------- DocumentStore
     def put(self, data: bytes) -> str:
         cid = compute_cid(data)
-        outcomes = self._put_on_every_node(data)
-        reached = [node.api for node, outcome in outcomes if not isinstance(outcome, StorageError)]
-        failures = [(node.api, outcome) for node, outcome in outcomes if isinstance(outcome, StorageError)]
-        if reached and self._ledger is not None:
-            self._ledger.record(cid)
-        if len(reached) >= self._factor:
-            return cid
-        if not reached and failures and all(isinstance(exc, CidMismatch) for _api, exc in failures):
-            raise failures[0][1]
-        raise ReplicationShortfall(cid, reached, [(api, _reason(exc)) for api, exc in failures],
-                                   len(self._nodes), self._factor)
+        self._settle([cid], self._put_on_every_node(data))
+        return cid
 
     def put_many(self, blobs: Sequence[bytes]) -> list[str]:
         """:meth:`put` of a batch: each node stores all of it in its fewest requests
@@ -432,17 +420,8 @@ class ReplicatedStore:
         if not blobs:
             return []
         cids = [compute_cid(blob) for blob in blobs]
-        outcomes = self._on_every_node(lambda node: node.put_many(blobs))
-        reached = [node.api for node, outcome in outcomes if not isinstance(outcome, StorageError)]
-        failures = [(node.api, outcome) for node, outcome in outcomes if isinstance(outcome, StorageError)]
-        if reached and self._ledger is not None:
-            self._ledger.record_many(cids)
-        if len(reached) >= self._factor:
-            return cids
-        if not reached and failures and all(isinstance(exc, CidMismatch) for _api, exc in failures):
-            raise failures[0][1]
-        raise ReplicationShortfall(cids[0], reached, [(api, _reason(exc)) for api, exc in failures],
-                                   len(self._nodes), self._factor)
+        self._settle(cids, self._on_every_node(lambda node: node.put_many(blobs)))
+        return cids
 
     def get(self, cid: str) -> bytes:
         key = normalize_cid(cid)  # an invalid CID is refused before any request
@@ -608,6 +587,20 @@ class ReplicatedStore:
         return Repair(blob.cid, source, tuple(copied), tuple(failed), blob.count + len(copied))
 
     # ----------------------------------------------------------------------- internals
+    def _settle(self, cids: Sequence[str], outcomes: Sequence[tuple[IpfsStore, object]]) -> None:
+        """After a write of ``cids`` to the nodes: record them in the ledger if any node took them,
+        and raise unless ``replication`` nodes did (a batch is named by its first CID)."""
+        reached = [node.api for node, outcome in outcomes if not isinstance(outcome, StorageError)]
+        failures = [(node.api, outcome) for node, outcome in outcomes if isinstance(outcome, StorageError)]
+        if reached and self._ledger is not None:
+            self._ledger.record_many(cids)
+        if len(reached) >= self._factor:
+            return
+        if not reached and failures and all(isinstance(exc, CidMismatch) for _api, exc in failures):
+            raise failures[0][1]
+        raise ReplicationShortfall(cids[0], reached, [(api, _reason(exc)) for api, exc in failures],
+                                   len(self._nodes), self._factor)
+
     def _on_every_node(
         self,
         call: Callable[[IpfsStore], T],

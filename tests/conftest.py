@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -33,8 +34,25 @@ from devstack.stack import start_chain
 from storage.ipfs import IpfsStore
 from tests.factories import World, build_world
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 #: In CI every service-backed test must run: a missing tool is a failure, not a skip.
 STRICT = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+#: Debian's Chromium and the flags every browser test launches it with.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def require(condition: bool, reason: str) -> None:
@@ -137,3 +155,20 @@ def ipfs_store(ipfs_daemon: IpfsDaemon) -> Iterator[IpfsStore]:
         yield store
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian Chromium (headless) through Playwright, one per test module."""
+    require(Path(CHROMIUM).exists(), f"Debian chromium is not installed ({CHROMIUM}; apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "the Python package playwright is not installed (pip install -e '.[dev]')")
+        raise
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,6 @@ from documents.qr import build_qr_url
 from issuer.qrimage import BORDER, SCALE, QrKinds, png_of, qr_matrix, render, render_many, svg_of
 from storage.cid import compute_cid
 from tests.conftest import require
-from tests.verifier.test_browser import CHROMIUM, CHROMIUM_FLAGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -93,19 +91,6 @@ def test_svg_is_well_formed_and_sized_like_the_png() -> None:
         covered |= cells
     dark = {(x, y) for y, row in enumerate(matrix.rows) for x, module in enumerate(row) if module}
     assert covered == dark
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require(Path(CHROMIUM).exists(), f"Debian chromium is not installed ({CHROMIUM}; apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser

@@ -5,6 +5,7 @@ first failing item as it would check them one by one."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +33,18 @@ def post_counted(relay: TestClient, path: str, body: list[dict[str, object]]) ->
     return reply.status_code, rpc
 
 
+def trips_by_size(
+    relay: TestClient, path: str, body: Callable[[int], list[dict[str, object]]], sizes: tuple[int, ...]
+) -> dict[int, int]:
+    """The round trips to the node of one accepted POST of each size."""
+    trips = {}
+    for size in sizes:
+        status, rpc = post_counted(relay, path, body(size))
+        assert status == 202
+        trips[size] = rpc.round_trips
+    return trips
+
+
 def test_one_post_of_anchors_reads_the_chain_in_as_many_round_trips_whatever_its_size(
     world: World, relay: TestClient
 ) -> None:
@@ -45,11 +58,7 @@ def test_one_post_of_anchors_reads_the_chain_in_as_many_round_trips_whatever_its
     status, rpc = post_counted(relay, "/v1/anchors", body(40))
     assert status == 202
     assert rpc.round_trips <= MOST_ROUND_TRIPS + CHAIN_CHECKS, rpc.calls
-    trips = {}
-    for size in (1, 8, 60):
-        status, rpc = post_counted(relay, "/v1/anchors", body(size))
-        assert status == 202
-        trips[size] = rpc.round_trips
+    trips = trips_by_size(relay, "/v1/anchors", body, (1, 8, 60))
     assert trips == {1: 1, 8: 1, 60: 1}, trips  # one batch of reads per POST
     assert runtime_of(relay).queue.counts()[QUEUED] == 41 + 2 + 9 + 61
 
@@ -68,11 +77,7 @@ def test_one_post_of_status_changes_reads_the_chain_in_as_many_round_trips_whate
     status, rpc = post_counted(relay, "/v1/status-changes", body(10))
     assert status == 202
     assert rpc.round_trips <= MOST_ROUND_TRIPS + CHAIN_CHECKS, rpc.calls
-    trips = {}
-    for size in (1, 4, 24):
-        status, rpc = post_counted(relay, "/v1/status-changes", body(size))
-        assert status == 202
-        trips[size] = rpc.round_trips
+    trips = trips_by_size(relay, "/v1/status-changes", body, (1, 4, 24))
     assert trips == {1: 2, 4: 2, 24: 2}, trips  # the batch of reads, then the simulated changes
 
 

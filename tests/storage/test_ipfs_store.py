@@ -7,9 +7,8 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from storage.errors import (
     StorageUnavailable,
 )
 from storage.ipfs import IpfsStore
+from tests.storage.conftest import FakeNode
 
 pytestmark = pytest.mark.ipfs
 
@@ -204,87 +204,6 @@ def test_closed_store_refuses_work(ipfs_daemon: IpfsDaemon) -> None:
 
 
 # Servers that lie or hang --------------------------------------------------------------
-
-
-class FakeNode:
-    """A loopback HTTP server that imitates a few RPC calls with wrong answers."""
-
-    def __init__(
-        self, cat_body: bytes, add_hash: str, delay: float = 0.0, import_answer: tuple[int, bytes] = (200, b"")
-    ) -> None:
-        self.cat_body = cat_body
-        self.add_hash = add_hash
-        self.import_answer = import_answer
-        self.delay = delay
-        self.paths: list[str] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                fake.paths.append(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                elif self.headers.get("Transfer-Encoding") == "chunked":
-                    _drain_chunked(self.rfile)
-                time.sleep(fake.delay)
-                status = 200
-                if self.path.startswith("/api/v0/cat"):
-                    body = fake.cat_body
-                elif self.path.startswith("/api/v0/dag/import"):
-                    status, body = fake.import_answer
-                elif self.path.startswith("/api/v0/add"):
-                    body = json.dumps({"Name": "blob", "Hash": fake.add_hash, "Size": "1"}).encode()
-                else:
-                    body = b'{"Version": "0.18.1"}'
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    @property
-    def api(self) -> str:
-        return f"/ip4/127.0.0.1/tcp/{self.port}/http"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _drain_chunked(stream: object) -> None:
-    readline = stream.readline  # type: ignore[attr-defined]
-    read = stream.read  # type: ignore[attr-defined]
-    while True:
-        size = int(readline().strip() or b"0", 16)
-        read(size + 2) if size else readline()
-        if not size:
-            return
-
-
-@pytest.fixture
-def fake_node() -> Iterator[Callable[..., FakeNode]]:
-    nodes: list[FakeNode] = []
-
-    def make(
-        cat_body: bytes = b"", add_hash: str = "", delay: float = 0.0, import_answer: tuple[int, bytes] = (200, b"")
-    ) -> FakeNode:
-        node = FakeNode(cat_body, add_hash, delay, import_answer)
-        nodes.append(node)
-        return node
-
-    yield make
-    for node in nodes:
-        node.close()
 
 
 def test_server_serving_wrong_bytes_is_caught(fake_node: Callable[..., FakeNode]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,7 @@ from storage.car import car_of, raw_cid_bytes
 from storage.cid import RAW_MAX_SIZE, compute_cid
 from storage.errors import CidMismatch, StorageError, StorageUnavailable
 from storage.replicated import WrittenLedger
-from tests.storage.conftest import IpfsNodes
-from tests.storage.test_ipfs_store import FakeNode
+from tests.storage.conftest import FakeNode, IpfsNodes
 
 Rpc = Callable[..., tuple[int, bytes]]
 
@@ -107,20 +106,6 @@ def test_embedded_put_many(tmp_path: Path) -> None:
 def _answer(*roots: tuple[str, str]) -> bytes:
     lines = (json.dumps({"Root": {"Cid": {"/": cid}, "PinErrorMsg": error}}) + "\n" for cid, error in roots)
     return "".join(lines).encode()
-
-
-@pytest.fixture
-def fake_node() -> Iterator[Callable[..., FakeNode]]:
-    nodes: list[FakeNode] = []
-
-    def make(import_answer: tuple[int, bytes]) -> FakeNode:
-        node = FakeNode(b"", "", import_answer=import_answer)
-        nodes.append(node)
-        return node
-
-    yield make
-    for node in nodes:
-        node.close()
 
 
 def test_a_node_leaving_out_a_blob_is_caught(fake_node: Callable[..., FakeNode]) -> None:

@@ -36,7 +36,7 @@ import uvicorn
 from chain.types import Action, Role, StatusChange
 from documents import build_qr_url, canonicalize, load_schema, parse_qr_url, seal
 from storage import DocumentStore
-from tests.conftest import require
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, require
 from tests.factories import BUSINESS_LICENSE, PROPERTY_CERTIFICATE, World
 from tests.property_setup import BUYER, MORTGAGE_CERTIFICATE, SELLERS, Setup, make_setup, owners
 from tests.verifier.conftest import Issued, IssueFn, verifier_settings
@@ -55,17 +55,6 @@ from verifier.app import create_app
 # The page does not depend on the chain mode: run in the dev mode only (no skipped copies).
 pytestmark = [pytest.mark.browser, pytest.mark.chain, pytest.mark.parametrize("node", ["dev"], indirect=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BROWSER_MODE = "dev"
 SAMR_NAME = "六安市市场监督管理局"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"

@@ -64,7 +64,6 @@ from storage.cid import RAW_MAX_SIZE, compute_cid, normalize_cid, parse_cid, raw
 from storage.errors import InvalidCid
 from tests.conftest import require
 from tests.factories import BUSINESS_LICENSE, PROPERTY_CERTIFICATE
-from tests.verifier.test_browser import CHROMIUM, CHROMIUM_FLAGS
 from verifier.api.routes.citizen import SECURITY_HEADERS
 
 if TYPE_CHECKING:
@@ -773,23 +772,6 @@ def node_run(node_js: str, cases_file: Path) -> dict[str, Any]:
         (skipped if directive else passed if status == "ok" else failed).append(name)
     return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
             "passed": passed, "failed": failed, "skipped": skipped}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian Chromium (headless) through Playwright, as test_browser.py launches it."""
-    require(Path(CHROMIUM).exists(), f"Debian chromium is not installed ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the Python package playwright is not installed (pip install -e '.[dev]')")
-        raise
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 # ------------------------------------------------------------------------------ the tests

@@ -49,14 +49,13 @@ from documents.sm2 import Sm2PrivateKey
 from documents.suite import SUITE_SM
 from storage.cid import raw_cid
 from tests.factories import BUSINESS_LICENSE, PROPERTY_CERTIFICATE
-from tests.verifier.test_ereg_js import (  # noqa: F401 - chromium and node_js are fixtures, registered by import
+from tests.verifier.test_ereg_js import (  # noqa: F401 - node_js is a fixture, registered by import
     EXAMPLE_TYPE,
     NODE_TIMEOUT,
     ORIGIN,
     TAP_LINE,
     UNICODE_RECORD,
     Cases,
-    chromium,
     key_of,
     mutated,
     node_js,
@@ -317,7 +316,7 @@ PAGE_HTML = (
 
 
 @contextmanager
-def served_page(chromium: Browser) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811 - the imported fixture
+def served_page(chromium: Browser) -> Iterator[tuple[Page, list[str]]]:
     """A page at ORIGIN loading the scripts as citizen.html does (vendor/sm-crypto.js first), every
     answer with the citizen page's security headers, and the page's errors."""
     files = {
@@ -355,7 +354,7 @@ def served_page(chromium: Browser) -> Iterator[tuple[Page, list[str]]]:  # noqa:
 
 
 @pytest.mark.browser
-def test_chromium_runs_the_sm_suite(chromium: Browser, cases: dict[str, list[dict[str, Any]]],  # noqa: F811
+def test_chromium_runs_the_sm_suite(chromium: Browser, cases: dict[str, list[dict[str, Any]]],
                                     node_run: dict[str, Any]) -> None:
     """The same checks in a Chromium page under the citizen page's CSP: the vendored script is a
     same-origin classic script that defines the global SmCrypto, and needs no eval."""
@@ -438,7 +437,7 @@ def b64url(raw: bytes) -> str:
 
 
 @contextmanager
-def citizen_page(chromium: Browser, blob: bytes, key: bytes) -> Iterator[tuple[Page, list[dict[str, Any]]]]:  # noqa: F811
+def citizen_page(chromium: Browser, blob: bytes, key: bytes) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
     """citizen.html at /q/<cid of blob>#k=<key>, its own files, /v1/messages, the blob and a
     /v1/status that answers VALID; every answer under the page's security headers. Yields the page
     once it decided, and the bodies POSTed to /v1/status."""
@@ -496,7 +495,7 @@ def page_checks(page: Page) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.browser
-def test_citizen_page_checks_both_suites_and_their_envelopes(chromium: Browser) -> None:  # noqa: F811
+def test_citizen_page_checks_both_suites_and_their_envelopes(chromium: Browser) -> None:
     """citizen.js: a 16-byte key opens SM4-GCM, a 32-byte one AES-256-GCM; /v1/status gets the
     version and, for ereg/1-sm only, the signature (and no field value); a document in the other
     suite's envelope is MALFORMED with the reason in words, and the chain is not asked."""
