@@ -2,7 +2,7 @@
 
 web3's log formatting and generic ABI decoding cost about 0.5 ms an event, more than an index
 catching up can afford on every anchor and status change. The hot events of the DocumentRegistry
-(BatchAnchored, the status events, TitleLocked) and the PropertyRegistry's chain-of-title events
+(BatchAnchored, the status events, NonceUsed, TitleLocked) and the PropertyRegistry's chain-of-title events
 have fixed layouts (indexed bytes32 or integer topics, static data words and one dynamic owners
 array) and are decoded here directly; a test checks every layout against web3's decoder on the
 compiled ABI. Any other event of the DocumentRegistry goes through :meth:`EventScanner.decode`.
@@ -122,7 +122,7 @@ _PROPERTY_TOPICS: dict[str, str] = {
 class RawLogScanner(EventScanner):
     """EventScanner that reads logs as plain JSON and decodes the hot events from fixed layouts.
 
-    BatchAnchored, the status events and TitleLocked are decoded directly. Every other event goes
+    BatchAnchored, the status events, NonceUsed and TitleLocked are decoded directly. Every other event goes
     through :meth:`EventScanner.decode`; an event the ABI does not know comes back with an empty
     name instead of failing the scan.
 
@@ -198,6 +198,9 @@ class RawLogScanner(EventScanner):
                 args["reason"] = int(data[258:322], 16)
             else:
                 args["reason"] = int(data[130:194], 16)
+        elif name == "NonceUsed":
+            # (signer) indexed; data: nonce. One per signed action: as many as the anchors' batches
+            args = {"signer": self._checksum(topics[1][26:66]), "nonce": int(data[2:66], 16)}
         elif name == "TitleLocked":
             args = {
                 "department": bytes.fromhex(topics[1][2:]),

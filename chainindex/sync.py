@@ -215,7 +215,7 @@ class ChainIndex(IndexReads):
             if to_block >= from_block:
                 scanner = self._get_scanner(client)
                 try:
-                    for start, end, chunk in scanner.chunks(from_block, to_block):
+                    for start, end, chunk in scanner.chunks(from_block, to_block, self._prefetch_headers):
                         if start != last + 1:
                             raise ChainError(f"scanner skipped blocks {last + 1}..{start - 1}")
                         applied += self._apply_chunk(client, end, chunk)
@@ -253,6 +253,12 @@ class ChainIndex(IndexReads):
 
     def _touch(self) -> None:
         self._writer.execute("UPDATE cursor SET synced_at = ? WHERE id = 1", (time.time(),))
+
+    def _prefetch_headers(self, _start: int, end: int, logs: list[Any]) -> None:
+        """On the scanner's read-ahead thread: the headers :meth:`_apply_chunk` will ask for."""
+        client = self.client
+        if client is not None:
+            self._headers_of(client, {int(str(log["blockNumber"]), 16) for log in logs} | {end})
 
     def _headers_of(self, client: ChainClient, numbers: Iterable[int]) -> dict[int, tuple[str, int] | None]:
         """(hash, timestamp) of each block number, None for a block the chain does not have."""

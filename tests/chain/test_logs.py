@@ -296,6 +296,22 @@ def test_the_hot_layouts_read_the_right_words(documents: Artifact, scanner: RawL
     )
 
 
+def test_nonce_used_reads_its_signer_topic_and_nonce_word(documents: Artifact, scanner: RawLogScanner) -> None:
+    signer = to_checksum_address("0x" + "a7" * 20)
+    topic0 = "0x" + bytes(event_abi_to_log_topic(event_abi(documents, "NonceUsed"))).hex()
+    raw = {
+        "address": REGISTRY_ADDRESS,
+        "topics": [topic0, "0x" + "00" * 12 + signer[2:].lower()],
+        "data": "0x" + (2**200 + 9).to_bytes(32, "big").hex(),
+        "blockNumber": "0x7",
+        "blockHash": BLOCK_HASH,
+        "transactionHash": TX_HASH,
+        "logIndex": "0x0",
+    }
+    event = scanner.decode(raw)
+    assert (event.name, event.args) == ("NonceUsed", {"signer": signer, "nonce": 2**200 + 9})
+
+
 def test_an_unknown_registry_event_comes_back_nameless(scanner: RawLogScanner) -> None:
     raw = {
         "address": REGISTRY_ADDRESS,

@@ -193,6 +193,42 @@ def test_catch_up_across_more_than_a_thousand_blocks(world: World, tmp_path: Pat
             assert wide.snapshot() == index.snapshot()
 
 
+def test_the_next_chunks_logs_and_headers_are_read_ahead(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catching up, the node's work for the next chunk overlaps this process applying the last:
+    its logs and the headers of its blocks are read on the scanner's read-ahead thread."""
+    roots = []
+    for _ in range(6):
+        tree, _targets = world.anchor_batch(2)
+        roots.append(tree.root)
+        world.mine(40)
+    provider: Any = world.client.w3.provider
+    calls: list[tuple[str, str]] = []
+    batch, single = provider.make_batch_request, provider.make_request
+
+    def record_batch(requests: Any) -> Any:
+        calls.append((threading.current_thread().name, str(requests[0][0])))
+        return batch(requests)
+
+    def record_single(method: Any, params: Any) -> Any:
+        calls.append((threading.current_thread().name, str(method)))
+        return single(method, params)
+
+    monkeypatch.setattr(provider, "make_batch_request", record_batch)
+    monkeypatch.setattr(provider, "make_request", record_single)
+    with open_index(world, tmp_path / "index.sqlite", chunk_size=640) as index:  # ranges of 10, 20, 40 ...
+        index.sync()
+        for root in roots:
+            assert_matches_chain(world, index, root)
+    ahead = [method for thread, method in calls if thread.startswith("logs-ahead")]
+    main = [method for thread, method in calls if not thread.startswith("logs-ahead")]
+    assert ahead.count("eth_getLogs") >= 3 and ahead.count("eth_getBlockByNumber") >= 3
+    # the first chunk is read where it is applied; every later one was read ahead
+    assert main.count("eth_getLogs") == 1
+    assert main.count("eth_getBlockByNumber") <= 2  # the first chunk's headers (and the reorg check)
+
+
 def test_status_and_governance_changes_are_reflected(world: World, tmp_path: Path) -> None:
     index = open_index(world, tmp_path / "index.sqlite")
     revoked, _ = world.anchor_batch(2)
