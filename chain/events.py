@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -69,31 +69,27 @@ class EventScanner:
         self,
         from_block: int,
         to_block: int,
-        prepare: Callable[[int, int, list[Any]], None] | None = None,
-    ) -> Iterator[tuple[int, int, list[Event]]]:
+        prepare: Callable[[int, int, set[int]], None] | None = None,
+    ) -> Generator[tuple[int, int, list[Event]], None, None]:
         """Like :meth:`scan`, one list per chunk with its range (for callers that checkpoint).
 
         While the caller handles one chunk, the next range's logs are already being fetched on
         a second thread: catching up, the node prepares a response while this process decodes
         and applies the last one. At most one request is ahead; a caller that stops early waits
-        for it and it is dropped. ``prepare(start, end, raw_logs)`` runs on that thread after
-        each fetch ahead, for what the caller will read next (block headers); it is best effort,
-        and what it raises is dropped.
+        for it and it is dropped. ``prepare(start, end, blocks)`` (``blocks``: the numbers of the blocks
+        whose logs were fetched) runs on that thread after each fetch ahead, for what the caller
+        will read next (block headers); it is best effort, and what it raises is dropped.
         """
         start = from_block
         chunk = self._range
-        ahead: tuple[int, int, Future[list[Any]]] | None = None
+        # the fetch of (start, start + chunk - 1) already under way: it is submitted with the
+        # chunk the next turn of the loop uses, so its range is always the one that turn wants
+        ahead: Future[list[Any]] | None = None
         pool: ThreadPoolExecutor | None = None
         try:
             while start <= to_block:
                 end = min(start + chunk - 1, to_block)
-                if ahead is not None and ahead[:2] == (start, end):
-                    pending = ahead[2]
-                else:
-                    pending = None
-                    if ahead is not None:
-                        ahead[2].cancel()
-                ahead = None
+                pending, ahead = ahead, None
                 try:
                     logs = pending.result() if pending is not None else self.fetch_logs(start, end)
                 except TransactionRejected:
@@ -113,7 +109,7 @@ class EventScanner:
                     if pool is None:
                         pool = ThreadPoolExecutor(1, thread_name_prefix="logs-ahead")
                     last = min(following + chunk - 1, to_block)
-                    ahead = (following, last, pool.submit(self._fetch_ahead, following, last, prepare))
+                    ahead = pool.submit(self._fetch_ahead, following, last, prepare)
                 yield start, end, [self.decode(log) for log in logs]
                 start = end + 1
         finally:
@@ -121,14 +117,18 @@ class EventScanner:
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _fetch_ahead(
-        self, start: int, end: int, prepare: Callable[[int, int, list[Any]], None] | None
+        self, start: int, end: int, prepare: Callable[[int, int, set[int]], None] | None
     ) -> list[Any]:
         logs = self.fetch_logs(start, end)
         if prepare is not None:
             # A warm-up only: whatever it failed to prepare, the caller reads again itself.
             with contextlib.suppress(Exception):
-                prepare(start, end, logs)
+                prepare(start, end, {self.block_of(log) for log in logs})
         return logs
+
+    def block_of(self, log: Any) -> int:
+        """The block number of one raw log as :meth:`fetch_logs` returns it."""
+        return int(log["blockNumber"])
 
     def fetch_logs(self, start: int, end: int) -> list[Any]:
         """The raw logs of blocks ``start``..``end``; subclasses may fetch and decode differently."""

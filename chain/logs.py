@@ -165,13 +165,16 @@ class RawLogScanner(EventScanner):
 
         return self.client.run(fetch)
 
+    def block_of(self, log: Any) -> int:
+        return int(log["blockNumber"], 16)
+
     def decode(self, log: Any) -> Event:
         """One log as ``eth_getLogs`` returns it in JSON (hex strings)."""
         if self._property_lower is not None and str(log["address"]).lower() == self._property_lower:
             return decode_property_log(log)
         topics: list[str] = log["topics"]
         name = self._names.get(topics[0].lower(), "") if topics else ""
-        block_number = int(log["blockNumber"], 16)
+        block_number = self.block_of(log)
         log_index = int(log["logIndex"], 16)
         data: str = log["data"]
         args: dict[str, Any]

@@ -15,6 +15,7 @@ Built without a client, an index only reads (another worker's file, a test's, a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -214,13 +215,16 @@ class ChainIndex(IndexReads):
             last = cursor
             if to_block >= from_block:
                 scanner = self._get_scanner(client)
+                # closed before the handler below clears the header cache: the read-ahead
+                # thread, which fills that cache, has then stopped
                 try:
-                    for start, end, chunk in scanner.chunks(from_block, to_block, self._prefetch_headers):
-                        if start != last + 1:
-                            raise ChainError(f"scanner skipped blocks {last + 1}..{start - 1}")
-                        applied += self._apply_chunk(client, end, chunk)
-                        events += len(chunk)
-                        last = end
+                    with contextlib.closing(scanner.chunks(from_block, to_block, self._prefetch_headers)) as scan:
+                        for start, end, chunk in scan:
+                            if start != last + 1:
+                                raise ChainError(f"scanner skipped blocks {last + 1}..{start - 1}")
+                            applied += self._apply_chunk(client, end, chunk)
+                            events += len(chunk)
+                            last = end
                 except _ChainMoved as moved:
                     self._headers.clear()
                     log.info("chain moved during the scan (%s); the next pass resumes at %d", moved, last + 1)
@@ -254,11 +258,11 @@ class ChainIndex(IndexReads):
     def _touch(self) -> None:
         self._writer.execute("UPDATE cursor SET synced_at = ? WHERE id = 1", (time.time(),))
 
-    def _prefetch_headers(self, _start: int, end: int, logs: list[Any]) -> None:
+    def _prefetch_headers(self, _start: int, end: int, blocks: set[int]) -> None:
         """On the scanner's read-ahead thread: the headers :meth:`_apply_chunk` will ask for."""
         client = self.client
         if client is not None:
-            self._headers_of(client, {int(str(log["blockNumber"]), 16) for log in logs} | {end})
+            self._headers_of(client, blocks | {end})
 
     def _headers_of(self, client: ChainClient, numbers: Iterable[int]) -> dict[int, tuple[str, int] | None]:
         """(hash, timestamp) of each block number, None for a block the chain does not have."""

@@ -135,6 +135,9 @@ class _Recorded(EventScanner):
     def decode(self, log: Any) -> Any:
         return log
 
+    def block_of(self, log: Any) -> int:
+        return int(log)
+
 
 def test_the_next_range_is_fetched_while_the_caller_applies_this_one() -> None:
     """Catching up, the node prepares the next chunk's logs while this process applies the last."""
@@ -172,6 +175,23 @@ def test_a_refused_range_fetched_ahead_is_halved_as_before() -> None:
     ranges = [(a, b) for a, b, _ in scanner.chunks(1, 60)]
     assert ranges == [(1, 10), (11, 20), (21, 40), (41, 60)]
     assert (11, 30) in scanner.fetched  # asked for ahead, refused, then asked again halved
+
+
+def test_prepare_gets_the_blocks_of_each_range_fetched_ahead() -> None:
+    """The caller warms what it reads next from block numbers, whatever the raw logs look like."""
+    scanner = _Recorded(chunk_size=640, per_block=2)
+    prepared: list[tuple[int, int, set[int]]] = []
+    ranges = [(a, b) for a, b, _ in scanner.chunks(1, 70, lambda a, b, blocks: prepared.append((a, b, blocks)))]
+    assert ranges == [(1, 10), (11, 30), (31, 70)]
+    assert prepared == [(11, 30, set(range(11, 31))), (31, 70, set(range(31, 71)))]  # the first is read in line
+
+
+def test_what_prepare_raises_is_dropped() -> None:
+    def broken(_a: int, _b: int, _blocks: set[int]) -> None:
+        raise RuntimeError("header cache full")
+
+    scanner = _Recorded(chunk_size=640, per_block=1)
+    assert [block for _a, _b, logs in scanner.chunks(1, 30, broken) for block in logs] == list(range(1, 31))
 
 
 def test_a_caller_that_stops_early_leaves_no_fetch_running() -> None:
