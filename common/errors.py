@@ -13,6 +13,8 @@ is at fault, 502/503 where a backend is.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EregError(Exception):
     """Root error: ``code``, ``message`` (English) and ``message_zh`` (Chinese)."""
@@ -32,8 +34,21 @@ class EregError(Exception):
     def __str__(self) -> str:
         return self.message or super().__str__()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled as its class, its args and its attributes, rebuilt without calling __init__ (a
+        # subclass's takes other arguments than ``args`` holds): what a worker process raises
+        # reaches the process that waits for it whole, not as a TypeError of unpickling
+        return (_rebuild, (type(self), self.args, dict(vars(self))))
+
     def describe(self, lang: str = "en") -> str:
         """The message in ``lang`` ("zh" or "en"), falling back to the other one when empty."""
         if lang == "zh":
             return self.message_zh or self.message
         return self.message or self.message_zh
+
+
+def _rebuild(cls: type[EregError], args: tuple[Any, ...], state: dict[str, Any]) -> EregError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    vars(error).update(state)
+    return error

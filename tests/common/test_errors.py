@@ -9,6 +9,7 @@ forgets the root, its code or its Chinese words fails here, not in front of a us
 from __future__ import annotations
 
 import importlib
+import pickle
 import pkgutil
 import re
 from collections.abc import Iterator
@@ -209,3 +210,33 @@ def test_a_contract_revert_names_the_contract_in_both_languages() -> None:
     council = ContractRevert("GovernanceCouncilNotMember", {})
     assert council.describe("en").startswith("refused by the council: ")
     assert council.describe("zh").startswith("治理委员会合约拒绝了该操作")
+
+
+# ------------------------------------------------------ errors cross a process boundary whole
+@pytest.mark.parametrize(
+    "error",
+    [
+        MalformedDocument("/0/a", "not a string", "不是字符串"),
+        SchemaViolation("business-license", [("/0/creditCode", "missing"), ("/0/name", "too long")]),
+        DisclosureError("no field", "无此字段", code="NOT_A_FIELD", pointer="/x"),
+        IssuerError("x", zh="自己的话"),
+        KeyNotFound("no key named 'k'"),
+        Bilingual("not signed", "未签署"),
+        RelayError(401, "BAD_SIGNATURE", "the signature cannot be verified", "签名无法验证").at(3),
+        CidMismatch("bafkexpected", "bafkgot", "http://127.0.0.1:5001"),
+        EregError("plain"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_an_error_survives_pickling_whole(error: EregError) -> None:
+    # the issuer seals batches in worker processes: what a worker raises must reach the CLI as it
+    # was raised (its class, both languages, its code and its own attributes), not as a pickling failure
+    back = pickle.loads(pickle.dumps(error))  # noqa: S301 - the bytes this test just made
+    assert type(back) is type(error)
+    assert (str(back), back.message, back.message_zh, back.code) == (
+        str(error),
+        error.message,
+        error.message_zh,
+        error.code,
+    )
+    assert vars(back) == vars(error) and back.args == error.args
