@@ -125,11 +125,6 @@ def render(url: str, kinds: QrKinds = QrKinds.both) -> tuple[bytes | None, bytes
     return (png_of(matrix) if kinds.png_wanted else None, svg_of(matrix) if kinds.svg_wanted else None)
 
 
-def render_many(urls: list[str], kinds: QrKinds = QrKinds.both) -> list[tuple[bytes | None, bytes | None]]:
-    """:func:`render` of each URL (one call per worker process for a chunk of a batch)."""
-    return [render(url, kinds) for url in urls]
-
-
 #: module values (0 light, 1 dark) as the digits "0" and "1"
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
@@ -138,4 +133,4 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-__all__ = ["BORDER", "SCALE", "QrKinds", "QrMatrix", "png_of", "qr_matrix", "render", "render_many", "svg_of"]
+__all__ = ["BORDER", "SCALE", "QrKinds", "QrMatrix", "png_of", "qr_matrix", "render", "svg_of"]

@@ -836,3 +836,29 @@ def test_two_runs_on_one_output_directory_are_refused(cli: Cli, tmp_path: Path) 
     assert not list(out.glob("*.ereg.json"))
     cli("issue", str(records), "--type", "business-license", "--key", "samr", "--out", str(out))
     assert len(list(out.glob("*.ereg.json"))) == 2
+
+
+def test_a_run_of_hundreds_seals_ahead_in_worker_processes_and_stops_at_a_bad_batch(cli: Cli) -> None:
+    # 200 records or more: batches are sealed (and QR images drawn) in worker processes, batches
+    # ahead of the one being stored and anchored. A schema error in a batch sealed ahead stops the
+    # run at that batch: the batches before it are issued, nothing of it is anchored or written.
+    records = licences(240)
+    names = write_records(cli.tmp / "records", records)
+    bad = dict(records[170])
+    del bad["creditCode"]
+    (cli.tmp / "records" / f"{names[170]}.json").write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    out = cli.tmp / "out"
+
+    line = cli.issue(cli.tmp / "records", out=out, batch_size=80, expect=1)
+
+    assert "SCHEMA_VIOLATION" in line and "batch 2 not issued" in line and f"{names[170]}.json: /creditCode:" in line
+    state = journal_state(out)
+    assert {index: entry["state"] for index, entry in state.items()} == {0: "written", 1: "written"}
+    assert cli.anchored_roots() == [state[0]["root"], state[1]["root"]]
+    assert [p.name for p in issued_files(out)] == [f"{name}.ereg.json" for name in names[:160]]
+
+    write_records(cli.tmp / "records", records)
+    done = cli.issue(cli.tmp / "records", out=out, batch_size=80)
+    assert "2 batch(es) already done" in done
+    assert len(cli.anchored_roots()) == 3
+    check_issued(cli, out, dict(zip(names, records, strict=True)))

@@ -17,7 +17,7 @@ import zxingcpp
 from PIL import Image
 
 from documents.qr import build_qr_url
-from issuer.qrimage import BORDER, SCALE, QrKinds, png_of, qr_matrix, render, render_many, svg_of
+from issuer.qrimage import BORDER, SCALE, QrKinds, png_of, qr_matrix, render, svg_of
 from storage.cid import compute_cid
 from tests.conftest import require
 
@@ -117,7 +117,6 @@ def test_render_gives_only_the_kinds_asked_for() -> None:
     assert render(url, QrKinds.png) == (png, None)
     assert render(url, QrKinds.svg) == (None, svg)
     assert render(url, QrKinds.none) == (None, None)
-    assert render_many([url, url], QrKinds.png) == [(png, None), (png, None)]
 
 
 def test_a_text_too_long_for_a_qr_code_is_refused() -> None:
