@@ -862,3 +862,33 @@ def test_a_run_of_hundreds_seals_ahead_in_worker_processes_and_stops_at_a_bad_ba
     assert "2 batch(es) already done" in done
     assert len(cli.anchored_roots()) == 3
     check_issued(cli, out, dict(zip(names, records, strict=True)))
+
+
+def test_a_batch_file_from_before_with_the_cids_in_its_documents_is_finished(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # batch files journalled by earlier versions hold no "cids": each document carries its own
+    records = licences(4)
+    names = write_records(cli.tmp / "records", records)
+    out = cli.tmp / "out"
+    original_write = Issuer._finish_write
+
+    def write(self: Issuer, writing: Any) -> None:
+        if writing.index == 1:
+            raise OSError(28, "No space left on device", str(out))
+        original_write(self, writing)
+
+    monkeypatch.setattr(Issuer, "_finish_write", write)
+    cli.issue(cli.tmp / "records", out=out, batch_size=2, expect=1)
+    assert journal_state(out)[1]["state"] == "anchored"
+    batch_file = Journal(out / ".ereg").batch_file(1)
+    content = json.loads(batch_file.read_text(encoding="utf-8"))
+    for doc, cid in zip(content["documents"], content.pop("cids"), strict=True):
+        doc["proof"]["cid"] = cid
+    batch_file.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+
+    monkeypatch.undo()
+    done = cli.issue(cli.tmp / "records", out=out, batch_size=2)
+    assert "1 batch(es) already done" in done
+    docs = check_issued(cli, out, dict(zip(names, records, strict=True)))
+    assert [docs[name].proof.cid for name in names[2:]] == [doc["proof"]["cid"] for doc in content["documents"]]
