@@ -15,16 +15,16 @@ requests per batch).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
+from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any, Generic, TypeVar, cast
 
 from eth_abi.exceptions import DecodingError
+from eth_abi.grammar import ABIType, BasicType, TupleType, parse
 from eth_typing import ABIFunction
-from eth_utils.abi import get_abi_output_types
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from web3._utils.abi import map_abi_data
-from web3._utils.normalizers import BASE_RETURN_NORMALIZERS
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint
 
@@ -119,9 +119,11 @@ class ReadBatch:
         sender: str | None = None,
     ) -> Pending[T]:
         """As :meth:`call`, the decoded value then passed through ``convert`` (e.g. a from_tuple)."""
-        abi = cast(ABIFunction, contract.contract.get_function_by_name(fn_name).abi)
-        output_types = list(get_abi_output_types(abi))
-        data = contract.contract.encode_abi(fn_name, args=list(args))
+        plan = call_plan(contract, fn_name)
+        output_types = list(plan.outputs)
+        if len(args) != len(plan.inputs):
+            raise TypeError(f"{fn_name} takes {len(plan.inputs)} arguments, {len(args)} given")
+        data = plan.selector + self.client.w3.codec.encode(plan.inputs, args).hex()
         transaction: dict[str, str] = {"to": contract.address, "data": data}
         if sender is not None:
             transaction["from"] = to_checksum_address(sender)
@@ -137,7 +139,7 @@ class ReadBatch:
             except DecodingError as exc:
                 name = exc.__class__.__name__
                 raise RegistryNotFound(f"no contract answers the call at its address ({name})") from exc
-            values = map_abi_data(BASE_RETURN_NORMALIZERS, output_types, decoded)
+            values = plan.normalize(decoded)
             return convert(values[0] if len(output_types) == 1 else list(values))
 
         return self.request("eth_call", [transaction, "latest"], decode, contract.artifact)
@@ -160,6 +162,75 @@ class ReadBatch:
             # web3's provider puts the answers in the order of the requests (it sorts them by id)
             for target, response in zip(pending[start : start + self.max_size], responses, strict=True):
                 target._settle(response)
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """How to call one view of a contract without web3's per-call work: its selector (0x-hex),
+    input and output types, and the normalization web3 applies to what it returns (addresses
+    checksummed, arrays as lists; everything else as decoded)."""
+
+    selector: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    normalize: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+_plans: dict[tuple[str, str], CallPlan] = {}
+
+
+def call_plan(contract: ContractClient, fn_name: str) -> CallPlan:
+    """The :class:`CallPlan` of ``contract``'s function ``fn_name``, made once per contract kind.
+
+    web3's ``encode_abi`` finds the function by computing the 4-byte selector of every function
+    of the ABI, and its return normalizers rebuild every value: together about half of a relay's
+    CPU time per POST before this. The result is the same bytes and the same values (tested
+    against web3 for every view of the contracts).
+    """
+    key = (contract.contract_name, fn_name)
+    plan = _plans.get(key)
+    if plan is None:
+        abi = cast(ABIFunction, contract.contract.get_function_by_name(fn_name).abi)
+        outputs = tuple(get_abi_output_types(abi))
+        plan = CallPlan(
+            selector="0x" + function_abi_to_4byte_selector(abi).hex(),
+            inputs=tuple(get_abi_input_types(abi)),
+            outputs=outputs,
+            normalize=_normalizer([parse(t) for t in outputs]),
+        )
+        _plans[key] = plan
+    return plan
+
+
+@lru_cache(maxsize=1024)
+def _checksummed(address: str) -> str:
+    return str(to_checksum_address(address))
+
+
+def _converter(abi_type: ABIType) -> Callable[[Any], Any] | None:
+    """What web3's return normalization does to a decoded value of ``abi_type`` (None: nothing):
+    addresses checksummed, arrays made lists (eth_abi decodes them as tuples), structs kept tuples."""
+    if abi_type.is_array:
+        item = _converter(abi_type.item_type)
+        if item is None:
+            return list
+        return lambda values: [item(value) for value in values]
+    if isinstance(abi_type, TupleType):
+        return _normalizer(list(abi_type.components))
+    if isinstance(abi_type, BasicType) and abi_type.base == "address":
+        return _checksummed
+    return None
+
+
+def _normalizer(types: Sequence[ABIType]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    parts = [_converter(t) for t in types]
+    if all(part is None for part in parts):
+        return _same
+
+    def normalize(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(value if part is None else part(value) for part, value in zip(parts, values, strict=True))
+
+    return normalize
 
 
 def _same(value: Any) -> Any:
