@@ -58,6 +58,18 @@ def licences(count: int, start: int = 0) -> list[dict[str, Any]]:
     return [sample_business_licence(serial) for serial in range(start, start + count)]
 
 
+def disk_full_writing(monkeypatch: pytest.MonkeyPatch, *, batch: int, out: Path) -> None:
+    """Writing batch ``batch``'s output files fails as a full disk does (ENOSPC); others are written."""
+    original_write = Issuer._finish_write
+
+    def write(self: Issuer, writing: Any) -> None:
+        if writing.index == batch:
+            raise OSError(28, "No space left on device", str(out))
+        original_write(self, writing)
+
+    monkeypatch.setattr(Issuer, "_finish_write", write)
+
+
 def journal_state(out: Path) -> dict[int, dict[str, Any]]:
     return Journal(out / ".ereg").state()
 
@@ -221,14 +233,7 @@ def test_resume_after_interruption_once_the_anchor_was_sent(
 
         monkeypatch.setattr(TransactionSender, "wait", wait)
     else:
-        original_write = Issuer._finish_write
-
-        def write(self: Issuer, writing: Any) -> None:
-            if writing.index == 1:
-                raise OSError(28, "No space left on device", str(out))
-            original_write(self, writing)
-
-        monkeypatch.setattr(Issuer, "_finish_write", write)
+        disk_full_writing(monkeypatch, batch=1, out=out)
 
     first = cli.invoke("issue", str(cli.tmp / "records"), "-t", BL, "-k", "samr", "-o", str(out), "--batch-size", "3")
     assert first.exit_code != 0, first.output
@@ -871,14 +876,7 @@ def test_a_batch_file_from_before_with_the_cids_in_its_documents_is_finished(
     records = licences(4)
     names = write_records(cli.tmp / "records", records)
     out = cli.tmp / "out"
-    original_write = Issuer._finish_write
-
-    def write(self: Issuer, writing: Any) -> None:
-        if writing.index == 1:
-            raise OSError(28, "No space left on device", str(out))
-        original_write(self, writing)
-
-    monkeypatch.setattr(Issuer, "_finish_write", write)
+    disk_full_writing(monkeypatch, batch=1, out=out)
     cli.issue(cli.tmp / "records", out=out, batch_size=2, expect=1)
     assert journal_state(out)[1]["state"] == "anchored"
     batch_file = Journal(out / ".ereg").batch_file(1)
