@@ -8,6 +8,7 @@ block and every byte on chain for personal data in clear.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
@@ -64,7 +65,7 @@ def disk_full_writing(monkeypatch: pytest.MonkeyPatch, *, batch: int, out: Path)
 
     def write(self: Issuer, writing: Any) -> None:
         if writing.index == batch:
-            raise OSError(28, "No space left on device", str(out))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))
         original_write(self, writing)
 
     monkeypatch.setattr(Issuer, "_finish_write", write)
