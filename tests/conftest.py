@@ -1,7 +1,9 @@
 """Session-wide fixtures: the real local chain in every mode, a deployed registry, per-test isolation.
 
 One node runs per chain mode for the whole session ("dev": Hardhat, EIP-1559; "besu": Hardhat,
-free gas, Berlin, behind the Besu-like gateway; "anvil": Anvil, free gas, Berlin). Each test that
+free gas, Berlin, behind the Besu-like gateway; "anvil": Anvil, free gas, Berlin); when the suite
+runs in several worker processes (``make test`` starts one per core), each worker is a session of
+its own, with its own nodes, daemons and temporary directories, on free ports. Each test that
 uses ``world`` runs between an ``evm_snapshot`` and an ``evm_revert``, so tests never see each
 other's transactions.
 
