@@ -14,7 +14,7 @@ demo: python-deps node-deps  # the demo needs no browser or database
 
 # Lint first: a broken floor or a type error fails in seconds, before the suite's node and daemons start.
 # The suite runs in one worker process per core (at most 4; each starts its own nodes and daemons):
-# it is CPU-bound in the test process, so two workers on two cores take 10 min where one takes 17.
+# it is CPU-bound in the test process (figures in docs/PERFORMANCE.md, "Test suite").
 # PYTEST_WORKERS=0 runs it in this process.
 PYTEST_WORKERS ?= auto
 test: install lint
